@@ -1,0 +1,136 @@
+//! Typed errors with stable codes.
+//!
+//! Every error that reaches a mini-program carries a `code` string that never changes between
+//! releases (`error.code === 'NETWORK'`), so apps can branch on it. Messages are for humans and
+//! never contain the token, a login code's answer or anything like `session_key`.
+
+/// Everything that can go wrong in a session, as the app sees it.
+///
+/// ```
+/// use wx_session::Error;
+/// let err = Error::Network { err_msg: "request:fail".into() };
+/// assert_eq!(err.code(), "NETWORK");
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The config given to `createSession` is wrong; `key` names the offending key.
+    #[error("invalid config `{key}`: {reason}")]
+    Config { key: String, reason: String },
+
+    /// `wx.login` failed or gave no code (after retries).
+    #[error("wx.login failed: {err_msg}")]
+    WxLoginFailed { err_msg: String },
+
+    /// `login.extra()` failed or the user refused what it asked for.
+    #[error("login extra data failed: {reason}")]
+    LoginExtraFailed { reason: String },
+
+    /// The request never got an HTTP answer (after retries where allowed).
+    #[error("network error: {err_msg}")]
+    Network { err_msg: String },
+
+    /// No answer within the time limit.
+    #[error("timed out after {ms} ms")]
+    Timeout { ms: u32 },
+
+    /// The request was aborted (`request:fail abort`).
+    #[error("request aborted")]
+    Aborted,
+
+    /// The login or check endpoint answered, but said no (4xx, or `okWhen` did not match).
+    #[error("the server rejected the {endpoint} request (HTTP {status})")]
+    ServerRejected { endpoint: &'static str, status: u16 },
+
+    /// The server answered 2xx but the answer lacks what the config says it holds.
+    #[error("bad response from the {endpoint} endpoint: {reason}")]
+    BadResponse { endpoint: &'static str, reason: String },
+
+    /// A storage call failed (full storage, 1 MB a key). The session goes on in memory.
+    #[error("storage failed: {err_msg}")]
+    Storage { err_msg: String },
+
+    /// The server still said "session invalid" after a fresh login.
+    #[error("the session is still invalid after logging in again")]
+    SessionExpired,
+
+    /// `logout()` was called while this call was waiting for a login.
+    #[error("logged out while the call was waiting")]
+    LoggedOut,
+}
+
+impl Error {
+    /// The stable code, e.g. `"WX_LOGIN_FAILED"`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Config { .. } => "CONFIG",
+            Error::WxLoginFailed { .. } => "WX_LOGIN_FAILED",
+            Error::LoginExtraFailed { .. } => "LOGIN_EXTRA_FAILED",
+            Error::Network { .. } => "NETWORK",
+            Error::Timeout { .. } => "TIMEOUT",
+            Error::Aborted => "ABORTED",
+            Error::ServerRejected { .. } => "SERVER_REJECTED",
+            Error::BadResponse { .. } => "BAD_RESPONSE",
+            Error::Storage { .. } => "STORAGE",
+            Error::SessionExpired => "SESSION_EXPIRED",
+            Error::LoggedOut => "LOGGED_OUT",
+        }
+    }
+
+    /// Worth another attempt after a backoff: the same call may well succeed later.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            Error::WxLoginFailed { .. } | Error::Network { .. } | Error::Timeout { .. } => true,
+            Error::ServerRejected { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn config(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Config { key: key.into(), reason: reason.into() }
+    }
+}
+
+/// Every code an [`Error`] can carry, for docs and typings tests.
+pub const ERROR_CODES: &[&str] = &[
+    "CONFIG",
+    "WX_LOGIN_FAILED",
+    "LOGIN_EXTRA_FAILED",
+    "NETWORK",
+    "TIMEOUT",
+    "ABORTED",
+    "SERVER_REJECTED",
+    "BAD_RESPONSE",
+    "STORAGE",
+    "SESSION_EXPIRED",
+    "LOGGED_OUT",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_listed_and_unique() {
+        let samples = [
+            Error::config("retries", "too big"),
+            Error::WxLoginFailed { err_msg: String::new() },
+            Error::LoginExtraFailed { reason: String::new() },
+            Error::Network { err_msg: String::new() },
+            Error::Timeout { ms: 1 },
+            Error::Aborted,
+            Error::ServerRejected { endpoint: "login", status: 400 },
+            Error::BadResponse { endpoint: "login", reason: String::new() },
+            Error::Storage { err_msg: String::new() },
+            Error::SessionExpired,
+            Error::LoggedOut,
+        ];
+        let codes: Vec<_> = samples.iter().map(Error::code).collect();
+        assert_eq!(codes, ERROR_CODES);
+    }
+
+    #[test]
+    fn config_error_names_the_key() {
+        let msg = Error::config("login.tokenPath", "must not be empty").to_string();
+        assert!(msg.contains("login.tokenPath"), "{msg}");
+    }
+}
