@@ -1,0 +1,148 @@
+// Type definitions for wx-session. Kept by hand next to the Rust config (src/config.rs).
+
+/** A rule on a server answer; every part given must hold. */
+export type Rule =
+  | { status: number; path?: undefined }
+  | { status?: number; path: string; equals: unknown }
+  | { status?: number; path: string; in: unknown[] }
+  | { status?: number; path: string; exists: boolean };
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS' | 'PATCH';
+
+export interface LoginConfig {
+  /** Login endpoint, relative to baseUrl or absolute. Default '/login'. */
+  url?: string;
+  /** Default 'POST'. */
+  method?: HttpMethod | Lowercase<HttpMethod>;
+  /** Where the wx.login code travels. Default 'body'. */
+  codeIn?: 'body' | 'query' | 'header';
+  /** Body field, query parameter or header name for the code. Default 'code'. */
+  codeKey?: string;
+  /** Dot path of the token in the JSON answer. Default 'token'. */
+  tokenPath?: string;
+  /** Dot path of the token's lifetime in seconds, when the server sends it. */
+  expiresInPath?: string | null;
+  /** The answer is a success only when this rule holds (for servers that answer 200 + a code). */
+  okWhen?: Rule | null;
+  /** Extra data merged into the login body (e.g. encryptedData/iv). Rejecting fails the login. */
+  extra?: () => Promise<Record<string, unknown>>;
+}
+
+export interface CheckConfig {
+  /** Check endpoint; the token travels in `tokenHeader`. Default '/auth'. */
+  url?: string;
+  /** Default 'POST'. */
+  method?: HttpMethod | Lowercase<HttpMethod>;
+  /** The token is valid only when this rule holds. Default: any 2xx. */
+  okWhen?: Rule | null;
+  /** Default 'always'. */
+  policy?: 'always' | 'when-unknown' | 'never';
+}
+
+/** The subset of `wx` the SDK uses; inject it for tests or other platforms (tt, qq). */
+export interface WxLike {
+  login(options: { success?: (res: { code: string; errMsg?: string }) => void; fail?: (err: { errMsg: string }) => void }): void;
+  checkSession(options: { success?: () => void; fail?: () => void }): void;
+  request(options: Record<string, unknown> & { success?: (res: any) => void; fail?: (err: { errMsg: string }) => void }): unknown;
+  getStorageSync(key: string): any;
+  setStorageSync(key: string, value: any): void;
+  removeStorageSync(key: string): void;
+}
+
+export interface SessionConfig {
+  /** Where relative URLs point, e.g. 'https://api.example.com'. Required. */
+  baseUrl: string;
+  /** Package path of the .wasm (or .wasm.br) for WXWebAssembly.
+   *  Default '/miniprogram_npm/wx-session/wx_session_bg.wasm'. */
+  wasmPath?: string;
+  /** Storage key of the token record. Default 'token'. */
+  storageKey?: string;
+  /** Header carrying the token. Default 'token'. */
+  tokenHeader?: string;
+  /** Prefix before the token, e.g. 'Bearer '. Default ''. */
+  tokenPrefix?: string;
+  login?: LoginConfig;
+  /** A server check of a stored token. Default: none. */
+  check?: CheckConfig | null;
+  /** Call wx.checkSession before trusting a stored token. Default true. */
+  useCheckSession?: boolean;
+  /** Any rule matching an API answer means "session invalid". Default [{ status: 401 }]. */
+  invalidWhen?: Rule[];
+  /** Retries of transient failures (network, 5xx, wx.login). Default 2, at most 10. */
+  retries?: number;
+  /** Time limit of each network or wx call, in ms. Default 10000. */
+  timeoutMs?: number;
+  /** A wx-like object. Default: the global `wx`. */
+  wx?: WxLike;
+}
+
+export type SessionState = 'idle' | 'checking' | 'logging-in' | 'ready' | 'failed';
+
+export type ErrorCode =
+  | 'CONFIG'
+  | 'WASM_LOAD'
+  | 'WX_LOGIN_FAILED'
+  | 'LOGIN_EXTRA_FAILED'
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'SERVER_REJECTED'
+  | 'BAD_RESPONSE'
+  | 'STORAGE'
+  | 'SESSION_EXPIRED'
+  | 'LOGGED_OUT';
+
+export interface WxSessionError extends Error {
+  name: 'WxSessionError';
+  code: ErrorCode;
+  /** CONFIG: the offending key, e.g. 'login.tokenPath'. */
+  key?: string;
+  /** SERVER_REJECTED: the HTTP status. */
+  status?: number;
+}
+
+export interface EnsureResult {
+  token: string;
+  source: 'storage' | 'login';
+}
+
+export interface RequestOptions {
+  /** Relative to baseUrl, or absolute. */
+  url: string;
+  method?: HttpMethod | Lowercase<HttpMethod>;
+  data?: string | Record<string, any> | ArrayBuffer;
+  header?: Record<string, string>;
+  dataType?: 'json' | string;
+  responseType?: 'text' | 'arraybuffer';
+  /** Time limit in ms; overrides timeoutMs. */
+  timeout?: number;
+  /** false: no token, no re-login. Default true. */
+  auth?: boolean;
+  /** Retry network errors even for POST/PATCH. Default false. */
+  retry?: boolean;
+  [key: string]: unknown;
+}
+
+export interface RequestResult<T = any> {
+  statusCode: number;
+  data: T;
+  header: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface Session {
+  /** A usable token: storage → check → login. Concurrent calls share one login. */
+  ensure(): Promise<EnsureResult>;
+  /** wx.request with the token; one shared re-login and retry when the session is invalid. */
+  request<T = any>(options: RequestOptions): Promise<RequestResult<T>>;
+  /** Forget the token in memory and storage. */
+  logout(): Promise<void>;
+  /** Listen to state changes; `error` is set on 'failed' and for non-fatal STORAGE errors.
+   *  Returns a function that removes the listener. */
+  onChange(listener: (state: SessionState, error?: WxSessionError) => void): () => void;
+}
+
+/** Creates the session. Synchronous: every method waits for the wasm and the session. */
+export function createSession(config: SessionConfig): Session;
+
+export const DEFAULT_WASM_PATH: string;

@@ -1,0 +1,62 @@
+// The callbacks the Rust core drives (see src/wasm/host.rs), built over a wx-like object.
+// Each one only adapts wx's callback style to Promises: the flow logic lives in Rust.
+'use strict';
+
+function makeHost(wx, options) {
+  return {
+    getStorage: function (key) {
+      var value = wx.getStorageSync(key);
+      return value === '' ? undefined : value; // wx returns '' for a missing key
+    },
+    setStorage: function (key, value) { wx.setStorageSync(key, value); },
+    removeStorage: function (key) { wx.removeStorageSync(key); },
+    checkSession: function () {
+      return new Promise(function (resolve) {
+        wx.checkSession({
+          success: function () { resolve(true); },
+          fail: function () { resolve(false); },
+        });
+      });
+    },
+    login: function () {
+      return new Promise(function (resolve, reject) {
+        wx.login({
+          success: function (res) {
+            if (res && res.code) resolve(res.code);
+            else reject({ errMsg: (res && res.errMsg) || 'login:ok without a code' });
+          },
+          fail: reject,
+        });
+      });
+    },
+    loginExtra: function () {
+      return Promise.resolve().then(function () { return options.loginExtra(); });
+    },
+    request: function (requestOptions) {
+      return new Promise(function (resolve, reject) {
+        var call = {};
+        for (var key in requestOptions) {
+          // Our own per-request options stay out of wx.request.
+          if (key !== 'auth' && key !== 'retry' && key !== 'success' && key !== 'fail' && key !== 'complete') {
+            call[key] = requestOptions[key];
+          }
+        }
+        call.success = resolve;
+        call.fail = reject;
+        wx.request(call);
+      });
+    },
+    now: function () { return Date.now(); },
+    sleep: function (ms) {
+      var timer;
+      var sleeping = new Promise(function (resolve) { timer = setTimeout(resolve, ms); });
+      sleeping.timer = timer;
+      return sleeping;
+    },
+    // The core lost interest (the call it was timing answered first).
+    cancelSleep: function (sleeping) { clearTimeout(sleeping.timer); },
+    stateChanged: function (state, error) { options.onState(state, error); },
+  };
+}
+
+module.exports = { makeHost: makeHost };

@@ -1,0 +1,31 @@
+# Shared by the scripts: install what is missing, skip what is already there.
+# shellcheck shell=bash
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen` pin in Cargo.toml
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_rust_target() {
+  # rust-toolchain.toml names the target; rustup adds it on first use, this makes it explicit.
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_wasm_bindgen() {
+  if command -v wasm-bindgen >/dev/null && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$WASM_BINDGEN_VERSION" ]; then
+    return
+  fi
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 6 minutes on 2 cores, once)"
+  # No --locked: the registry mirror here can lag behind the CLI's lock file.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+}
+
+ensure_npm_packages() {
+  # $1: folder with package.json and package-lock.json
+  if [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    say "installing npm packages in $1"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

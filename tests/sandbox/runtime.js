@@ -1,0 +1,367 @@
+// A mini-program runtime as strict as WeChat's, for running demo-miniprogram headless.
+//
+// The package's code runs in a fresh V8 context that has none of WebAssembly, TextEncoder,
+// TextDecoder, fetch, queueMicrotask or globalThis, and cannot eval. It gets:
+//   - WXWebAssembly.instantiate(path, imports): a package path only (.wasm or .wasm.br)
+//   - CommonJS require, confined to the package folder
+//   - App / Page / getApp / getCurrentPages, setTimeout and friends, console
+//   - wx: login via the dev server's WeChat side, request over real HTTP, storage in a file
+// Every wx call and HTTP exchange goes to a timeline, with tokens and codes masked.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const zlib = require('zlib');
+const http = require('http');
+
+// Tokens show their first 4 and last 2 characters; codes their first 6.
+function maskToken(text) {
+  const s = String(text);
+  return s.length <= 8 ? '****' : `${s.slice(0, 4)}…${s.slice(-2)}`;
+}
+
+const SECRET_KEYS = /^(token|skey|session_?id|session_?key|authorization|x-wx-skey)$/i;
+const CODE_KEYS = /^(code|x-wx-code|js_code)$/i;
+
+function masked(value, key) {
+  if (typeof value === 'string' && key && SECRET_KEYS.test(key)) return maskToken(value);
+  if (typeof value === 'string' && key && CODE_KEYS.test(key)) return value.length > 6 ? `${value.slice(0, 6)}…` : value;
+  if (Array.isArray(value)) return value.map((v) => masked(v));
+  if (value && typeof value === 'object') {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = masked(v, k);
+    return out;
+  }
+  return value;
+}
+
+function brief(value, key) {
+  if (value === undefined) return '';
+  const text = JSON.stringify(masked(value, key));
+  return text.length > 160 ? `${text.slice(0, 157)}…` : text;
+}
+
+// Storage with wx's limits: 1 MB a key, 10 MB in all; setStorageSync throws when exceeded.
+class FileStorage {
+  constructor(file) {
+    this.file = file;
+    this.data = {};
+    if (file && fs.existsSync(file)) {
+      try {
+        this.data = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch {
+        this.data = {};
+      }
+    }
+  }
+  get(key) {
+    return Object.prototype.hasOwnProperty.call(this.data, key) ? JSON.parse(JSON.stringify(this.data[key])) : '';
+  }
+  set(key, value) {
+    const text = JSON.stringify(value === undefined ? null : value);
+    if (Buffer.byteLength(text) > 1024 * 1024) throw new Error('setStorageSync:fail exceed storage item max length');
+    const next = { ...this.data, [key]: JSON.parse(text) };
+    if (Buffer.byteLength(JSON.stringify(next)) > 10 * 1024 * 1024) throw new Error('setStorageSync:fail exceed storage max size 10M');
+    this.data = next;
+    this.save();
+  }
+  remove(key) {
+    delete this.data[key];
+    this.save();
+  }
+  save() {
+    if (!this.file) return;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    fs.writeFileSync(this.file, JSON.stringify(this.data, null, 2));
+  }
+}
+
+// One HTTP exchange the way wx.request reports it.
+function httpExchange({ url, method, header, data, timeout, dataType }) {
+  return new Promise((resolve) => {
+    let target;
+    try {
+      target = new URL(url);
+    } catch {
+      resolve({ fail: 'request:fail invalid url' });
+      return;
+    }
+    const headers = { ...(header || {}) };
+    let body;
+    if (data !== undefined && data !== null) {
+      if (method === 'GET' || method === 'HEAD') {
+        for (const [k, v] of Object.entries(data)) target.searchParams.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+      } else {
+        body = typeof data === 'string' ? data : JSON.stringify(data);
+        if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+      }
+    }
+    const req = http.request(target, { method, headers, timeout: timeout || 60000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed = text;
+        if (dataType === undefined || dataType === 'json') {
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = text;
+          }
+        }
+        resolve({ ok: { data: parsed, statusCode: res.statusCode, header: res.headers, errMsg: 'request:ok' } });
+      });
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve({ fail: 'request:fail timeout' });
+    });
+    req.on('error', (error) => {
+      if (error.code === 'ECONNREFUSED') resolve({ fail: 'request:fail errcode:-102 cronet_error_code:-102 error_msg:net::ERR_CONNECTION_REFUSED' });
+      else if (!req.destroyed || error.code !== 'ECONNRESET') resolve({ fail: `request:fail ${error.message}` });
+    });
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/**
+ * Builds a runtime for the mini-program in `packageRoot`.
+ * @param {object} options
+ * @param {string} options.packageRoot folder with app.json
+ * @param {string} options.devServer   dev server origin (WeChat's side of wx.login lives there)
+ * @param {object} [options.extConfig] what wx.getExtConfigSync() returns
+ * @param {string} [options.storageFile] storage persisted between runs
+ * @param {(line: string) => void} [options.log] timeline sink
+ * @param {boolean} [options.bareInstance] WXWebAssembly resolves to an Instance, not {instance, module}
+ * @param {boolean} [options.checkSessionFails] wx.checkSession reports an expired WeChat session
+ */
+function createRuntime(options) {
+  const packageRoot = path.resolve(options.packageRoot);
+  const started = Date.now();
+  const lines = [];
+  const log = (line) => {
+    const text = `[${String(Date.now() - started).padStart(5)} ms] ${line}`;
+    lines.push(text);
+    if (options.log) options.log(text);
+  };
+  const storage = new FileStorage(options.storageFile);
+  const counts = { login: 0, request: 0, checkSession: 0 };
+  let inFlight = 0; // wx calls waiting for an answer
+  const activeTimers = new Set();
+  const busy = () => inFlight + activeTimers.size; // the runtime is idle at 0
+  const track = (promise) => {
+    inFlight += 1;
+    return promise.finally(() => { inFlight -= 1; });
+  };
+
+  const later = (fn) => setImmediate(fn);
+
+  const wx = {
+    getStorageSync(key) {
+      const value = storage.get(key);
+      log(`wx.getStorageSync(${JSON.stringify(key)}) → ${value === '' ? "''" : brief(value, key)}`);
+      return value;
+    },
+    setStorageSync(key, value) {
+      log(`wx.setStorageSync(${JSON.stringify(key)}, ${brief(value, key)})`);
+      storage.set(key, value);
+    },
+    removeStorageSync(key) {
+      log(`wx.removeStorageSync(${JSON.stringify(key)})`);
+      storage.remove(key);
+    },
+    checkSession({ success, fail } = {}) {
+      counts.checkSession += 1;
+      const ok = !options.checkSessionFails;
+      log(`wx.checkSession → ${ok ? 'ok' : 'fail (session_key expired)'}`);
+      track(new Promise((r) => later(r))).then(() => {
+        if (ok) success && success({ errMsg: 'checkSession:ok' });
+        else fail && fail({ errMsg: 'checkSession:fail session time out, need relogin' });
+      });
+    },
+    login({ success, fail } = {}) {
+      counts.login += 1;
+      track(httpExchange({ url: `${options.devServer}/__wx/login`, method: 'POST', data: {} })).then((result) => {
+        if (result.ok && result.ok.data && result.ok.data.code) {
+          log(`wx.login → code ${masked(result.ok.data.code, 'code')}`);
+          success && success({ code: result.ok.data.code, errMsg: 'login:ok' });
+        } else {
+          log(`wx.login → fail`);
+          fail && fail({ errMsg: 'login:fail system error' });
+        }
+      });
+    },
+    request(call = {}) {
+      counts.request += 1;
+      const method = String(call.method || 'GET').toUpperCase();
+      const shown = String(call.url).replace(/^https?:\/\/[^/]+/, '');
+      const hdr = call.header && Object.keys(call.header).length ? ` header ${brief(call.header)}` : '';
+      log(`→ ${method} ${shown}${hdr}${call.data !== undefined ? ` ${brief(call.data)}` : ''}`);
+      let aborted = false;
+      track(httpExchange({ ...call, method })).then((result) => {
+        if (aborted) return;
+        if (result.ok) {
+          log(`← ${result.ok.statusCode} ${shown} ${brief(result.ok.data)}`);
+          call.success && call.success(result.ok);
+        } else {
+          log(`✗ ${shown} ${result.fail}`);
+          call.fail && call.fail({ errMsg: result.fail });
+        }
+        call.complete && call.complete();
+      });
+      return {
+        abort() {
+          aborted = true;
+          call.fail && call.fail({ errMsg: 'request:fail abort' });
+        },
+      };
+    },
+    getExtConfigSync() {
+      return options.extConfig || {};
+    },
+    getSystemInfoSync() {
+      return { SDKVersion: '3.0.0', platform: 'devtools', system: 'sandbox' };
+    },
+    showToast(o) { log(`wx.showToast ${brief(o && o.title)}`); },
+    showModal(o) { log(`wx.showModal ${brief(o && o.title)}`); },
+  };
+
+  const WXWebAssembly = {
+    instantiate(wasmPath, imports) {
+      if (typeof wasmPath !== 'string') {
+        return Promise.reject(new TypeError('WXWebAssembly.instantiate: only a package path string is accepted'));
+      }
+      const file = resolveInPackage(wasmPath.replace(/^\//, ''), packageRoot);
+      if (!file || !/\.wasm(\.br)?$/.test(file) || !fs.existsSync(file)) {
+        return Promise.reject(new Error(`WXWebAssembly.instantiate: no such file in the package: ${wasmPath}`));
+      }
+      let bytes = fs.readFileSync(file);
+      if (file.endsWith('.br')) bytes = zlib.brotliDecompressSync(bytes);
+      log(`WXWebAssembly.instantiate(${JSON.stringify(wasmPath)}) ${bytes.length} bytes`);
+      return track(WebAssembly.instantiate(bytes, imports)).then((result) => (options.bareInstance ? result.instance : result));
+    },
+  };
+
+  // The context's own globals: only what the mini-program runtime has.
+  const timers = {
+    setTimeout(fn, ms, ...args) {
+      const id = setTimeout(() => { activeTimers.delete(id); fn(...args); }, ms);
+      activeTimers.add(id);
+      return id;
+    },
+    clearTimeout(id) {
+      activeTimers.delete(id);
+      clearTimeout(id);
+    },
+    setInterval: (fn, ms) => setInterval(fn, ms),
+    clearInterval: (id) => clearInterval(id),
+  };
+  const sandbox = {
+    console: { log: (...a) => log(`console.log ${a.join(' ')}`), info: console.info, warn: (...a) => log(`console.warn ${a.join(' ')}`), error: (...a) => log(`console.error ${a.join(' ')}`) },
+    wx,
+    WXWebAssembly,
+    ...timers,
+  };
+  const context = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false } });
+  vm.runInContext(
+    'delete this.WebAssembly; delete this.SharedArrayBuffer; delete this.globalThis;',
+    context,
+  );
+  if (options.promise) {
+    // Replace the context's Promise (e.g. a timer-based polyfill like old iOS base libraries').
+    context.Promise = options.promise;
+  }
+
+  const cache = new Map();
+  function load(file) {
+    if (cache.has(file)) return cache.get(file).exports;
+    const module = { exports: {} };
+    cache.set(file, module);
+    const source = fs.readFileSync(file, 'utf8');
+    const wrapper = vm.runInContext(`(function (module, exports, require) {${source}\n})`, context, { filename: file });
+    wrapper.call(module.exports, module, module.exports, (request) => {
+      const resolved = resolveInPackage(request, request.startsWith('/') ? packageRoot : path.dirname(file), packageRoot);
+      if (!resolved || !fs.existsSync(resolved)) throw new Error(`require: ${request} is not a file in the package (from ${path.relative(packageRoot, file)})`);
+      return load(resolved);
+    });
+    return module.exports;
+  }
+
+  let app;
+  const pages = [];
+  let registeringPage;
+  context.App = (definition) => { app = definition; };
+  context.getApp = () => app;
+  context.getCurrentPages = () => pages.slice();
+  context.Page = (definition) => { registeringPage = definition; };
+
+  function launch() {
+    const appJson = JSON.parse(fs.readFileSync(path.join(packageRoot, 'app.json'), 'utf8'));
+    load(path.join(packageRoot, 'app.js'));
+    if (!app) throw new Error('app.js did not call App()');
+    log('App.onLaunch');
+    if (app.onLaunch) app.onLaunch.call(app, { path: appJson.pages[0], query: {}, scene: 1001 });
+    return openPage(appJson.pages[0]);
+  }
+
+  function openPage(route) {
+    registeringPage = undefined;
+    load(path.join(packageRoot, `${route}.js`));
+    if (!registeringPage) throw new Error(`${route}.js did not call Page()`);
+    const page = Object.create(registeringPage);
+    page.route = route;
+    page.data = JSON.parse(JSON.stringify(registeringPage.data || {}));
+    page.setData = (changes, callback) => {
+      const shown = {};
+      for (const [key, value] of Object.entries(changes)) {
+        if (JSON.stringify(page.data[key]) !== JSON.stringify(value)) shown[key] = value;
+        page.data[key] = value;
+      }
+      if (Object.keys(shown).length) log(`${route} setData ${brief(shown)}`);
+      if (callback) timers.setTimeout(callback, 0);
+    };
+    pages.push(page);
+    log(`${route} onLoad`);
+    if (page.onLoad) page.onLoad.call(page, {});
+    if (page.onShow) page.onShow.call(page);
+    return page;
+  }
+
+  // Resolves once nothing is in flight for two consecutive turns, or after `limitMs`.
+  function idle(limitMs = 30000) {
+    const until = Date.now() + limitMs;
+    return new Promise((resolve, reject) => {
+      let quietTurns = 0;
+      const poll = () => {
+        quietTurns = busy() === 0 ? quietTurns + 1 : 0;
+        if (quietTurns >= 3) return resolve();
+        if (Date.now() > until) return reject(new Error(`still busy after ${limitMs} ms (${busy()} calls or timers pending)`));
+        setTimeout(poll, 10);
+      };
+      setTimeout(poll, 10);
+    });
+  }
+
+  function tap(page, handler) {
+    log(`${page.route} tap ${handler}`);
+    const result = page[handler].call(page, { type: 'tap', currentTarget: { dataset: {} } });
+    return result;
+  }
+
+  return { launch, openPage, idle, tap, wx, counts, storage, lines, context, log };
+}
+
+// Resolves `request` against `base`, adding .js when needed; null if it leaves the package.
+function resolveInPackage(request, base, root = base) {
+  const candidate = path.resolve(base, request);
+  const inside = candidate === root || candidate.startsWith(root + path.sep);
+  if (!inside) return null;
+  if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
+  if (fs.existsSync(`${candidate}.js`)) return `${candidate}.js`;
+  if (fs.existsSync(path.join(candidate, 'index.js'))) return path.join(candidate, 'index.js');
+  return candidate;
+}
+
+module.exports = { createRuntime, maskToken, masked };
