@@ -16,8 +16,9 @@ pub mod rule;
 pub mod session;
 pub mod token;
 
+/// The JS-facing class and the JS host (wasm32 only).
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use config::Config;
 pub use error::{Error, ERROR_CODES};

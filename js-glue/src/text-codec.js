@@ -56,44 +56,56 @@ function encodeTo(text, put, room) {
 
 function TextDecoder() {}
 
-// Decodes UTF-8; malformed sequences become U+FFFD (the non-fatal mode wasm-bindgen uses).
+// Decodes UTF-8 with the WHATWG algorithm (non-fatal mode, as wasm-bindgen uses it): each
+// maximal malformed subsequence becomes one U+FFFD.
 TextDecoder.prototype.decode = function (bytes) {
   if (!bytes) return '';
   var out = '';
-  var chunk = [];
-  var i = 0;
-  while (i < bytes.length) {
-    var b = bytes[i];
-    var need = b < 0x80 ? 0 : b >= 0xf0 && b <= 0xf4 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 && b < 0xe0 ? 1 : -1;
-    var code = need === 0 ? b : need === 1 ? b & 0x1f : need === 2 ? b & 0x0f : b & 0x07;
-    var ok = need >= 0; // a missing continuation byte is caught below
-    for (var k = 1; ok && k <= need; k++) {
-      var next = bytes[i + k];
-      if (next === undefined || (next & 0xc0) !== 0x80) ok = false;
-      else code = (code << 6) | (next & 0x3f);
-    }
-    if (ok && need > 0) {
-      var min = need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000;
-      if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) ok = false;
-    }
-    if (!ok) {
-      chunk.push(0xfffd);
-      i += 1;
+  var units = [];
+  var needed = 0, seen = 0, code = 0, lower = 0x80, upper = 0xbf;
+  var emit = function (cp) {
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
     } else {
-      if (code >= 0x10000) {
-        code -= 0x10000;
-        chunk.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
-      } else {
-        chunk.push(code);
-      }
-      i += need + 1;
+      units.push(cp);
     }
-    if (chunk.length > 4096) {
-      out += String.fromCharCode.apply(null, chunk);
-      chunk = [];
+    if (units.length > 4096) {
+      out += String.fromCharCode.apply(null, units);
+      units = [];
+    }
+  };
+  for (var i = 0; i < bytes.length; i++) {
+    var b = bytes[i];
+    if (needed === 0) {
+      if (b <= 0x7f) emit(b);
+      else if (b >= 0xc2 && b <= 0xdf) { needed = 1; code = b & 0x1f; }
+      else if (b >= 0xe0 && b <= 0xef) {
+        if (b === 0xe0) lower = 0xa0;
+        if (b === 0xed) upper = 0x9f;
+        needed = 2; code = b & 0x0f;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        if (b === 0xf0) lower = 0x90;
+        if (b === 0xf4) upper = 0x8f;
+        needed = 3; code = b & 0x07;
+      } else emit(0xfffd);
+      continue;
+    }
+    if (b < lower || b > upper) {
+      needed = seen = code = 0; lower = 0x80; upper = 0xbf;
+      emit(0xfffd);
+      i--; // this byte starts afresh
+      continue;
+    }
+    lower = 0x80; upper = 0xbf;
+    code = (code << 6) | (b & 0x3f);
+    if (++seen === needed) {
+      emit(code);
+      needed = seen = code = 0;
     }
   }
-  return out + String.fromCharCode.apply(null, chunk);
+  if (needed !== 0) emit(0xfffd);
+  return out + String.fromCharCode.apply(null, units);
 };
 
 module.exports = { TextEncoder: TextEncoder, TextDecoder: TextDecoder };

@@ -15,7 +15,8 @@ use crate::error::Error;
 use crate::session::{ApiRequest, Ready, Session};
 
 use error::to_js_error;
-use host::{HostCallbacks, JsHost};
+pub use host::HostCallbacks;
+use host::JsHost;
 
 /// One session; the glue creates one per `createSession(config)`.
 #[wasm_bindgen]
@@ -28,8 +29,11 @@ impl WxSession {
     /// Validates `config` (a `CONFIG` error names the bad key) and builds an idle session.
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue, callbacks: HostCallbacks) -> Result<WxSession, JsValue> {
-        let config = Config::from_deserializer(serde_wasm_bindgen::Deserializer::from(config))
-            .map_err(|e| to_js_error(&e))?;
+        // Through serde_json::Value: serde-wasm-bindgen reads only a struct's declared fields,
+        // which would let a misspelt key slip past `deny_unknown_fields` unnoticed.
+        let json: serde_json::Value = serde_wasm_bindgen::from_value(config)
+            .map_err(|e| to_js_error(&Error::config("config", format!("not a plain object: {e}"))))?;
+        let config = Config::from_json(json).map_err(|e| to_js_error(&e))?;
         Ok(WxSession { session: Session::new(JsHost::new(callbacks), config) })
     }
 

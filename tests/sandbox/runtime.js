@@ -136,6 +136,8 @@ function httpExchange({ url, method, header, data, timeout, dataType }) {
  * @param {(line: string) => void} [options.log] timeline sink
  * @param {boolean} [options.bareInstance] WXWebAssembly resolves to an Instance, not {instance, module}
  * @param {boolean} [options.checkSessionFails] wx.checkSession reports an expired WeChat session
+ * @param {(httpWx: object) => object} [options.wx] replaces `wx` (given the HTTP-backed one)
+ * @param {Function} [options.promise] the context's Promise (e.g. a timer-based polyfill)
  */
 function createRuntime(options) {
   const packageRoot = path.resolve(options.packageRoot);
@@ -258,9 +260,10 @@ function createRuntime(options) {
     setInterval: (fn, ms) => setInterval(fn, ms),
     clearInterval: (id) => clearInterval(id),
   };
+  const sandboxWx = options.wx ? options.wx(wx) : wx;
   const sandbox = {
     console: { log: (...a) => log(`console.log ${a.join(' ')}`), info: console.info, warn: (...a) => log(`console.warn ${a.join(' ')}`), error: (...a) => log(`console.error ${a.join(' ')}`) },
-    wx,
+    wx: sandboxWx,
     WXWebAssembly,
     ...timers,
   };
@@ -350,7 +353,14 @@ function createRuntime(options) {
     return result;
   }
 
-  return { launch, openPage, idle, tap, wx, counts, storage, lines, context, log };
+  // Loads a package file the way the package's own require would.
+  function requireModule(relativePath) {
+    const file = resolveInPackage(relativePath.replace(/^\//, ''), packageRoot);
+    if (!file || !fs.existsSync(file)) throw new Error(`no such file in the package: ${relativePath}`);
+    return load(file);
+  }
+
+  return { launch, openPage, idle, tap, wx: sandboxWx, counts, storage, lines, context, log, requireModule, run: (code) => vm.runInContext(code, context) };
 }
 
 // Resolves `request` against `base`, adding .js when needed; null if it leaves the package.

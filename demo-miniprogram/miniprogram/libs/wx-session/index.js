@@ -277,44 +277,56 @@ function encodeTo(text, put, room) {
 
 function TextDecoder() {}
 
-// Decodes UTF-8; malformed sequences become U+FFFD (the non-fatal mode wasm-bindgen uses).
+// Decodes UTF-8 with the WHATWG algorithm (non-fatal mode, as wasm-bindgen uses it): each
+// maximal malformed subsequence becomes one U+FFFD.
 TextDecoder.prototype.decode = function (bytes) {
   if (!bytes) return '';
   var out = '';
-  var chunk = [];
-  var i = 0;
-  while (i < bytes.length) {
-    var b = bytes[i];
-    var need = b < 0x80 ? 0 : b >= 0xf0 && b <= 0xf4 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 && b < 0xe0 ? 1 : -1;
-    var code = need === 0 ? b : need === 1 ? b & 0x1f : need === 2 ? b & 0x0f : b & 0x07;
-    var ok = need >= 0; // a missing continuation byte is caught below
-    for (var k = 1; ok && k <= need; k++) {
-      var next = bytes[i + k];
-      if (next === undefined || (next & 0xc0) !== 0x80) ok = false;
-      else code = (code << 6) | (next & 0x3f);
-    }
-    if (ok && need > 0) {
-      var min = need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000;
-      if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) ok = false;
-    }
-    if (!ok) {
-      chunk.push(0xfffd);
-      i += 1;
+  var units = [];
+  var needed = 0, seen = 0, code = 0, lower = 0x80, upper = 0xbf;
+  var emit = function (cp) {
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
     } else {
-      if (code >= 0x10000) {
-        code -= 0x10000;
-        chunk.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
-      } else {
-        chunk.push(code);
-      }
-      i += need + 1;
+      units.push(cp);
     }
-    if (chunk.length > 4096) {
-      out += String.fromCharCode.apply(null, chunk);
-      chunk = [];
+    if (units.length > 4096) {
+      out += String.fromCharCode.apply(null, units);
+      units = [];
+    }
+  };
+  for (var i = 0; i < bytes.length; i++) {
+    var b = bytes[i];
+    if (needed === 0) {
+      if (b <= 0x7f) emit(b);
+      else if (b >= 0xc2 && b <= 0xdf) { needed = 1; code = b & 0x1f; }
+      else if (b >= 0xe0 && b <= 0xef) {
+        if (b === 0xe0) lower = 0xa0;
+        if (b === 0xed) upper = 0x9f;
+        needed = 2; code = b & 0x0f;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        if (b === 0xf0) lower = 0x90;
+        if (b === 0xf4) upper = 0x8f;
+        needed = 3; code = b & 0x07;
+      } else emit(0xfffd);
+      continue;
+    }
+    if (b < lower || b > upper) {
+      needed = seen = code = 0; lower = 0x80; upper = 0xbf;
+      emit(0xfffd);
+      i--; // this byte starts afresh
+      continue;
+    }
+    lower = 0x80; upper = 0xbf;
+    code = (code << 6) | (b & 0x3f);
+    if (++seen === needed) {
+      emit(code);
+      needed = seen = code = 0;
     }
   }
-  return out + String.fromCharCode.apply(null, chunk);
+  if (needed !== 0) emit(0xfffd);
+  return out + String.fromCharCode.apply(null, units);
 };
 
 module.exports = { TextEncoder: TextEncoder, TextDecoder: TextDecoder };
@@ -392,10 +404,6 @@ if (Symbol.dispose) WxSession.prototype[Symbol.dispose] = WxSession.prototype.fr
 function __wbg_Error_208446807d0d1e30(arg0, arg1) {
     const ret = Error(getStringFromWasm0(arg0, arg1));
     return addHeapObject(ret);
-}
-function __wbg_Number_ff192a72a0dcdf6d(arg0) {
-    const ret = Number(getObject(arg0));
-    return ret;
 }
 function __wbg_String_8564e559799eccda(arg0, arg1) {
     const ret = String(getObject(arg1));
@@ -526,10 +534,6 @@ function __wbg_get_unchecked_e6325ad374eff861(arg0, arg1) {
     const ret = getObject(arg0)[arg1 >>> 0];
     return addHeapObject(ret);
 }
-function __wbg_get_with_ref_key_fc601247060b7204(arg0, arg1) {
-    const ret = getObject(arg0)[getObject(arg1)];
-    return addHeapObject(ret);
-}
 function __wbg_has_2c4d5cf25ec8c1cf() { return handleError(function (arg0, arg1) {
     const ret = Reflect.has(getObject(arg0), getObject(arg1));
     return ret;
@@ -633,7 +637,7 @@ function __wbg_new_typed_e09da9dae6ee5935(arg0, arg1) {
             const a = state0.a;
             state0.a = 0;
             try {
-                return __wasm_bindgen_func_elem_959(a, state0.b, arg0, arg1);
+                return __wasm_bindgen_func_elem_935(a, state0.b, arg0, arg1);
             } finally {
                 state0.a = a;
             }
@@ -741,8 +745,8 @@ function __wbg_value_e0f328965e184931(arg0) {
     return addHeapObject(ret);
 }
 function __wbindgen_generic_0000000000000001(arg0, arg1) {
-    // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 77, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-    const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_947);
+    // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 70, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+    const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_923);
     return addHeapObject(ret);
 }
 function __wbindgen_generic_0000000000000002(arg0) {
@@ -772,14 +776,14 @@ function __wbindgen_object_clone_ref(arg0) {
 function __wbindgen_object_drop_ref(arg0) {
     takeObject(arg0);
 }
-function __wasm_bindgen_func_elem_959(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_959(arg0, arg1, addHeapObject(arg2), addHeapObject(arg3));
+function __wasm_bindgen_func_elem_935(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_935(arg0, arg1, addHeapObject(arg2), addHeapObject(arg3));
 }
 
-function __wasm_bindgen_func_elem_947(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_923(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_947(retptr, arg0, arg1, addHeapObject(arg2));
+        wasm.__wasm_bindgen_func_elem_923(retptr, arg0, arg1, addHeapObject(arg2));
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
@@ -1022,7 +1026,7 @@ function __wbg_set_wasm(val) {
     wasm = val;
 }
 
-module.exports = { __wbg_Error_208446807d0d1e30, __wbg_Number_ff192a72a0dcdf6d, __wbg_String_8564e559799eccda, __wbg___wbindgen_bigint_get_as_i64_11da4b52cd0aedef, __wbg___wbindgen_boolean_get_4f1baf9a00be3c74, __wbg___wbindgen_debug_string_f249a2a76caa9a55, __wbg___wbindgen_in_3f58a9d3b3a7eed2, __wbg___wbindgen_is_bigint_5fa10641e039d3ef, __wbg___wbindgen_is_function_741ff2bb612836f5, __wbg___wbindgen_is_null_c22311b1cc228e3a, __wbg___wbindgen_is_object_8b968c3ab8e96595, __wbg___wbindgen_is_string_fc456fee5d3317de, __wbg___wbindgen_is_undefined_be5b34249ff1fc15, __wbg___wbindgen_jsval_eq_38d7bfbe4cc84039, __wbg___wbindgen_jsval_loose_eq_b2f214e2e4b30e36, __wbg___wbindgen_number_get_934b640d0889af78, __wbg___wbindgen_string_get_7ce8eee7fd327545, __wbg___wbindgen_throw_4c88d8bf264fd984, __wbg__wbg_cb_unref_09736879a3f67559, __wbg_assign_6b6bb30388088072, __wbg_call_40b008ba32f73991, __wbg_call_a410eb4b59ed5965, __wbg_cancelSleep_722eb9409b24d4cf, __wbg_checkSession_f63ac18cd53e295c, __wbg_done_57e08d0be6e30c02, __wbg_entries_7bb1459bd9b5c2b9, __wbg_getStorage_4a908d3ad251f2de, __wbg_get_2080c49015e35254, __wbg_get_635eea311fa1a291, __wbg_get_d7176cfb76d71114, __wbg_get_unchecked_e6325ad374eff861, __wbg_get_with_ref_key_fc601247060b7204, __wbg_has_2c4d5cf25ec8c1cf, __wbg_instanceof_ArrayBuffer_12cdaa4161423e6b, __wbg_instanceof_Error_74e3cca0c4a69161, __wbg_instanceof_Map_0b4fc8b62e73f163, __wbg_instanceof_Uint8Array_d7aeb0dcb3108fea, __wbg_isArray_bcf1376d0d732d08, __wbg_isSafeInteger_1a35ba4d31e71d38, __wbg_iterator_e4c5e8f68ada7b58, __wbg_length_186163212ffe79c3, __wbg_length_b03a0fabb109b1e9, __wbg_loginExtra_9da2be54a8d09a3b, __wbg_login_2669d3e2e3b17e87, __wbg_message_43d8c8f1d543a349, __wbg_new_13de428334042d26, __wbg_new_37eb45aaf5eeb820, __wbg_new_7075786089b89c5e, __wbg_new_787b9fb330d55d78, __wbg_new_cd4348290afae586, __wbg_new_typed_e09da9dae6ee5935, __wbg_next_178c1651c11432b3, __wbg_next_af5ac6a08bb0a717, __wbg_now_463ac581d2fc7ea3, __wbg_now_d838c8079f36fe91, __wbg_prototypesetcall_13162965d1fe7aa3, __wbg_queueMicrotask_1e8503a8a690f0a3, __wbg_queueMicrotask_4a1a4d8dd332373b, __wbg_random_df36b90cd78a7d54, __wbg_removeStorage_91b8a5e2ac9fcf8d, __wbg_request_dbb83ff077f848dc, __wbg_resolve_dbf78ab4942478b0, __wbg_setStorage_6ae6e436b7ddaad4, __wbg_set_2793479888329cb6, __wbg_set_8282f7e0d2d01336, __wbg_set_d2d33b52458e984a, __wbg_set_e4b9a833d288759a, __wbg_set_name_822e3903f3184979, __wbg_sleep_a98f435c2a1a7798, __wbg_stateChanged_e654957304175023, __wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc, __wbg_static_accessor_GLOBAL_e4293fb22cbe77da, __wbg_static_accessor_SELF_53bb20457401453d, __wbg_static_accessor_WINDOW_b5e0810bfecb7feb, __wbg_then_656f253a5dd7d8ea, __wbg_then_e3f7f2d365708be8, __wbg_value_e0f328965e184931, __wbindgen_generic_0000000000000001, __wbindgen_generic_0000000000000002, __wbindgen_generic_0000000000000003, __wbindgen_generic_0000000000000004, __wbindgen_generic_0000000000000005, __wbindgen_object_clone_ref, __wbindgen_object_drop_ref, __wbg_set_wasm, WxSession };
+module.exports = { __wbg_Error_208446807d0d1e30, __wbg_String_8564e559799eccda, __wbg___wbindgen_bigint_get_as_i64_11da4b52cd0aedef, __wbg___wbindgen_boolean_get_4f1baf9a00be3c74, __wbg___wbindgen_debug_string_f249a2a76caa9a55, __wbg___wbindgen_in_3f58a9d3b3a7eed2, __wbg___wbindgen_is_bigint_5fa10641e039d3ef, __wbg___wbindgen_is_function_741ff2bb612836f5, __wbg___wbindgen_is_null_c22311b1cc228e3a, __wbg___wbindgen_is_object_8b968c3ab8e96595, __wbg___wbindgen_is_string_fc456fee5d3317de, __wbg___wbindgen_is_undefined_be5b34249ff1fc15, __wbg___wbindgen_jsval_eq_38d7bfbe4cc84039, __wbg___wbindgen_jsval_loose_eq_b2f214e2e4b30e36, __wbg___wbindgen_number_get_934b640d0889af78, __wbg___wbindgen_string_get_7ce8eee7fd327545, __wbg___wbindgen_throw_4c88d8bf264fd984, __wbg__wbg_cb_unref_09736879a3f67559, __wbg_assign_6b6bb30388088072, __wbg_call_40b008ba32f73991, __wbg_call_a410eb4b59ed5965, __wbg_cancelSleep_722eb9409b24d4cf, __wbg_checkSession_f63ac18cd53e295c, __wbg_done_57e08d0be6e30c02, __wbg_entries_7bb1459bd9b5c2b9, __wbg_getStorage_4a908d3ad251f2de, __wbg_get_2080c49015e35254, __wbg_get_635eea311fa1a291, __wbg_get_d7176cfb76d71114, __wbg_get_unchecked_e6325ad374eff861, __wbg_has_2c4d5cf25ec8c1cf, __wbg_instanceof_ArrayBuffer_12cdaa4161423e6b, __wbg_instanceof_Error_74e3cca0c4a69161, __wbg_instanceof_Map_0b4fc8b62e73f163, __wbg_instanceof_Uint8Array_d7aeb0dcb3108fea, __wbg_isArray_bcf1376d0d732d08, __wbg_isSafeInteger_1a35ba4d31e71d38, __wbg_iterator_e4c5e8f68ada7b58, __wbg_length_186163212ffe79c3, __wbg_length_b03a0fabb109b1e9, __wbg_loginExtra_9da2be54a8d09a3b, __wbg_login_2669d3e2e3b17e87, __wbg_message_43d8c8f1d543a349, __wbg_new_13de428334042d26, __wbg_new_37eb45aaf5eeb820, __wbg_new_7075786089b89c5e, __wbg_new_787b9fb330d55d78, __wbg_new_cd4348290afae586, __wbg_new_typed_e09da9dae6ee5935, __wbg_next_178c1651c11432b3, __wbg_next_af5ac6a08bb0a717, __wbg_now_463ac581d2fc7ea3, __wbg_now_d838c8079f36fe91, __wbg_prototypesetcall_13162965d1fe7aa3, __wbg_queueMicrotask_1e8503a8a690f0a3, __wbg_queueMicrotask_4a1a4d8dd332373b, __wbg_random_df36b90cd78a7d54, __wbg_removeStorage_91b8a5e2ac9fcf8d, __wbg_request_dbb83ff077f848dc, __wbg_resolve_dbf78ab4942478b0, __wbg_setStorage_6ae6e436b7ddaad4, __wbg_set_2793479888329cb6, __wbg_set_8282f7e0d2d01336, __wbg_set_d2d33b52458e984a, __wbg_set_e4b9a833d288759a, __wbg_set_name_822e3903f3184979, __wbg_sleep_a98f435c2a1a7798, __wbg_stateChanged_e654957304175023, __wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc, __wbg_static_accessor_GLOBAL_e4293fb22cbe77da, __wbg_static_accessor_SELF_53bb20457401453d, __wbg_static_accessor_WINDOW_b5e0810bfecb7feb, __wbg_then_656f253a5dd7d8ea, __wbg_then_e3f7f2d365708be8, __wbg_value_e0f328965e184931, __wbindgen_generic_0000000000000001, __wbindgen_generic_0000000000000002, __wbindgen_generic_0000000000000003, __wbindgen_generic_0000000000000004, __wbindgen_generic_0000000000000005, __wbindgen_object_clone_ref, __wbindgen_object_drop_ref, __wbg_set_wasm, WxSession };
 },
 };
 var __wxsCache = {};

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test layer and prints their counts:
+#   1. native Rust (cargo test): the flow with a scripted host and a virtual clock
+#   2. wasm on Node (wasm-bindgen-test): the exported class over a JS host
+#   3. JS (node --test): the built SDK in the strict sandbox, the wasm audit, and the demo
+#      end to end against the dev server
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+./scripts/build.sh   # layer 3 tests the built SDK, so build it from this checkout first
+mkdir -p .run
+
+# "test result: ok. 45 passed; 0 failed; 1 ignored; …" lines → "passed failed ignored"
+cargo_counts() {
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+       END { printf "%d %d %d\n", p, f, s }' "$1"
+}
+
+say "1/3 native Rust tests (cargo test)"
+cargo test 2>&1 | tee .run/native.log
+read -r native_pass native_fail native_skip < <(cargo_counts .run/native.log)
+
+say "2/3 wasm tests on Node (wasm-bindgen-test)"
+cargo test --target wasm32-unknown-unknown --profile wasm-test --test wasm 2>&1 | tee .run/wasm.log
+read -r wasm_pass wasm_fail wasm_skip < <(cargo_counts .run/wasm.log)
+
+say "3/3 JS tests: glue in the strict sandbox, wasm audit, demo end to end (node --test)"
+node --test --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination=.run/js.tap tests/js/
+js_pass=$(awk '/^# pass/ {print $3}' .run/js.tap)
+js_fail=$(awk '/^# fail/ {print $3}' .run/js.tap)
+js_skip=$(awk '/^# skipped/ {print $3}' .run/js.tap)
+
+total_pass=$((native_pass + wasm_pass + js_pass))
+total_fail=$((native_fail + wasm_fail + js_fail))
+total_skip=$((native_skip + wasm_skip + js_skip))
+echo
+echo "native Rust:  $native_pass passed, $native_fail failed, $native_skip skipped"
+echo "wasm (Node):  $wasm_pass passed, $wasm_fail failed, $wasm_skip skipped"
+echo "JS (sandbox): $js_pass passed, $js_fail failed, $js_skip skipped"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" -eq 0 ]

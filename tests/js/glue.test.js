@@ -1,0 +1,170 @@
+// The built SDK (js-glue/dist) in the strict sandbox, with an in-process wx.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('path');
+const { createRuntime } = require('../sandbox/runtime');
+
+const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
+
+// A wx whose server is a function: respond(options) → {statusCode, data} or {errMsg}.
+function fakeWx(respond) {
+  const storage = {};
+  const calls = { login: 0, requests: [] };
+  const later = (fn) => setTimeout(fn, 2);
+  const wx = {
+    getStorageSync: (key) => (key in storage ? storage[key] : ''),
+    setStorageSync: (key, value) => { storage[key] = JSON.parse(JSON.stringify(value)); },
+    removeStorageSync: (key) => { delete storage[key]; },
+    checkSession: (o) => later(() => o.success({ errMsg: 'checkSession:ok' })),
+    login: (o) => { calls.login += 1; const code = `code-${calls.login}`; later(() => o.success({ code, errMsg: 'login:ok' })); },
+    request: (o) => {
+      calls.requests.push(o);
+      later(() => {
+        const answer = respond(o, calls);
+        if (answer.errMsg) o.fail(answer);
+        else o.success({ header: {}, errMsg: 'request:ok', ...answer });
+      });
+    },
+  };
+  return { wx, storage, calls };
+}
+
+// Issues tok-N for each login; /api/* needs the latest token.
+function simpleServer() {
+  let latest;
+  let n = 0;
+  return (o) => {
+    if (o.url.endsWith('/login')) {
+      latest = `tok-${++n}`;
+      return { statusCode: 200, data: { token: latest, session_key: 'NEVER-STORE' } };
+    }
+    return o.header && o.header.token === latest ? { statusCode: 200, data: { ok: true, got: o.data } } : { statusCode: 401, data: {} };
+  };
+}
+
+function sdk({ respond = simpleServer(), ...options } = {}) {
+  const fake = fakeWx(respond);
+  const runtime = createRuntime({ packageRoot: DIST, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, ...options });
+  const { createSession } = runtime.requireModule('index.js');
+  const create = (config = {}) => createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm', useCheckSession: false, ...config });
+  return { runtime, create, ...fake };
+}
+
+test('the sandbox is as strict as the mini-program runtime', () => {
+  const { runtime } = sdk();
+  for (const name of ['WebAssembly', 'TextEncoder', 'TextDecoder', 'fetch', 'queueMicrotask', 'globalThis', 'process', 'require']) {
+    assert.equal(runtime.run(`typeof ${name}`), 'undefined', name);
+  }
+  assert.throws(() => runtime.run('eval("1 + 1")'), /EvalError|Code generation/);
+  assert.throws(() => runtime.run('new Function("return 1")'), /EvalError|Code generation/);
+  assert.equal(runtime.run('typeof WXWebAssembly.instantiate'), 'function');
+});
+
+test('calls made before the wasm is ready wait for it; many callers share one login', async () => {
+  const { create, calls } = sdk();
+  const session = create();
+  const answers = await Promise.all(Array.from({ length: 20 }, () => session.request({ url: '/api/profile' })));
+  assert.ok(answers.every((a) => a.statusCode === 200));
+  assert.equal(calls.login, 1);
+  assert.equal(calls.requests.filter((r) => r.url.endsWith('/login')).length, 1);
+});
+
+test('WXWebAssembly resolving to a bare Instance works too', async () => {
+  const { create } = sdk({ bareInstance: true });
+  const result = await create().ensure();
+  assert.equal(result.source, 'login');
+});
+
+test('the brotli-compressed .wasm.br loads', async () => {
+  const { create } = sdk();
+  const result = await create({ wasmPath: '/wx_session_bg.wasm.br' }).ensure();
+  assert.equal(result.token, 'tok-1');
+});
+
+test('without WXWebAssembly every call rejects with WASM_LOAD and onChange hears it', async () => {
+  const { create, runtime } = sdk();
+  runtime.run('delete this.WXWebAssembly');
+  const session = create();
+  const heard = [];
+  session.onChange((state, error) => heard.push(`${state}:${error && error.code}`));
+  await assert.rejects(session.ensure(), { code: 'WASM_LOAD' });
+  await assert.rejects(session.request({ url: '/x' }), { code: 'WASM_LOAD' });
+  assert.deepEqual(heard, ['failed:WASM_LOAD']);
+});
+
+test('a bad config key rejects every call with CONFIG naming the key', async () => {
+  const { create } = sdk();
+  await assert.rejects(create({ retrys: 3 }).ensure(), (e) => e.code === 'CONFIG' && e.key === 'retrys' && /retrys/.test(e.message));
+  await assert.rejects(create({ login: { tokenPath: 7 } }).ensure(), (e) => e.code === 'CONFIG' && e.key === 'login.tokenPath');
+  await assert.rejects(create({ wasmPath: 42 }).ensure(), (e) => e.code === 'CONFIG' && e.key === 'wasmPath');
+});
+
+test('onChange reports transitions and can be unsubscribed', async () => {
+  const { create } = sdk();
+  const session = create();
+  const states = [];
+  const stop = session.onChange((state) => states.push(state));
+  await session.ensure();
+  assert.deepEqual(states, ['checking', 'logging-in', 'ready']);
+  stop();
+  await session.logout();
+  assert.deepEqual(states, ['checking', 'logging-in', 'ready'], 'nothing after unsubscribe');
+});
+
+test('request passes wx.request options through and keeps its own out', async () => {
+  const { create, calls } = sdk();
+  const session = create();
+  const body = { item: 1 };
+  const answer = await session.request({ url: '/api/echo', method: 'put', data: body, header: { 'X-A': '1' }, dataType: 'json', responseType: 'text', retry: true });
+  assert.equal(answer.statusCode, 200);
+  const sent = calls.requests[calls.requests.length - 1];
+  assert.equal(sent.url, 'https://api.test/api/echo');
+  assert.equal(sent.method, 'PUT');
+  assert.equal(sent.data, body, 'the same object, not a copy');
+  assert.deepEqual({ ...sent.header }, { 'X-A': '1', token: 'tok-1' });
+  assert.equal(sent.dataType, 'json');
+  assert.equal(sent.responseType, 'text');
+  assert.equal(sent.timeout, 10000);
+  assert.ok(!('auth' in sent) && !('retry' in sent), 'SDK-only options stay out of wx.request');
+});
+
+test('the stored record holds the token and nothing else from the login answer', async () => {
+  const { create, storage } = sdk();
+  await create().ensure();
+  assert.deepEqual(Object.keys(storage.token).sort(), ['expiresAt', 'obtainedAt', 'token', 'v']);
+  assert.ok(!JSON.stringify(storage).includes('NEVER-STORE'));
+});
+
+test('errors never carry the token', async () => {
+  // The server accepts the login but refuses every token: SESSION_EXPIRED after one re-login.
+  const { create, calls } = sdk({
+    respond: (o) => (o.url.endsWith('/login') ? { statusCode: 200, data: { token: 'SECRET-TOKEN-VALUE' } } : { statusCode: 401, data: {} }),
+  });
+  const error = await create().request({ url: '/api/profile' }).then(() => null, (e) => e);
+  assert.equal(error.code, 'SESSION_EXPIRED');
+  assert.equal(calls.login, 2);
+  const everything = JSON.stringify({ ...error, message: error.message, stack: error.stack });
+  assert.ok(!everything.includes('SECRET-TOKEN-VALUE'), everything);
+});
+
+test('login.extra() is merged into the login body; its failure is LOGIN_EXTRA_FAILED', async () => {
+  const { create, calls } = sdk();
+  await create({ login: { extra: () => Promise.resolve({ iv: 'iv-1', encryptedData: 'enc' }) } }).ensure();
+  const login = calls.requests.find((r) => r.url.endsWith('/login'));
+  assert.deepEqual({ ...login.data }, { iv: 'iv-1', encryptedData: 'enc', code: 'code-1' });
+  const refused = sdk().create({ login: { extra: () => Promise.reject({ errMsg: 'getUserProfile:fail auth deny' }) } });
+  await assert.rejects(refused.ensure(), (e) => e.code === 'LOGIN_EXTRA_FAILED' && /auth deny/.test(e.message));
+});
+
+test('logout forgets the token in storage and memory', async () => {
+  const { create, storage, calls } = sdk();
+  const session = create();
+  await session.ensure();
+  await session.logout();
+  assert.equal(storage.token, undefined);
+  const again = await session.ensure();
+  assert.equal(again.token, 'tok-2');
+  assert.equal(calls.login, 2);
+});
