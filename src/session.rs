@@ -153,9 +153,14 @@ impl<H: Host + 'static> Session<H> {
             return self.inner.send(&request, None).await;
         }
         let first = self.ensure().await?;
+        let generation = self.inner.generation.get();
         let response = self.inner.send(&request, Some(&first.token)).await?;
         if !self.inner.says_invalid(&response) {
             return Ok(response);
+        }
+        if self.inner.generation.get() != generation {
+            // Logged out while this request was in flight: don't log back in behind the app.
+            return Err(Error::LoggedOut);
         }
         let fresh = self.relogin(&first.token).await?;
         let response = self.inner.send(&request, Some(&fresh.token)).await?;

@@ -52,6 +52,9 @@ struct World {
     timers: RefCell<Vec<(f64, Waker)>>,
     storage: RefCell<HashMap<String, Value>>,
     storage_full: Cell<bool>,
+    storage_unreadable: Cell<bool>,
+    /// What login.extra() resolves to (Ok) or its failure (Err).
+    extra: RefCell<Option<Result<Value, String>>>,
     check_session_ok: Cell<bool>,
     /// wx.login calls that fail before the first success.
     login_failures: Cell<u32>,
@@ -181,6 +184,9 @@ impl Host for ScriptedHost {
     type Options = Value;
 
     fn read_storage(&self, key: &str) -> Result<Option<Value>, String> {
+        if self.0.storage_unreadable.get() {
+            return Err("getStorageSync:fail data corrupted".into());
+        }
         Ok(self.0.storage.borrow().get(key).cloned())
     }
     fn write_storage(&self, key: &str, value: &Value) -> Result<(), String> {
@@ -211,7 +217,8 @@ impl Host for ScriptedHost {
         Ok(code)
     }
     async fn login_extra(&self) -> Result<Value, String> {
-        Ok(json!({ "iv": "iv-1", "encryptedData": "enc" }))
+        self.sleep_for(5).await;
+        self.0.extra.borrow().clone().unwrap_or_else(|| Ok(json!({ "iv": "iv-1", "encryptedData": "enc" })))
     }
     async fn request(&self, request: HttpRequest<Value>) -> Result<(u16, Value), String> {
         let path = Sent { url: request.url.clone(), method: "", headers: vec![], body: None }.path().to_owned();
@@ -652,4 +659,245 @@ fn token_header_and_prefix_are_configurable() {
     let s = session(&world, json!({ "tokenHeader": "Authorization", "tokenPrefix": "Bearer " }));
     let response = run(&world, profile(&s)).unwrap();
     assert_eq!(response.1, json!({ "auth": "Bearer tok-1" }));
+}
+
+#[test]
+fn logout_with_a_request_in_flight_does_not_log_back_in() {
+    let world = World::new();
+    store_record(&world, "old");
+    let s = session(&world, json!({}));
+    run(&world, { let s = s.clone(); async move { s.ensure().await } }).unwrap();
+    world.valid_tokens.borrow_mut().clear(); // the answer in flight will be a 401
+    let in_flight = { let s = s.clone(); async move { s.request(ApiRequest::get("/api/profile")).await.map(|_| ()) } };
+    let logout = {
+        let s = s.clone();
+        let world = Rc::clone(&world);
+        async move {
+            ScriptedHost(world).sleep_for(10).await;
+            s.logout().await
+        }
+    };
+    let results = run_all(&world, vec![Box::pin(in_flight) as Pin<Box<dyn Future<Output = _>>>, Box::pin(logout)]);
+    assert_eq!(results[0], Err(Error::LoggedOut));
+    assert_eq!(world.login_calls.get(), 0, "no login behind the app's back");
+    assert_eq!(world.stored(), None, "the old token is not written back");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol options, check policies, storage shapes.
+
+fn ensure_of(s: &Session<ScriptedHost>) -> impl Future<Output = Result<Ready, Error>> + 'static {
+    let s = s.clone();
+    async move { s.ensure().await }
+}
+
+fn store_with_expiry(world: &World, token: &str, expires_in_ms: Option<f64>) {
+    world.valid_tokens.borrow_mut().insert(token.to_owned());
+    let now = world.now.get();
+    let record = StoredToken { token: Token::new(token).unwrap(), expires_at: expires_in_ms.map(|ms| now + ms), obtained_at: Some(now - 3_600_000.0) };
+    world.storage.borrow_mut().insert("token".into(), record.to_value());
+}
+
+fn policy(name: &str) -> Value {
+    json!({ "check": { "url": "/auth", "okWhen": { "path": "errCode", "equals": 0 }, "policy": name } })
+}
+
+#[test]
+fn when_unknown_trusts_a_known_fresh_token_without_any_network() {
+    let world = World::new();
+    store_with_expiry(&world, "fresh", Some(3_600_000.0));
+    let mut config = policy("when-unknown");
+    config["useCheckSession"] = json!(true);
+    let s = session(&world, config);
+    let ready = run(&world, ensure_of(&s)).unwrap();
+    assert_eq!(ready.source, Source::Storage);
+    assert!(world.sent.borrow().is_empty(), "no request at all");
+    assert_eq!(world.login_calls.get(), 0);
+}
+
+#[test]
+fn a_known_expired_token_goes_straight_to_login() {
+    for name in ["when-unknown", "always", "never"] {
+        let world = World::new();
+        store_with_expiry(&world, "stale", Some(-1.0));
+        let s = session(&world, policy(name));
+        let ready = run(&world, ensure_of(&s)).unwrap();
+        assert_eq!(ready.source, Source::Login, "{name}");
+        assert!(world.sent_to("/auth").is_empty(), "{name}: no check of a token known to be expired");
+    }
+}
+
+#[test]
+fn a_token_expiring_within_the_margin_is_refreshed() {
+    let world = World::new();
+    store_with_expiry(&world, "almost", Some(30_000.0)); // 30 s left of a long lifetime
+    let s = session(&world, policy("when-unknown"));
+    assert_eq!(run(&world, ensure_of(&s)).unwrap().source, Source::Login);
+}
+
+#[test]
+fn each_policy_checks_when_it_should() {
+    let cases = [("always", Some(3_600_000.0), 1), ("always", None, 1), ("when-unknown", None, 1), ("never", None, 0)];
+    for (name, expiry, checks) in cases {
+        let world = World::new();
+        store_with_expiry(&world, "t", expiry);
+        let s = session(&world, policy(name));
+        assert_eq!(run(&world, ensure_of(&s)).unwrap().source, Source::Storage, "{name}");
+        assert_eq!(world.sent_to("/auth").len(), checks, "{name} with expiry {expiry:?}");
+    }
+}
+
+#[test]
+fn expiry_from_the_login_answer_is_stored_and_used_by_the_clock() {
+    let world = World::new();
+    world.serve(|w, sent| match sent.path() {
+        "/login" => match w.backend(sent) {
+            Reply::Answer(200, mut body) => {
+                body["expiresIn"] = json!("120"); // some servers send a numeric string
+                Reply::Answer(200, body)
+            }
+            other => other,
+        },
+        _ => w.backend(sent),
+    });
+    let s = session(&world, json!({ "login": { "expiresInPath": "expiresIn" } }));
+    run(&world, ensure_of(&s)).unwrap();
+    let stored = world.stored().unwrap();
+    assert_eq!(stored["expiresAt"].as_f64().unwrap() - stored["obtainedAt"].as_f64().unwrap(), 120_000.0);
+
+    // Relaunch two minutes later with `when-unknown`: known expired → straight to login.
+    world.now.set(world.now.get() + 120_000.0);
+    let s = session(&world, json!({ "login": { "expiresInPath": "expiresIn" }, "check": { "policy": "when-unknown" } }));
+    assert_eq!(run(&world, ensure_of(&s)).unwrap().source, Source::Login);
+    assert!(world.sent_to("/auth").is_empty());
+}
+
+#[test]
+fn a_malformed_expiry_is_a_bad_response() {
+    let world = World::new();
+    world.serve(|_, _| Reply::Answer(200, json!({ "token": "t", "expiresIn": "soon" })));
+    let s = session(&world, json!({ "login": { "expiresInPath": "expiresIn" } }));
+    let err = run(&world, ensure_of(&s)).unwrap_err();
+    assert_eq!(err.code(), "BAD_RESPONSE");
+    assert_eq!(world.stored(), None);
+}
+
+#[test]
+fn a_legacy_plain_string_token_keeps_the_user_logged_in_and_is_migrated() {
+    let world = World::new();
+    world.valid_tokens.borrow_mut().insert("hand-rolled".into());
+    world.storage.borrow_mut().insert("token".into(), json!("hand-rolled"));
+    let s = session(&world, CHECK_ALWAYS());
+    let ready = run(&world, ensure_of(&s)).unwrap();
+    assert_eq!((ready.source, ready.token.as_str()), (Source::Storage, "hand-rolled"));
+    assert_eq!(world.login_calls.get(), 0);
+    let stored = world.stored().unwrap();
+    assert_eq!((stored["v"].clone(), stored["token"].clone()), (json!(1), json!("hand-rolled")), "rewritten as a record");
+}
+
+#[test]
+fn corrupt_storage_counts_as_no_token_and_is_replaced_only_by_a_successful_login() {
+    for corrupt in [json!(42), json!({ "user": 1 }), json!("{\"v\":1,"), json!([1])] {
+        let world = World::new();
+        world.storage.borrow_mut().insert("token".into(), corrupt.clone());
+        world.serve(|_, _| Reply::Answer(400, json!({ "errcode": 40029 })));
+        let s = session(&world, json!({}));
+        assert_eq!(run(&world, ensure_of(&s)).unwrap_err().code(), "SERVER_REJECTED");
+        assert_eq!(world.stored(), Some(corrupt.clone()), "left alone after a failed login");
+        world.serve(|w, sent| w.backend(sent));
+        assert_eq!(run(&world, ensure_of(&s)).unwrap().source, Source::Login);
+        assert_eq!(world.stored_token().as_deref(), Some("tok-1"), "{corrupt}");
+    }
+}
+
+#[test]
+fn storage_that_cannot_be_read_is_reported_and_the_flow_logs_in() {
+    let world = World::new();
+    world.storage_unreadable.set(true);
+    let s = session(&world, json!({}));
+    assert_eq!(run(&world, ensure_of(&s)).unwrap().source, Source::Login);
+    assert!(world.states.borrow().contains(&(State::Checking, Some("STORAGE"))));
+}
+
+#[test]
+fn the_code_travels_where_configured() {
+    // wafer2-style: GET with the code in a header, token at data.skey, code 0 means OK.
+    let world = World::new();
+    world.serve(|w, sent| match sent.path() {
+        "/weapp/login" => {
+            assert_eq!(sent.method, "GET");
+            assert_eq!(sent.body, None, "a GET login carries no body");
+            match w.redeem(sent.header("X-WX-Code").unwrap_or("")) {
+                Reply::Answer(200, body) => Reply::Answer(200, json!({ "code": 0, "data": { "skey": body["token"] } })),
+                _ => Reply::Answer(200, json!({ "code": -1, "error": "ERR_LOGIN_FAILED" })),
+            }
+        }
+        _ => w.backend(sent),
+    });
+    let config = json!({ "login": { "url": "/weapp/login", "method": "GET", "codeIn": "header", "codeKey": "X-WX-Code",
+        "tokenPath": "data.skey", "okWhen": { "path": "code", "equals": 0 } } });
+    let s = session(&world, config);
+    assert_eq!(run(&world, ensure_of(&s)).unwrap().token.as_str(), "tok-1");
+
+    // Seed 001: GET /user/login?code=…, answer {code: 200, msg, token}.
+    let world = World::new();
+    world.serve(|w, sent| {
+        let code = sent.url.split("code=").nth(1).unwrap_or("");
+        match w.redeem(code) {
+            Reply::Answer(200, body) => Reply::Answer(200, json!({ "code": 200, "msg": "登录成功", "token": body["token"] })),
+            _ => Reply::Answer(200, json!({ "code": 500, "msg": "登录失败" })),
+        }
+    });
+    let config = json!({ "login": { "url": "/user/login?from=app", "method": "GET", "codeIn": "query", "okWhen": { "path": "code", "equals": 200 } } });
+    let s = session(&world, config);
+    assert_eq!(run(&world, ensure_of(&s)).unwrap().token.as_str(), "tok-1");
+    assert!(world.sent.borrow()[0].url.ends_with("/user/login?from=app&code=code-1"), "{}", world.sent.borrow()[0].url);
+}
+
+#[test]
+fn a_business_code_that_says_no_is_server_rejected() {
+    let world = World::new();
+    world.serve(|_, _| Reply::Answer(200, json!({ "code": 500, "msg": "登录失败", "token": "ignored" })));
+    let s = session(&world, json!({ "login": { "okWhen": { "path": "code", "equals": 200 } } }));
+    assert_eq!(run(&world, ensure_of(&s)).unwrap_err(), Error::ServerRejected { endpoint: "login", status: 200 });
+    assert_eq!(world.stored(), None);
+}
+
+#[test]
+fn login_extra_is_merged_and_its_failure_is_typed() {
+    let world = World::new();
+    let s = session(&world, json!({ "login": { "hasExtra": true } }));
+    run(&world, ensure_of(&s)).unwrap();
+    assert_eq!(world.sent_to("/login")[0].body, Some(json!({ "iv": "iv-1", "encryptedData": "enc", "code": "code-1" })));
+
+    let world = World::new();
+    *world.extra.borrow_mut() = Some(Err("getUserProfile:fail auth deny".into()));
+    let s = session(&world, json!({ "login": { "hasExtra": true } }));
+    let err = run(&world, ensure_of(&s)).unwrap_err();
+    assert_eq!(err.code(), "LOGIN_EXTRA_FAILED");
+    assert!(world.sent_to("/login").is_empty(), "nothing sent when the user refused");
+
+    let world = World::new();
+    *world.extra.borrow_mut() = Some(Ok(json!("not an object")));
+    let s = session(&world, json!({ "login": { "hasExtra": true } }));
+    assert_eq!(run(&world, ensure_of(&s)).unwrap_err().code(), "LOGIN_EXTRA_FAILED");
+}
+
+#[test]
+fn an_invalid_session_in_a_200_body_triggers_the_relogin() {
+    // wafer2: HTTP 200 {code: -1} means the skey is invalid.
+    let world = World::new();
+    store_record(&world, "old");
+    world.valid_tokens.borrow_mut().clear();
+    world.serve(|w, sent| match sent.path() {
+        "/api/profile" => {
+            let ok = sent.header("X-WX-Skey").is_some_and(|t| w.valid_tokens.borrow().contains(t));
+            Reply::Answer(200, if ok { json!({ "code": 0, "data": {} }) } else { json!({ "code": -1, "error": "ERR_SKEY_INVALID" }) })
+        }
+        _ => w.backend(sent),
+    });
+    let s = session(&world, json!({ "tokenHeader": "X-WX-Skey", "invalidWhen": [{ "path": "code", "equals": -1 }] }));
+    let response = run(&world, profile(&s)).unwrap();
+    assert_eq!(response.1["code"], json!(0));
+    assert_eq!(world.login_calls.get(), 1);
 }
