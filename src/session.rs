@@ -87,6 +87,9 @@ struct Inner<H: Host> {
     phase: RefCell<Phase>,
     /// Bumped by `logout()`; a flow started under an older generation doesn't apply its result.
     generation: Cell<u64>,
+    /// The newest token this session has had, even after it was forgotten as rejected: a
+    /// refusal of an older token then says nothing new and must not start another login.
+    newest: RefCell<Option<Token>>,
     reported: Cell<Option<State>>,
 }
 
@@ -118,6 +121,7 @@ impl<H: Host + 'static> Session<H> {
                 config,
                 phase: RefCell::new(Phase::Idle),
                 generation: Cell::new(0),
+                newest: RefCell::new(None),
                 reported: Cell::new(None),
             }),
         }
@@ -179,6 +183,7 @@ impl<H: Host + 'static> Session<H> {
         let inner = &self.inner;
         inner.generation.set(inner.generation.get().wrapping_add(1));
         *inner.phase.borrow_mut() = Phase::Idle;
+        *inner.newest.borrow_mut() = None;
         inner.report(State::Idle, None);
         inner
             .host
@@ -195,6 +200,10 @@ impl<H: Host + 'static> Session<H> {
                 Phase::Ready(ready) if ready.token != *stale => return Ok(ready.clone()),
                 Phase::Pending(flow) => flow.clone(),
                 Phase::Ready(_) | Phase::Idle | Phase::Failed => {
+                    if self.inner.newest.borrow().as_ref().is_some_and(|newest| newest != stale) {
+                        // A newer token was issued since, and the server refused that one too.
+                        return Err(Error::SessionExpired);
+                    }
                     // The refused token stays in storage until a login replaces it: a failed
                     // login must not leave the user with nothing.
                     let flow = Inner::start_flow(&self.inner, true);
@@ -223,6 +232,7 @@ impl<H: Host + 'static> Inner<H> {
                     if let Some(record) = store {
                         inner.store(&record);
                     }
+                    *inner.newest.borrow_mut() = Some(ready.token.clone());
                     *inner.phase.borrow_mut() = Phase::Ready(ready.clone());
                     inner.report(State::Ready, None);
                     Ok(ready)

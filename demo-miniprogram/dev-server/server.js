@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 // The demo's backend on 127.0.0.1, with WeChat's side played in-process. Node stdlib only.
 //
-// Developer's backend (what the mini-program talks to):
-//   POST /login {code}          → {token, expiresIn}   (code2Session errors → 400 {errcode, errmsg})
-//   POST /auth  header `token`  → {errCode: 0} or {errCode: 40001}
-//   GET  /api/profile           → the user, or 401 without a valid token
 // WeChat's side (what the sandbox's wx.login calls, standing in for WeChat's servers):
 //   POST /__wx/login            → {code}: a code that lives 5 minutes and works once
-// Test controls (loopback only, never in a real backend):
-//   GET  /__admin/stats, POST /__admin/revoke, POST /__admin/reset
+// Test controls (loopback only; a real backend has none of this):
+//   GET /__admin/stats · POST /__admin/revoke · POST /__admin/reset · POST /__admin/mode {alwaysInvalid}
 //
-// Usage: node server.js [--port 3000]   (0 picks a free port; the chosen one is printed)
+// The developer's backend comes in profiles, one per protocol the seeds and wafer2 use
+// (`--profile NAME`, default `default`); PROFILES below documents each one's endpoints.
+//
+// Usage: node server.js [--port 3000] [--profile default|seed001|seed002|wafer2]
+//        (--port 0 picks a free port; the chosen one is printed)
 'use strict';
 
 const http = require('http');
@@ -19,10 +19,68 @@ const crypto = require('crypto');
 const CODE_LIFETIME_MS = 5 * 60 * 1000;
 const TOKEN_LIFETIME_S = 7200;
 
+// Each profile: how the login answers, how a request proves its session, what "invalid" looks like.
+const PROFILES = {
+  // Seed 003 (+ expiresIn): POST /login {code} → {token, expiresIn}; POST /auth header token → {errCode};
+  // GET /api/profile header token → the user, or 401.
+  default: {
+    loginRoute: ['POST', '/login'],
+    codeFrom: (req) => req.body && req.body.code,
+    loginOk: (token) => [200, { token, expiresIn: TOKEN_LIFETIME_S }],
+    loginFailed: (err) => [400, err],
+    tokenFrom: (req) => req.headers.token,
+    checkRoute: ['POST', '/auth'],
+    apiRoute: ['GET', '/api/profile'],
+    apiOk: (user) => [200, user],
+    invalid: () => [401, { error: 'invalid session' }],
+  },
+  // Seed 001: GET /user/login?code= → {code: 200, msg, token} (failures: {code: 500, msg});
+  // GET /api/profile header token → the user, or 401.
+  seed001: {
+    loginRoute: ['GET', '/user/login'],
+    codeFrom: (req) => req.query.get('code'),
+    loginOk: (token) => [200, { code: 200, msg: '登录成功', token }],
+    loginFailed: () => [200, { code: 500, msg: '登录失败' }],
+    tokenFrom: (req) => req.headers.token,
+    apiRoute: ['GET', '/api/profile'],
+    apiOk: (user) => [200, user],
+    invalid: () => [401, { error: 'invalid session' }],
+  },
+  // Seed 002: POST /api/fetch_code {code} → {session_id}; requests carry it in X-Session-Id
+  // (the seed sends it in the body; a header keeps it out of URLs and logs);
+  // GET /api/profile → the user, or 401.
+  seed002: {
+    loginRoute: ['POST', '/api/fetch_code'],
+    codeFrom: (req) => req.body && req.body.code,
+    loginOk: (token) => [200, { session_id: token }],
+    loginFailed: (err) => [400, err],
+    tokenFrom: (req) => req.headers['x-session-id'],
+    apiRoute: ['GET', '/api/profile'],
+    apiOk: (user) => [200, user],
+    invalid: () => [401, { status: 'FAILED' }],
+  },
+  // wafer2: GET /weapp/login header X-WX-Code → {code: 0, data: {skey, userinfo}} (failures:
+  // {code: -1, error}); GET /weapp/user header X-WX-Skey → {code: 0, data: {userinfo}}, and
+  // HTTP 200 {code: -1, error: 'ERR_SKEY_INVALID'} for an invalid session.
+  wafer2: {
+    loginRoute: ['GET', '/weapp/login'],
+    codeFrom: (req) => req.headers['x-wx-code'],
+    loginOk: (token, user) => [200, { code: 0, data: { skey: token, userinfo: user } }],
+    loginFailed: (err) => [200, { code: -1, error: `ERR_LOGIN_FAILED ${err.errcode}` }],
+    tokenFrom: (req) => req.headers['x-wx-skey'],
+    apiRoute: ['GET', '/weapp/user'],
+    apiOk: (user) => [200, { code: 0, data: { userinfo: user } }],
+    invalid: () => [200, { code: -1, error: 'ERR_SKEY_INVALID' }],
+  },
+};
+
 function createBackend(options = {}) {
   const now = options.now || Date.now;
+  const profile = PROFILES[options.profile || 'default'];
+  if (!profile) throw new Error(`unknown profile ${options.profile}: one of ${Object.keys(PROFILES).join(', ')}`);
   const codes = new Map(); // code → {openid, issuedAt, used}
   const sessions = new Map(); // token → {openid, sessionKey, expiresAt}
+  const mode = { alwaysInvalid: false };
   const stats = { codesIssued: 0, logins: 0, loginErrors: 0, checks: 0, apiCalls: 0, unauthorized: 0 };
 
   // wx.login's half: WeChat mints a one-time code for this user.
@@ -42,49 +100,61 @@ function createBackend(options = {}) {
     return { openid: entry.openid, session_key: crypto.randomBytes(16).toString('base64') };
   }
 
-  function login(body) {
-    const result = code2Session(body && body.code);
+  const user = (session) => ({ openid: session.openid, nickname: '微信用户', vip: false });
+
+  function login(req) {
+    const result = code2Session(profile.codeFrom(req));
     if (result.errcode) {
       stats.loginErrors += 1;
-      return [400, { errcode: result.errcode, errmsg: result.errmsg }];
+      return profile.loginFailed({ errcode: result.errcode, errmsg: result.errmsg });
     }
     stats.logins += 1;
     const token = crypto.randomBytes(24).toString('hex');
     // session_key stays on the server: it never goes to the client.
-    sessions.set(token, { openid: result.openid, sessionKey: result.session_key, expiresAt: now() + TOKEN_LIFETIME_S * 1000 });
-    return [200, { token, expiresIn: TOKEN_LIFETIME_S }];
+    const session = { openid: result.openid, sessionKey: result.session_key, expiresAt: now() + TOKEN_LIFETIME_S * 1000 };
+    sessions.set(token, session);
+    return profile.loginOk(token, user(session));
   }
 
-  function sessionOf(token) {
+  function sessionOf(req) {
+    const token = profile.tokenFrom(req);
     const session = token ? sessions.get(token) : undefined;
-    return session && session.expiresAt > now() ? session : undefined;
+    return session && session.expiresAt > now() && !mode.alwaysInvalid ? session : undefined;
   }
 
-  function handle(method, path, headers, body) {
-    if (method === 'POST' && path === '/__wx/login') return [200, { code: issueCode((body && body.openid) || 'o-demo-user') }];
-    if (method === 'POST' && path === '/login') return login(body);
-    if (method === 'POST' && path === '/auth') {
+  const is = (route, req) => route && req.method === route[0] && req.path === route[1];
+
+  // req: {method, path, query: URLSearchParams, headers (lower-case names), body}
+  function handle(req) {
+    if (req.method === 'POST' && req.path === '/__wx/login') return [200, { code: issueCode((req.body && req.body.openid) || 'o-demo-user') }];
+    if (is(profile.loginRoute, req)) return login(req);
+    if (is(profile.checkRoute, req)) {
       stats.checks += 1;
-      return [200, { errCode: sessionOf(headers.token) ? 0 : 40001 }];
+      return [200, { errCode: sessionOf(req) ? 0 : 40001 }];
     }
-    if (method === 'GET' && path === '/api/profile') {
+    if (is(profile.apiRoute, req)) {
       stats.apiCalls += 1;
-      const session = sessionOf(headers.token);
+      const session = sessionOf(req);
       if (!session) {
         stats.unauthorized += 1;
-        return [401, { error: 'invalid session' }];
+        return profile.invalid();
       }
-      return [200, { openid: session.openid, nickname: '微信用户', vip: false }];
+      return profile.apiOk(user(session));
     }
-    if (method === 'GET' && path === '/__admin/stats') return [200, { ...stats, sessions: sessions.size }];
-    if (method === 'POST' && path === '/__admin/revoke') {
+    if (req.method === 'GET' && req.path === '/__admin/stats') return [200, { ...stats, sessions: sessions.size }];
+    if (req.method === 'POST' && req.path === '/__admin/revoke') {
       const revoked = sessions.size;
       sessions.clear();
       return [200, { revoked }];
     }
-    if (method === 'POST' && path === '/__admin/reset') {
+    if (req.method === 'POST' && req.path === '/__admin/mode') {
+      mode.alwaysInvalid = Boolean(req.body && req.body.alwaysInvalid);
+      return [200, mode];
+    }
+    if (req.method === 'POST' && req.path === '/__admin/reset') {
       sessions.clear();
       codes.clear();
+      mode.alwaysInvalid = false;
       for (const key of Object.keys(stats)) stats[key] = 0;
       return [200, {}];
     }
@@ -110,11 +180,11 @@ function readJson(req) {
   });
 }
 
-function startServer({ port = 3000, host = '127.0.0.1', backend = createBackend() } = {}) {
+function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', backend = createBackend({ profile }) } = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://local');
     const body = await readJson(req);
-    const [status, answer] = backend.handle(req.method, url.pathname, req.headers, body);
+    const [status, answer] = backend.handle({ method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body });
     const text = JSON.stringify(answer);
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
@@ -125,13 +195,17 @@ function startServer({ port = 3000, host = '127.0.0.1', backend = createBackend(
   });
 }
 
-module.exports = { createBackend, startServer, CODE_LIFETIME_MS };
+module.exports = { createBackend, startServer, PROFILES, CODE_LIFETIME_MS };
 
 if (require.main === module) {
-  const at = process.argv.indexOf('--port');
-  const port = at > 0 ? Number(process.argv[at + 1]) : Number(process.env.PORT || 3000);
-  startServer({ port }).then(({ port: actual }) => {
-    console.log(`dev server listening on http://127.0.0.1:${actual}`);
+  const flag = (name, fallback) => {
+    const at = process.argv.indexOf(`--${name}`);
+    return at > 0 ? process.argv[at + 1] : fallback;
+  };
+  const port = Number(flag('port', process.env.PORT || 3000));
+  const profile = flag('profile', 'default');
+  startServer({ port, profile }).then(({ port: actual }) => {
+    console.log(`dev server (${profile} profile) listening on http://127.0.0.1:${actual}`);
   }, (error) => {
     console.error(`dev server: ${error.message}`);
     process.exit(1);

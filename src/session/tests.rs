@@ -62,6 +62,9 @@ struct World {
     sent: RefCell<Vec<Sent>>,
     states: RefCell<Vec<(State, Option<&'static str>)>>,
     latency_ms: Cell<u32>,
+    /// Adds `n * 37 % stagger_ms` to the n-th request's latency, so answers come back out of order.
+    stagger_ms: Cell<u32>,
+    requests_made: Cell<u32>,
     /// Per-path latency overriding `latency_ms`.
     slow_paths: RefCell<HashMap<String, u32>>,
     handler: RefCell<Option<Handler>>,
@@ -222,7 +225,13 @@ impl Host for ScriptedHost {
     }
     async fn request(&self, request: HttpRequest<Value>) -> Result<(u16, Value), String> {
         let path = Sent { url: request.url.clone(), method: "", headers: vec![], body: None }.path().to_owned();
-        let latency = self.0.slow_paths.borrow().get(&path).copied().unwrap_or(self.0.latency_ms.get());
+        let n = self.0.requests_made.get() + 1;
+        self.0.requests_made.set(n);
+        let stagger = match self.0.stagger_ms.get() {
+            0 => 0,
+            spread => n * 37 % spread,
+        };
+        let latency = self.0.slow_paths.borrow().get(&path).copied().unwrap_or(self.0.latency_ms.get()) + stagger;
         self.sleep_for(latency).await;
         let sent = Sent { url: request.url, method: request.method.as_str(), headers: request.headers, body: request.body };
         self.0.sent.borrow_mut().push(sent.clone());
@@ -538,6 +547,20 @@ fn a_server_that_always_says_invalid_gets_bounded_logins() {
     assert!(results.iter().all(|r| r.as_ref().err() == Some(&Error::SessionExpired)));
     assert_eq!(world.login_calls.get(), 2, "launch login + one shared re-login");
     assert_eq!(world.sent_to("/api/profile").len(), 40);
+}
+
+#[test]
+fn answers_out_of_order_from_an_always_invalid_server_still_cost_two_logins() {
+    let world = World::new();
+    world.stagger_ms.set(400);
+    world.serve(|w, sent| match sent.path() {
+        "/api/profile" => Reply::Answer(401, json!({})),
+        _ => w.backend(sent),
+    });
+    let s = session(&world, json!({}));
+    let results = run_all(&world, (0..20).map(|_| profile(&s)).collect());
+    assert!(results.iter().all(|r| r.as_ref().err() == Some(&Error::SessionExpired)), "{results:?}");
+    assert_eq!(world.login_calls.get(), 2, "a late 401 for the first token must not start a third login");
 }
 
 #[test]

@@ -109,6 +109,6 @@ test('codes behave like WeChat: single use (40163), unknown (40029), 5-minute li
   const old = backend.issueCode('o-1');
   now += 5 * 60 * 1000 + 1;
   assert.equal(backend.code2Session(old).errcode, 40029);
-  const [status, answer] = backend.handle('POST', '/login', {}, { code: 'nope' });
+  const [status, answer] = backend.handle({ method: 'POST', path: '/login', query: new URLSearchParams(), headers: {}, body: { code: 'nope' } });
   assert.deepEqual([status, answer.errcode], [400, 40029]);
 });

@@ -1,0 +1,157 @@
+// The built SDK against each dev-server profile (the seeds' protocols and wafer2's), changing
+// nothing but config, in the strict sandbox over real HTTP. Also issue 3's concurrency promises
+// seen from outside: 20 parallel requests cost one login, cold or with a revoked token.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { createRuntime } = require('../sandbox/runtime');
+const { startServer } = require('../../demo-miniprogram/dev-server/server');
+
+const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
+
+// The configs the README shows for each profile.
+const PROFILES = {
+  default: {
+    api: '/api/profile',
+    config: {
+      login: { url: '/login', tokenPath: 'token', expiresInPath: 'expiresIn' },
+      check: { url: '/auth', okWhen: { path: 'errCode', equals: 0 } },
+    },
+  },
+  seed001: {
+    api: '/api/profile',
+    config: { login: { url: '/user/login', method: 'GET', codeIn: 'query', tokenPath: 'token', okWhen: { path: 'code', equals: 200 } } },
+  },
+  seed002: {
+    api: '/api/profile',
+    config: { storageKey: 'session_id', tokenHeader: 'X-Session-Id', login: { url: '/api/fetch_code', tokenPath: 'session_id' } },
+  },
+  wafer2: {
+    api: '/weapp/user',
+    config: {
+      tokenHeader: 'X-WX-Skey',
+      login: { url: '/weapp/login', method: 'GET', codeIn: 'header', codeKey: 'X-WX-Code', tokenPath: 'data.skey', okWhen: { path: 'code', equals: 0 } },
+      invalidWhen: [{ status: 401 }, { path: 'code', equals: -1 }],
+    },
+  },
+};
+
+function tempStorage() {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-profile-')), 'storage.json');
+}
+
+// One app launch: a fresh sandbox and session over the same storage file.
+function launch(origin, storageFile, config) {
+  const runtime = createRuntime({ packageRoot: DIST, devServer: origin, storageFile });
+  const { createSession } = runtime.requireModule('index.js');
+  const session = createSession({ baseUrl: origin, wasmPath: '/wx_session_bg.wasm', ...config });
+  return { runtime, session };
+}
+
+const admin = (origin, what, body) =>
+  fetch(`${origin}/__admin/${what}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body || {}) });
+
+for (const [name, { api, config }] of Object.entries(PROFILES)) {
+  test(`${name} profile: login, request, revoked token → one re-login, relaunch from storage`, async () => {
+    const { server, port } = await startServer({ port: 0, profile: name });
+    const origin = `http://127.0.0.1:${port}`;
+    const storageFile = tempStorage();
+    try {
+      const first = launch(origin, storageFile, config);
+      const ready = await first.session.ensure();
+      assert.equal(ready.source, 'login');
+      const answer = await first.session.request({ url: api });
+      assert.equal(answer.statusCode, 200);
+      assert.notEqual(answer.data.code, -1);
+
+      await admin(origin, 'revoke');
+      const again = await first.session.request({ url: api });
+      assert.equal(again.statusCode, 200);
+      assert.equal(first.runtime.counts.login, 2, 'one re-login');
+
+      const second = launch(origin, storageFile, config);
+      const relaunched = await second.session.ensure();
+      assert.equal(relaunched.source, 'storage');
+      assert.equal(second.runtime.counts.login, 0);
+      assert.equal((await second.session.request({ url: api })).statusCode, 200);
+    } finally {
+      server.close();
+    }
+  });
+}
+
+test('seed 002: a session_id stored as a plain string by hand-written code keeps the user logged in', async () => {
+  const { server, port } = await startServer({ port: 0, profile: 'seed002' });
+  const origin = `http://127.0.0.1:${port}`;
+  const storageFile = tempStorage();
+  try {
+    // What the seed's fetch_code() leaves behind: wx.setStorageSync('session_id', session_id).
+    const { code } = await (await fetch(`${origin}/__wx/login`, { method: 'POST' })).json();
+    const { session_id: sessionId } = await (await fetch(`${origin}/api/fetch_code`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }),
+    })).json();
+    fs.writeFileSync(storageFile, JSON.stringify({ session_id: sessionId }));
+
+    const { runtime, session } = launch(origin, storageFile, PROFILES.seed002.config);
+    const ready = await session.ensure();
+    assert.equal(ready.source, 'storage');
+    assert.equal(ready.token, sessionId);
+    assert.equal((await session.request({ url: '/api/profile' })).statusCode, 200);
+    assert.equal(runtime.counts.login, 0, 'still logged in, no wx.login');
+    assert.equal(JSON.parse(fs.readFileSync(storageFile, 'utf8')).session_id.v, 1, 'migrated to the record');
+  } finally {
+    server.close();
+  }
+});
+
+test('when-unknown: a relaunch with a token known to be fresh makes zero network calls', async () => {
+  const { server, port } = await startServer({ port: 0 });
+  const origin = `http://127.0.0.1:${port}`;
+  const storageFile = tempStorage();
+  const config = { ...PROFILES.default.config, check: { ...PROFILES.default.config.check, policy: 'when-unknown' } };
+  try {
+    await launch(origin, storageFile, config).session.ensure();
+    const { runtime, session } = launch(origin, storageFile, config);
+    assert.equal((await session.ensure()).source, 'storage');
+    assert.deepEqual(runtime.counts, { login: 0, request: 0, checkSession: 0 });
+  } finally {
+    server.close();
+  }
+});
+
+test('20 parallel requests cost one login on a cold start and one with a revoked token', async () => {
+  const { server, backend, port } = await startServer({ port: 0 });
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    const { runtime, session } = launch(origin, tempStorage(), PROFILES.default.config);
+    const all = () => Promise.all(Array.from({ length: 20 }, () => session.request({ url: '/api/profile' })));
+    assert.ok((await all()).every((a) => a.statusCode === 200));
+    assert.equal(runtime.counts.login, 1);
+    assert.equal(backend.stats.logins, 1);
+
+    await admin(origin, 'revoke');
+    assert.ok((await all()).every((a) => a.statusCode === 200));
+    assert.equal(runtime.counts.login, 2);
+    assert.equal(backend.stats.logins, 2);
+  } finally {
+    server.close();
+  }
+});
+
+test('a server that always says "invalid session" gets bounded logins and SESSION_EXPIRED', async () => {
+  const { server, backend, port } = await startServer({ port: 0 });
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await admin(origin, 'mode', { alwaysInvalid: true });
+    const { session } = launch(origin, tempStorage(), PROFILES.default.config);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => session.request({ url: '/api/profile' })));
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason.code === 'SESSION_EXPIRED'));
+    assert.equal(backend.stats.logins, 2, 'the launch login and one shared re-login');
+  } finally {
+    server.close();
+  }
+});
