@@ -29,3 +29,16 @@ ensure_npm_packages() {
     (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
+
+ensure_jsc() {
+  # JavaScriptCore's shell: the iOS engine family, for tests/js/engines.test.js.
+  command -v jsc >/dev/null && return
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing the jsc shell (Debian package libjavascriptcoregtk-4.0-bin)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjavascriptcoregtk-4.0-bin; }; then
+      say "could not install jsc: the JavaScriptCore tests will be SKIPPED (and fail under CI=true)"
+    fi
+  else
+    say "no jsc and no way to install it: the JavaScriptCore tests will be SKIPPED (and fail under CI=true)"
+  fi
+}

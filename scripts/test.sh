@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test layer and prints their counts:
+# Runs every test layer and prints their counts (skipped tests are counted and named):
 #   1. native Rust (cargo test): the flow with a scripted host and a virtual clock
 #   2. wasm on Node (wasm-bindgen-test): the exported class over a JS host
-#   3. JS (node --test): the built SDK in the strict sandbox, the wasm audit, and the demo
-#      end to end against the dev server
+#   3. JS (node --test): the built SDK in the strict sandbox, on JavaScriptCore (jsc) and with
+#      an old-iOS Promise, the wasm audit, and the demo end to end against the dev server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ./scripts/build.sh   # layer 3 tests the built SDK, so build it from this checkout first
+ensure_jsc
 mkdir -p .run
 
 # "test result: ok. 45 passed; 0 failed; 1 ignored; …" lines → "passed failed ignored"
@@ -31,6 +32,10 @@ node --test --test-reporter=spec --test-reporter-destination=stdout \
 js_pass=$(awk '/^# pass/ {print $3}' .run/js.tap)
 js_fail=$(awk '/^# fail/ {print $3}' .run/js.tap)
 js_skip=$(awk '/^# skipped/ {print $3}' .run/js.tap)
+if [ "$js_skip" -gt 0 ]; then
+  say "SKIPPED tests:"
+  grep -E '^ *ok .* # SKIP' .run/js.tap >&2 || true
+fi
 
 total_pass=$((native_pass + wasm_pass + js_pass))
 total_fail=$((native_fail + wasm_fail + js_fail))

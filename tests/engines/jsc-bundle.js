@@ -1,0 +1,74 @@
+// Builds one script for the `jsc` shell (JavaScriptCore, the iOS engine family): the strict
+// mini-program environment, the built SDK as a CommonJS module, the fake wx, the scenarios.
+//
+// Inside, only WXWebAssembly (package paths, read from disk) can load wasm; WebAssembly,
+// globalThis, eval and Function are gone, and jsc has no TextEncoder/TextDecoder/queueMicrotask.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+// files: {moduleName: path}; packageFiles: {packagePath: diskPath} for WXWebAssembly.
+function bundleForJsc({ files, packageFiles, main, timerPromise }) {
+  const parts = [
+    '(function (root) {',
+    '  var realWebAssembly = root.WebAssembly;',
+    '  var files = ' + JSON.stringify(packageFiles) + ';',
+    '  var readFile = root.read;',
+    '  root.WXWebAssembly = {',
+    '    instantiate: function (packagePath, imports) {',
+    "      if (typeof packagePath !== 'string') return Promise.reject(new TypeError('WXWebAssembly.instantiate: only a package path'));",
+    "      if (!files[packagePath]) return Promise.reject(new Error('WXWebAssembly.instantiate: no such file in the package: ' + packagePath));",
+    "      return realWebAssembly.instantiate(readFile(files[packagePath], 'binary'), imports);",
+    '    },',
+    '  };',
+    '  var print = root.print;',
+    '  root.console = { log: function () { print(Array.prototype.join.call(arguments, " ")); } };',
+    '  root.console.warn = root.console.error = root.console.info = root.console.log;',
+    "  ['WebAssembly', 'queueMicrotask', 'TextEncoder', 'TextDecoder', 'fetch', 'read', 'readFile', 'load', 'globalThis'].forEach(function (name) { delete root[name]; });",
+    "  root.eval = function () { throw new EvalError('eval is not available'); };",
+    '  // jsc\'s shell has setTimeout but no clearTimeout; the mini-program runtime has both.',
+    '  // Timers live in a queue driven by jsc\'s timer in steps of at most 50 ms, so a cleared',
+    '  // timer neither fires nor keeps the shell alive.',
+    '  var nativeSetTimeout = root.setTimeout;',
+    '  var timers = [];',
+    '  var nextId = 1;',
+    '  var driving = false;',
+    '  function drive() {',
+    '    driving = false;',
+    '    timers.sort(function (a, b) { return a.due - b.due || a.id - b.id; });',
+    '    while (timers.length && timers[0].due <= Date.now()) {',
+    '      var t = timers.shift();',
+    '      try { t.fn.apply(null, t.args); } catch (e) { print("uncaught in timer: " + e); }',
+    '      timers.sort(function (a, b) { return a.due - b.due || a.id - b.id; });',
+    '    }',
+    '    if (timers.length) { driving = true; nativeSetTimeout(drive, Math.min(50, Math.max(0, timers[0].due - Date.now()))); }',
+    '  }',
+    '  root.setTimeout = function (fn, ms) {',
+    '    var id = nextId++;',
+    '    timers.push({ id: id, due: Date.now() + (ms || 0), fn: fn, args: Array.prototype.slice.call(arguments, 2) });',
+    '    if (!driving) { driving = true; nativeSetTimeout(drive, 0); }',
+    '    return id;',
+    '  };',
+    '  root.clearTimeout = function (id) { timers = timers.filter(function (t) { return t.id !== id; }); };',
+    "  root.Function = function () { throw new EvalError('Function is not available'); };",
+    '})(this);',
+    'var __modules = {',
+  ];
+  for (const [name, file] of Object.entries(files)) {
+    parts.push(`${JSON.stringify(name)}: function (module, exports, require) {\n${fs.readFileSync(file, 'utf8')}\n},`);
+  }
+  parts.push(
+    '};',
+    'var __cache = {};',
+    'function __require(name) {',
+    '  if (!__cache[name]) { var m = { exports: {} }; __cache[name] = m; __modules[name](m, m.exports, __require); }',
+    '  return __cache[name].exports;',
+    '}',
+  );
+  if (timerPromise) parts.push("Promise = __require('timer-promise').TimerPromise;");
+  parts.push(main);
+  return parts.join('\n');
+}
+
+module.exports = { bundleForJsc };
