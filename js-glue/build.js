@@ -15,9 +15,17 @@ const { execFileSync } = require('child_process');
 const { auditWasm, dropGlobalExports } = require('./wasm-sections');
 
 const here = __dirname;
-const bindgen = path.join(here, 'build', 'bindgen');
-const dist = path.join(here, 'dist');
 const demoLib = path.join(here, '..', 'demo-miniprogram', 'miniprogram', 'libs', 'wx-session');
+
+// Options for tests that push another wasm-bindgen output through the same steps:
+//   --from DIR (default build/bindgen) --to DIR (default dist) --no-demo (don't copy into the demo)
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? path.resolve(process.argv[at + 1]) : fallback;
+}
+const bindgen = option('from', path.join(here, 'build', 'bindgen'));
+const dist = option('to', path.join(here, 'dist'));
+const copyToDemo = !process.argv.includes('--no-demo');
 const wasmOpt = path.join(here, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
 
 function step(message) {
@@ -36,7 +44,7 @@ function withoutGlobalExports(file, bindingsJs) {
   const used = removed.filter((name) => bindingsJs.includes(name));
   if (used.length) throw new Error(`the JS bindings use exported Globals ${used.join(', ')}: cannot drop them`);
   if (removed.length) step(`dropped Global exports the JS never reads: ${removed.join(', ')}`);
-  const out = path.join(here, 'build', 'no-global-exports.wasm');
+  const out = path.join(path.dirname(bindgen), 'no-global-exports.wasm');
   fs.writeFileSync(out, bytes);
   return out;
 }
@@ -141,10 +149,12 @@ function main() {
   step('bundle dist/index.js (CommonJS) and typings');
   fs.writeFileSync(path.join(dist, 'index.js'), bundle(version));
   fs.copyFileSync(path.join(here, 'src', 'index.d.ts'), path.join(dist, 'index.d.ts'));
-  copyDir(dist, demoLib);
   const js = fs.statSync(path.join(dist, 'index.js')).size;
-  console.log(`built js-glue/dist: wx_session_bg.wasm ${sizes.wasm} B, .wasm.br ${sizes.br} B, index.js ${js} B`);
-  console.log(`copied to ${path.relative(process.cwd(), demoLib)}`);
+  console.log(`built ${path.relative(process.cwd(), dist)}: wx_session_bg.wasm ${sizes.wasm} B, .wasm.br ${sizes.br} B, index.js ${js} B`);
+  if (copyToDemo) {
+    copyDir(dist, demoLib);
+    console.log(`copied to ${path.relative(process.cwd(), demoLib)}`);
+  }
 }
 
 try {

@@ -10,6 +10,7 @@ source scripts/lib.sh
 
 ./scripts/build.sh   # layer 3 tests the built SDK, so build it from this checkout first
 ensure_jsc
+ensure_npm_packages tests   # Tencent's compilers, miniprogram-simulate, typings, tsc
 mkdir -p .run
 
 # "test result: ok. 45 passed; 0 failed; 1 ignored; …" lines → "passed failed ignored"

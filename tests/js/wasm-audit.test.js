@@ -49,3 +49,28 @@ test('the checks fail on wasm-bindgen output that skipped our post-processing', 
     '--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals', '-Oz', '--strip-target-features', '-o', unlowered]);
   assert.equal(validatesAsMvp(unlowered), false);
 });
+
+test('a build without the MVP settings is refused by the build', () => {
+  // Same crate, same pipeline, but without -Ctarget-cpu=mvp: Rust's default wasm features.
+  const root = path.join(GLUE, '..');
+  const targetDir = path.join(root, 'target', 'no-mvp');
+  // RUSTFLAGS takes precedence over .cargo/config.toml's rustflags (a --config array would be
+  // appended to them, leaving -Ctarget-cpu=mvp in place).
+  execFileSync('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '--lib', '--target-dir', targetDir],
+    { cwd: root, stdio: 'pipe', env: { ...process.env, RUSTFLAGS: '-Ctarget-cpu=generic' } });
+  const out = path.join(GLUE, 'build', 'no-mvp');
+  fs.rmSync(out, { recursive: true, force: true });
+  execFileSync('wasm-bindgen', ['--target', 'bundler', '--out-dir', path.join(out, 'bindgen'), '--out-name', 'wx_session',
+    path.join(targetDir, 'wasm32-unknown-unknown', 'release', 'wx_session.wasm')], { stdio: 'pipe' });
+  let failure = '';
+  try {
+    execFileSync(process.execPath, [path.join(GLUE, 'build.js'), '--from', path.join(out, 'bindgen'), '--to', path.join(out, 'dist'), '--no-demo'], { stdio: 'pipe', encoding: 'utf8' });
+  } catch (error) {
+    failure = `${error.stdout}${error.stderr}`;
+  }
+  assert.match(failure, /build failed/, 'the non-MVP build must not produce an SDK');
+  const mvp = fs.statSync(path.join(root, 'target', 'wasm32-unknown-unknown', 'release', 'wx_session.wasm')).size;
+  const generic = fs.statSync(path.join(targetDir, 'wasm32-unknown-unknown', 'release', 'wx_session.wasm')).size;
+  assert.notEqual(generic, mvp, 'really a different build');
+  assert.ok(!fs.existsSync(path.join(out, 'dist', 'index.js')), 'nothing shipped');
+});

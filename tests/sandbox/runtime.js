@@ -285,7 +285,10 @@ function createRuntime(options) {
     const source = fs.readFileSync(file, 'utf8');
     const wrapper = vm.runInContext(`(function (module, exports, require) {${source}\n})`, context, { filename: file });
     wrapper.call(module.exports, module, module.exports, (request) => {
-      const resolved = resolveInPackage(request, request.startsWith('/') ? packageRoot : path.dirname(file), packageRoot);
+      // Bare names resolve to miniprogram_npm/, where DevTools' 构建npm puts packages.
+      const bare = !request.startsWith('.') && !request.startsWith('/');
+      const base = bare ? path.join(packageRoot, 'miniprogram_npm') : request.startsWith('/') ? packageRoot : path.dirname(file);
+      const resolved = resolveInPackage(request, base, packageRoot);
       if (!resolved || !fs.existsSync(resolved)) throw new Error(`require: ${request} is not a file in the package (from ${path.relative(packageRoot, file)})`);
       return load(resolved);
     });
@@ -299,6 +302,10 @@ function createRuntime(options) {
   context.getApp = () => app;
   context.getCurrentPages = () => pages.slice();
   context.Page = (definition) => { registeringPage = definition; };
+  // A page built with Component(): lifecycle and handlers live in `methods`.
+  context.Component = (definition) => {
+    registeringPage = Object.assign({}, definition.methods || {}, { data: definition.data || {} });
+  };
 
   function launch() {
     const appJson = JSON.parse(fs.readFileSync(path.join(packageRoot, 'app.json'), 'utf8'));
@@ -312,7 +319,7 @@ function createRuntime(options) {
   function openPage(route) {
     registeringPage = undefined;
     load(path.join(packageRoot, `${route}.js`));
-    if (!registeringPage) throw new Error(`${route}.js did not call Page()`);
+    if (!registeringPage) throw new Error(`${route}.js did not call Page() or Component()`);
     const page = Object.create(registeringPage);
     page.route = route;
     page.data = JSON.parse(JSON.stringify(registeringPage.data || {}));

@@ -43,7 +43,16 @@ export interface CheckConfig {
 export interface WxLike {
   login(options: { success?: (res: { code: string; errMsg?: string }) => void; fail?: (err: { errMsg: string }) => void }): void;
   checkSession(options: { success?: () => void; fail?: () => void }): void;
-  request(options: Record<string, unknown> & { success?: (res: any) => void; fail?: (err: { errMsg: string }) => void }): unknown;
+  request(options: {
+    url: string;
+    method?: any;
+    data?: any;
+    header?: any;
+    timeout?: number;
+    success?: (res: any) => void;
+    fail?: (err: { errMsg: string }) => void;
+    [key: string]: any;
+  }): unknown;
   getStorageSync(key: string): any;
   setStorageSync(key: string, value: any): void;
   removeStorageSync(key: string): void;

@@ -1,4 +1,5 @@
-var app = getApp();
+// Built with Component() (page lifecycle in `methods`), which WeChat supports for pages and
+// miniprogram-simulate needs to render it in tests.
 
 var STATE_TEXT = {
   idle: '未登录',
@@ -18,7 +19,11 @@ function describe(error) {
   return (error && error.code ? error.code + ': ' : '') + (error && error.message ? error.message : String(error));
 }
 
-Page({
+function session() {
+  return getApp().session;
+}
+
+Component({
   data: {
     state: 'idle',
     stateText: STATE_TEXT.idle,
@@ -30,57 +35,59 @@ Page({
     calling: false,
   },
 
-  onLoad: function () {
-    var page = this;
-    this.unsubscribe = app.session.onChange(function (state, error) {
-      // STORAGE errors arrive with the current state: the session goes on in memory.
-      if (error && error.code === 'STORAGE') {
-        page.setData({ error: '本地存储失败，登录只在本次有效：' + describe(error) });
-        return;
-      }
-      page.setData({ state: state, stateText: STATE_TEXT[state] || state });
-    });
-    this.showSession();
-    // Fired while onLaunch is still logging in: it waits for that login instead of starting one.
-    this.callProtected();
-  },
-
-  onUnload: function () {
-    if (this.unsubscribe) this.unsubscribe();
-  },
-
-  showSession: function () {
-    var page = this;
-    return app.session.ensure().then(function (session) {
-      page.setData({ token: mask(session.token), source: session.source, error: '' });
-    }, function (error) {
-      page.setData({ token: '', source: '', error: describe(error) });
-    });
-  },
-
-  retry: function () {
-    this.setData({ error: '' });
-    return this.showSession();
-  },
-
-  callProtected: function () {
-    var page = this;
-    this.setData({ calling: true, apiError: '' });
-    return app.session.request({ url: '/api/profile' }).then(function (res) {
-      page.setData({
-        calling: false,
-        profile: res.statusCode === 200 ? res.data.nickname + ' (' + res.data.openid + ')' : 'HTTP ' + res.statusCode,
+  methods: {
+    onLoad: function () {
+      var page = this;
+      this.unsubscribe = session().onChange(function (state, error) {
+        // STORAGE errors arrive with the current state: the session goes on in memory.
+        if (error && error.code === 'STORAGE') {
+          page.setData({ error: '本地存储失败，登录只在本次有效：' + describe(error) });
+          return;
+        }
+        page.setData({ state: state, stateText: STATE_TEXT[state] || state });
       });
-      return page.showSession();
-    }, function (error) {
-      page.setData({ calling: false, profile: '', apiError: describe(error) });
-    });
-  },
+      this.showSession();
+      // Fired while onLaunch is still logging in: it waits for that login instead of starting one.
+      this.callProtected();
+    },
 
-  logout: function () {
-    var page = this;
-    return app.session.logout().then(function () {
-      page.setData({ token: '', source: '', profile: '' });
-    });
+    onUnload: function () {
+      if (this.unsubscribe) this.unsubscribe();
+    },
+
+    showSession: function () {
+      var page = this;
+      return session().ensure().then(function (session) {
+        page.setData({ token: mask(session.token), source: session.source, error: '' });
+      }, function (error) {
+        page.setData({ token: '', source: '', error: describe(error) });
+      });
+    },
+
+    retry: function () {
+      this.setData({ error: '' });
+      return this.showSession();
+    },
+
+    callProtected: function () {
+      var page = this;
+      this.setData({ calling: true, apiError: '' });
+      return session().request({ url: '/api/profile' }).then(function (res) {
+        page.setData({
+          calling: false,
+          profile: res.statusCode === 200 ? res.data.nickname + ' (' + res.data.openid + ')' : 'HTTP ' + res.statusCode,
+        });
+        return page.showSession();
+      }, function (error) {
+        page.setData({ calling: false, profile: '', apiError: describe(error) });
+      });
+    },
+
+    logout: function () {
+      var page = this;
+      return session().logout().then(function () {
+        page.setData({ token: '', source: '', profile: '' });
+      });
+    },
   },
 });
