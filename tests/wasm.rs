@@ -40,12 +40,14 @@ export function fakeHost(mode) {
     now() { return 1700000000000; },
     sleep(ms) {
       let timer;
-      const p = new Promise((resolve) => { timer = setTimeout(() => { world.timers.delete(timer); resolve(); }, ms); });
+      let wake;
+      const p = new Promise((resolve) => { wake = resolve; });
+      timer = setTimeout(() => { world.timers.delete(timer); wake(); }, ms);
       world.timers.add(timer);
-      p.timer = timer;
+      p.cancel = () => { world.timers.delete(timer); clearTimeout(timer); wake(); };
       return p;
     },
-    cancelSleep(p) { world.timers.delete(p.timer); clearTimeout(p.timer); },
+    cancelSleep(p) { p.cancel(); },
     stateChanged(state, error) { world.states.push(error ? state + ':' + error.code : state); },
   };
   return { host, world };

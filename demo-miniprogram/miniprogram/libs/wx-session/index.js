@@ -204,13 +204,19 @@ function makeHost(wx, options) {
     },
     now: function () { return Date.now(); },
     sleep: function (ms) {
-      var timer;
-      var sleeping = new Promise(function (resolve) { timer = setTimeout(resolve, ms); });
-      sleeping.timer = timer;
+      var wake;
+      var sleeping = new Promise(function (resolve) { wake = resolve; });
+      var timer = setTimeout(wake, ms);
+      sleeping.cancel = function () {
+        clearTimeout(timer);
+        // Settle it anyway: the core's awaiter is only freed when its Promise settles, so a
+        // sleep left pending forever would leak a little wasm memory per timed call.
+        wake();
+      };
       return sleeping;
     },
     // The core lost interest (the call it was timing answered first).
-    cancelSleep: function (sleeping) { clearTimeout(sleeping.timer); },
+    cancelSleep: function (sleeping) { sleeping.cancel(); },
     stateChanged: function (state, error) { options.onState(state, error); },
   };
 }
