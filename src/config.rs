@@ -247,7 +247,7 @@ mod defaults {
         true
     }
     pub fn invalid_when() -> Vec<RawRule> {
-        serde_json::from_value(serde_json::json!([{ "status": 401 }])).unwrap_or_default()
+        vec![RawRule::status(401)]
     }
     pub fn retries() -> u32 {
         2

@@ -121,6 +121,11 @@ pub(crate) struct RawRule {
 }
 
 impl RawRule {
+    /// `{ status }`: the default `invalidWhen` rule.
+    pub(crate) fn status(status: u16) -> RawRule {
+        RawRule { status: Some(status), path: None, equals: None, one_of: None, exists: None }
+    }
+
     /// Checks the rule's shape; the error text says what is wrong, the caller adds the key.
     pub(crate) fn into_rule(self) -> Result<Rule, String> {
         let tests = [

@@ -32,15 +32,14 @@ function makeHost(wx, options) {
     loginExtra: function () {
       return Promise.resolve().then(function () { return options.loginExtra(); });
     },
-    request: function (requestOptions) {
+    // `call` is a fresh object the core built for this request (the caller's options, url,
+    // method, header and timeout on top), so it is used as is rather than copied again.
+    request: function (call) {
       return new Promise(function (resolve, reject) {
-        var call = {};
-        for (var key in requestOptions) {
-          // Our own per-request options stay out of wx.request.
-          if (key !== 'auth' && key !== 'retry' && key !== 'success' && key !== 'fail' && key !== 'complete') {
-            call[key] = requestOptions[key];
-          }
-        }
+        // Our own per-request options stay out of wx.request; its callbacks are ours.
+        delete call.auth;
+        delete call.retry;
+        delete call.complete;
         call.success = resolve;
         call.fail = reject;
         wx.request(call);

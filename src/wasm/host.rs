@@ -90,8 +90,9 @@ fn set(target: &Object, key: &str, value: &JsValue) -> Result<(), String> {
 }
 
 impl JsHost {
-    /// Builds `wx.request` options: the caller's own, with url, method, timeout and our
-    /// headers on top. The caller's `data` is forwarded as the same JS object, never copied.
+    /// Builds `wx.request` options: a fresh object with the caller's own, and url, method,
+    /// timeout and our headers on top. The caller's `data` is forwarded as the same JS object,
+    /// never copied. The glue may change the fresh object (it adds the callbacks).
     fn request_options(&self, request: HttpRequest<JsValue>) -> Result<JsValue, String> {
         let options = Object::new();
         let header = Object::new();

@@ -188,15 +188,14 @@ function makeHost(wx, options) {
     loginExtra: function () {
       return Promise.resolve().then(function () { return options.loginExtra(); });
     },
-    request: function (requestOptions) {
+    // `call` is a fresh object the core built for this request (the caller's options, url,
+    // method, header and timeout on top), so it is used as is rather than copied again.
+    request: function (call) {
       return new Promise(function (resolve, reject) {
-        var call = {};
-        for (var key in requestOptions) {
-          // Our own per-request options stay out of wx.request.
-          if (key !== 'auth' && key !== 'retry' && key !== 'success' && key !== 'fail' && key !== 'complete') {
-            call[key] = requestOptions[key];
-          }
-        }
+        // Our own per-request options stay out of wx.request; its callbacks are ours.
+        delete call.auth;
+        delete call.retry;
+        delete call.complete;
         call.success = resolve;
         call.fail = reject;
         wx.request(call);
@@ -643,7 +642,7 @@ function __wbg_new_typed_e09da9dae6ee5935(arg0, arg1) {
             const a = state0.a;
             state0.a = 0;
             try {
-                return __wasm_bindgen_func_elem_937(a, state0.b, arg0, arg1);
+                return __wasm_bindgen_func_elem_881(a, state0.b, arg0, arg1);
             } finally {
                 state0.a = a;
             }
@@ -751,8 +750,8 @@ function __wbg_value_e0f328965e184931(arg0) {
     return addHeapObject(ret);
 }
 function __wbindgen_generic_0000000000000001(arg0, arg1) {
-    // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 70, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-    const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_925);
+    // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 67, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+    const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_869);
     return addHeapObject(ret);
 }
 function __wbindgen_generic_0000000000000002(arg0) {
@@ -782,14 +781,14 @@ function __wbindgen_object_clone_ref(arg0) {
 function __wbindgen_object_drop_ref(arg0) {
     takeObject(arg0);
 }
-function __wasm_bindgen_func_elem_937(arg0, arg1, arg2, arg3) {
-    wasm.__wasm_bindgen_func_elem_937(arg0, arg1, addHeapObject(arg2), addHeapObject(arg3));
+function __wasm_bindgen_func_elem_881(arg0, arg1, arg2, arg3) {
+    wasm.__wasm_bindgen_func_elem_881(arg0, arg1, addHeapObject(arg2), addHeapObject(arg3));
 }
 
-function __wasm_bindgen_func_elem_925(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_869(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_925(retptr, arg0, arg1, addHeapObject(arg2));
+        wasm.__wasm_bindgen_func_elem_869(retptr, arg0, arg1, addHeapObject(arg2));
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
