@@ -8,6 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
 const { createRuntime } = require('../sandbox/runtime');
+const { createFakeWx } = require('../engines/wx-fake');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
 const flag = (name, fallback) => {
@@ -23,25 +24,9 @@ const median = (xs) => {
 };
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
 
-// A wx that answers every call on the next macrotask, so only SDK work is measured.
-function instantWx() {
-  const storage = {};
-  let n = 0;
-  const next = (fn) => setImmediate(fn);
-  return {
-    getStorageSync: (k) => (k in storage ? JSON.parse(JSON.stringify(storage[k])) : ''),
-    setStorageSync: (k, v) => { storage[k] = JSON.parse(JSON.stringify(v)); },
-    removeStorageSync: (k) => { delete storage[k]; },
-    checkSession: (o) => next(() => o.success({})),
-    login: (o) => next(() => o.success({ code: `c${++n}` })),
-    request: (o) => next(() => o.success(o.url.endsWith('/login')
-      ? { statusCode: 200, data: { token: 'token-for-bench-0123456789' }, header: {} }
-      : { statusCode: 200, data: { ok: true, list: [1, 2, 3] }, header: {} })),
-  };
-}
-
 function sandbox() {
-  const wx = instantWx();
+  // Answers on the next turn, so only SDK work is measured.
+  const wx = createFakeWx({ schedule: setImmediate }).wx;
   let memory;
   const runtime = createRuntime({ packageRoot: DIST, devServer: 'http://127.0.0.1:9', wx: () => wx, log: () => {} });
   const original = runtime.context.WXWebAssembly.instantiate;
@@ -77,10 +62,10 @@ async function main() {
   const memoryBefore = memory().buffer.byteLength;
   for (let round = 0; round < ROUNDS; round++) {
     let t0 = now();
-    for (let i = 0; i < REQUESTS / ROUNDS; i++) await bare({ url: 'https://api.test/api/list', header: { token: 'x' } });
+    for (let i = 0; i < REQUESTS / ROUNDS; i++) await bare({ url: 'https://api.test/api/profile', header: { token: 'x' } });
     bareTimes.push((now() - t0) / (REQUESTS / ROUNDS));
     t0 = now();
-    for (let i = 0; i < REQUESTS / ROUNDS; i++) await session.request({ url: '/api/list' });
+    for (let i = 0; i < REQUESTS / ROUNDS; i++) await session.request({ url: '/api/profile' });
     sdkTimes.push((now() - t0) / (REQUESTS / ROUNDS));
   }
   const sdk = median(sdkTimes) * 1000;
@@ -89,7 +74,7 @@ async function main() {
 
   const afterSequential = memory().buffer.byteLength;
   const t0 = now();
-  await Promise.all(Array.from({ length: 200 }, () => session.request({ url: '/api/list' })));
+  await Promise.all(Array.from({ length: 200 }, () => session.request({ url: '/api/profile' })));
   console.log(`200 concurrent requests: ${(now() - t0).toFixed(2)} ms`);
   console.log(`wasm linear memory: ${memoryBefore} B after the first login, ${afterSequential} B after ${REQUESTS} sequential requests, ${memory().buffer.byteLength} B after 200 concurrent ones (peak, not a leak: linear memory never shrinks)`);
 }

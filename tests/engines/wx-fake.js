@@ -1,3 +1,4 @@
+// options: { storage, schedule(fn) }.
 // A wx whose server runs in-process, written in plain ES5 so it runs in any engine (jsc, V8).
 // The backend behaves like code2Session: codes work once; tokens can be revoked; a mode makes
 // every session "invalid".
@@ -9,10 +10,12 @@ function createFakeWx(options) {
   var backend = { codes: {}, used: {}, tokens: {}, issued: 0, logins: 0, alwaysInvalid: false };
   var counts = { login: 0, request: 0 };
   var tick = 0;
-  // Answers come back after 2–12 ms, out of order, like a real network.
+  // Answers come back after 2–12 ms, out of order, like a real network, unless the caller
+  // schedules them (a benchmark answers on the next turn to measure only the SDK).
   function later(fn) {
     tick += 1;
-    setTimeout(fn, 2 + ((tick * 7) % 11));
+    if (options.schedule) options.schedule(fn);
+    else setTimeout(fn, 2 + ((tick * 7) % 11));
   }
   function copy(value) {
     return JSON.parse(JSON.stringify(value));

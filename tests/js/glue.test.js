@@ -5,6 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
 const { createRuntime } = require('../sandbox/runtime');
+const { createFakeWx } = require('../engines/wx-fake');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
 
@@ -172,22 +173,14 @@ test('logout forgets the token in storage and memory', async () => {
 test('wasm memory stays flat over thousands of requests (nothing leaks per call)', async () => {
   // Every request races a timeout; a cancelled timer whose Promise never settled used to leak
   // ~140 B of wasm memory per call. Memory pages are counted, not timed.
-  const storage = {};
-  const instant = {
-    getStorageSync: (k) => (k in storage ? storage[k] : ''),
-    setStorageSync: (k, v) => { storage[k] = v; },
-    removeStorageSync: (k) => { delete storage[k]; },
-    checkSession: (o) => setImmediate(() => o.success({})),
-    login: (o) => setImmediate(() => o.success({ code: 'c' })),
-    request: (o) => setImmediate(() => o.success({ statusCode: 200, data: o.url.endsWith('/login') ? { token: 'tok' } : { ok: 1 }, header: {} })),
-  };
+  const instant = createFakeWx({ schedule: setImmediate }).wx;
   const runtime = createRuntime({ packageRoot: DIST, devServer: 'http://127.0.0.1:9', wx: () => instant });
   let memory;
   const instantiate = runtime.context.WXWebAssembly.instantiate;
   runtime.context.WXWebAssembly.instantiate = (p, imports) => instantiate(p, imports).then((r) => { memory = r.instance.exports.memory; return r; });
   const session = runtime.requireModule('index.js').createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm', useCheckSession: false });
-  for (let i = 0; i < 500; i++) await session.request({ url: '/api/x' });
+  for (let i = 0; i < 500; i++) await session.request({ url: '/api/profile' });
   const before = memory.buffer.byteLength;
-  for (let i = 0; i < 5000; i++) await session.request({ url: '/api/x' });
+  for (let i = 0; i < 5000; i++) await session.request({ url: '/api/profile' });
   assert.equal(memory.buffer.byteLength, before);
 });

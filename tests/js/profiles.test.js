@@ -52,15 +52,23 @@ function launch(origin, storageFile, config) {
   return { runtime, session };
 }
 
+// Runs `fn(origin, backend)` against a dev server with `profile`, and always stops it.
+async function withServer(profile, fn) {
+  const { server, backend, port } = await startServer({ port: 0, profile });
+  try {
+    await fn(`http://127.0.0.1:${port}`, backend);
+  } finally {
+    server.close();
+  }
+}
+
 const admin = (origin, what, body) =>
   fetch(`${origin}/__admin/${what}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body || {}) });
 
 for (const [name, { api, config }] of Object.entries(PROFILES)) {
   test(`${name} profile: login, request, revoked token → one re-login, relaunch from storage`, async () => {
-    const { server, port } = await startServer({ port: 0, profile: name });
-    const origin = `http://127.0.0.1:${port}`;
     const storageFile = tempStorage();
-    try {
+    await withServer(name, async (origin) => {
       const first = launch(origin, storageFile, config);
       const ready = await first.session.ensure();
       assert.equal(ready.source, 'login');
@@ -78,17 +86,13 @@ for (const [name, { api, config }] of Object.entries(PROFILES)) {
       assert.equal(relaunched.source, 'storage');
       assert.equal(second.runtime.counts.login, 0);
       assert.equal((await second.session.request({ url: api })).statusCode, 200);
-    } finally {
-      server.close();
-    }
+    });
   });
 }
 
 test('seed 002: a session_id stored as a plain string by hand-written code keeps the user logged in', async () => {
-  const { server, port } = await startServer({ port: 0, profile: 'seed002' });
-  const origin = `http://127.0.0.1:${port}`;
   const storageFile = tempStorage();
-  try {
+  await withServer('seed002', async (origin) => {
     // What the seed's fetch_code() leaves behind: wx.setStorageSync('session_id', session_id).
     const { code } = await (await fetch(`${origin}/__wx/login`, { method: 'POST' })).json();
     const { session_id: sessionId } = await (await fetch(`${origin}/api/fetch_code`, {
@@ -103,30 +107,22 @@ test('seed 002: a session_id stored as a plain string by hand-written code keeps
     assert.equal((await session.request({ url: '/api/profile' })).statusCode, 200);
     assert.equal(runtime.counts.login, 0, 'still logged in, no wx.login');
     assert.equal(JSON.parse(fs.readFileSync(storageFile, 'utf8')).session_id.v, 1, 'migrated to the record');
-  } finally {
-    server.close();
-  }
+  });
 });
 
 test('when-unknown: a relaunch with a token known to be fresh makes zero network calls', async () => {
-  const { server, port } = await startServer({ port: 0 });
-  const origin = `http://127.0.0.1:${port}`;
   const storageFile = tempStorage();
   const config = { ...PROFILES.default.config, check: { ...PROFILES.default.config.check, policy: 'when-unknown' } };
-  try {
+  await withServer('default', async (origin) => {
     await launch(origin, storageFile, config).session.ensure();
     const { runtime, session } = launch(origin, storageFile, config);
     assert.equal((await session.ensure()).source, 'storage');
     assert.deepEqual(runtime.counts, { login: 0, request: 0, checkSession: 0 });
-  } finally {
-    server.close();
-  }
+  });
 });
 
 test('20 parallel requests cost one login on a cold start and one with a revoked token', async () => {
-  const { server, backend, port } = await startServer({ port: 0 });
-  const origin = `http://127.0.0.1:${port}`;
-  try {
+  await withServer('default', async (origin, backend) => {
     const { runtime, session } = launch(origin, tempStorage(), PROFILES.default.config);
     const all = () => Promise.all(Array.from({ length: 20 }, () => session.request({ url: '/api/profile' })));
     assert.ok((await all()).every((a) => a.statusCode === 200));
@@ -137,21 +133,15 @@ test('20 parallel requests cost one login on a cold start and one with a revoked
     assert.ok((await all()).every((a) => a.statusCode === 200));
     assert.equal(runtime.counts.login, 2);
     assert.equal(backend.stats.logins, 2);
-  } finally {
-    server.close();
-  }
+  });
 });
 
 test('a server that always says "invalid session" gets bounded logins and SESSION_EXPIRED', async () => {
-  const { server, backend, port } = await startServer({ port: 0 });
-  const origin = `http://127.0.0.1:${port}`;
-  try {
+  await withServer('default', async (origin, backend) => {
     await admin(origin, 'mode', { alwaysInvalid: true });
     const { session } = launch(origin, tempStorage(), PROFILES.default.config);
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => session.request({ url: '/api/profile' })));
     assert.ok(results.every((r) => r.status === 'rejected' && r.reason.code === 'SESSION_EXPIRED'));
     assert.equal(backend.stats.logins, 2, 'the launch login and one shared re-login');
-  } finally {
-    server.close();
-  }
+  });
 });
