@@ -1,13 +1,421 @@
-//! The session config: deserialized with serde from whatever the caller passed, validated once.
+//! The session config: deserialized straight into [`Config`] from the JSON text the glue makes of
+//! the app's config object, validated once.
 //!
-//! Unknown keys and wrong types are refused with a [`Error::Config`] that names the key
-//! (`login.tokenPath`, `invalidWhen[1]`), so a typo fails at start-up instead of silently
-//! falling back to a default.
+//! Each leaf type checks itself while it is read (a [`BaseUrl`] has a scheme and a host, a
+//! [`HeaderName`] is a legal header name…); the few checks that span keys run after. Unknown keys
+//! and wrong types are refused with an [`Error::Config`] that names the key
+//! (`login.tokenPath`, `invalidWhen[1]`), so a typo fails at start-up instead of silently falling
+//! back to a default. The JS-only keys (`wx`, `wasmPath`, `login.extra`) never reach the core.
 
-use serde::{Deserialize, Deserializer};
+mod key_path;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
 
 use crate::error::Error;
-use crate::rule::{Path, RawRule, Rule};
+use crate::rule::{Path, Rule};
+
+/// Upper bounds that keep a typo from turning into an hour of retries.
+pub const MAX_RETRIES: u32 = 10;
+pub const MAX_TIMEOUT_MS: u32 = 120_000;
+/// The longest config text accepted (the glue refuses longer ones before they cross).
+pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
+
+/// A validated session config.
+///
+/// ```
+/// let config = wx_session::Config::from_json(r#"{
+///     "baseUrl": "https://api.example.com/",
+///     "login": { "tokenPath": "data.skey" }
+/// }"#).unwrap();
+/// assert_eq!(config.base_url.as_str(), "https://api.example.com");
+/// assert_eq!(config.login.token_path.as_str(), "data.skey");
+/// assert_eq!(config.retries.get(), 2);
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    pub base_url: BaseUrl,
+    #[serde(default = "defaults::storage_key")]
+    pub storage_key: NonEmpty,
+    #[serde(default = "defaults::token_header")]
+    pub token_header: HeaderName,
+    #[serde(default)]
+    pub token_prefix: HeaderText,
+    #[serde(default)]
+    pub login: LoginConfig,
+    #[serde(default)]
+    pub check: Option<CheckConfig>,
+    #[serde(default = "defaults::yes")]
+    pub use_check_session: bool,
+    #[serde(default = "defaults::invalid_when")]
+    pub invalid_when: Vec<Rule>,
+    #[serde(default)]
+    pub retries: Retries,
+    #[serde(default)]
+    pub timeout_ms: TimeoutMs,
+}
+
+/// How to log in: where the code goes and where the token comes back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct LoginConfig {
+    pub url: UrlPath,
+    pub method: Method,
+    pub code_in: CodeIn,
+    pub code_key: NonEmpty,
+    pub token_path: Path,
+    pub expires_in_path: Option<Path>,
+    pub ok_when: Option<Rule>,
+}
+
+/// How to ask the server whether a stored token is still good.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CheckConfig {
+    pub url: UrlPath,
+    pub method: Method,
+    pub ok_when: Option<Rule>,
+    pub policy: CheckPolicy,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            url: UrlPath("/login".into()),
+            method: Method::Post,
+            code_in: CodeIn::Body,
+            code_key: NonEmpty("code".into()),
+            token_path: Path::key("token"),
+            expires_in_path: None,
+            ok_when: None,
+        }
+    }
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig { url: UrlPath("/auth".into()), method: Method::Post, ok_when: None, policy: CheckPolicy::Always }
+    }
+}
+
+mod defaults {
+    use super::*;
+
+    pub fn storage_key() -> NonEmpty {
+        NonEmpty("token".into())
+    }
+    pub fn token_header() -> HeaderName {
+        HeaderName("token".into())
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn invalid_when() -> Vec<Rule> {
+        vec![Rule::status(401)]
+    }
+}
+
+impl Config {
+    /// Reads and validates a config from JSON text (what the glue makes of the app's object).
+    pub fn from_json(json: &str) -> Result<Config, Error> {
+        if json.len() > MAX_CONFIG_BYTES {
+            return Err(Error::config("config", "is larger than 64 KB"));
+        }
+        let config: Config = serde_json::from_str(json).map_err(|error| {
+            let reason = error.to_string();
+            let key = key_path::key_of_error(json, &error);
+            // serde_json appends " at line 1 column 42": the key says where, better.
+            let reason = reason.rsplit_once(" at line ").map_or(reason.as_str(), |(text, _)| text);
+            Error::config(key, reason)
+        })?;
+        config.check_across_keys()?;
+        Ok(config)
+    }
+
+    /// The checks that involve more than one key.
+    fn check_across_keys(&self) -> Result<(), Error> {
+        let login = &self.login;
+        if login.code_in == CodeIn::Body && matches!(login.method, Method::Get | Method::Head) {
+            return Err(Error::config("login.codeIn", "a GET login cannot carry a body: use 'query' or 'header'"));
+        }
+        if login.code_in == CodeIn::Header {
+            HeaderName::new(&login.code_key.0).map_err(|reason| Error::config("login.codeKey", reason))?;
+        }
+        if login.code_in == CodeIn::Body && login.code_key.0 == "__proto__" {
+            return Err(Error::config("login.codeKey", "`__proto__` cannot be a body field"));
+        }
+        if self.target(login.url.as_str()).is_none() {
+            return Err(Error::config("login.url", "must be a path or an http(s) URL"));
+        }
+        if let Some(check) = &self.check {
+            if self.target(check.url.as_str()).is_none() {
+                return Err(Error::config("check.url", "must be a path or an http(s) URL"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Where a caller's URL goes: relative URLs join `baseUrl`; absolute ones pass through.
+    /// `None` for text that is not a usable URL.
+    pub fn target(&self, url: &str) -> Option<Target> {
+        if url.is_empty() || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return None;
+        }
+        if let Some(origin) = origin_of(url) {
+            let same_origin = origin_of(&self.base_url.0).is_some_and(|base| base.same_as(&origin));
+            return Some(Target { url: url.to_string(), same_origin });
+        }
+        if has_scheme(url) {
+            return None; // `ftp://…`, `javascript:…`
+        }
+        let separator = if url.starts_with('/') || url.starts_with('?') { "" } else { "/" };
+        Some(Target { url: format!("{}{separator}{url}", self.base_url.0), same_origin: true })
+    }
+}
+
+/// A full URL for a request, and whether it goes to `baseUrl`'s origin (only then does the
+/// token travel with it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub url: String,
+    pub same_origin: bool,
+}
+
+/// `scheme://host[:port]`, lower-cased, default port dropped.
+#[derive(Debug, PartialEq)]
+struct Origin {
+    secure: bool,
+    authority: String,
+}
+
+impl Origin {
+    fn same_as(&self, other: &Origin) -> bool {
+        self == other
+    }
+}
+
+fn origin_of(url: &str) -> Option<Origin> {
+    let lower = url.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let (secure, rest) = if lower.starts_with("https://") {
+        (true, url.get(8..)?)
+    } else if lower.starts_with("http://") {
+        (false, url.get(7..)?)
+    } else {
+        return None;
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let mut authority = rest.get(..end)?.to_ascii_lowercase();
+    let default_port = if secure { ":443" } else { ":80" };
+    if authority.ends_with(default_port) {
+        authority.truncate(authority.len() - default_port.len());
+    }
+    (!authority.is_empty()).then_some(Origin { secure, authority })
+}
+
+fn has_scheme(url: &str) -> bool {
+    let scheme_end = url.find(':');
+    scheme_end.is_some_and(|end| end > 0 && url[..end].chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+}
+
+/// Deserializes a string and checks it with `check`, which says what is wrong.
+fn checked_string<'de, D, T>(deserializer: D, check: impl FnOnce(String) -> Result<T, &'static str>) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    check(text).map_err(de::Error::custom)
+}
+
+/// `baseUrl`: `http://` or `https://` (any case), a host, an optional path; no query, fragment,
+/// credentials, spaces or control characters. Kept without its trailing `/`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    pub fn new(text: &str) -> Result<BaseUrl, &'static str> {
+        let origin = origin_of(text).ok_or("must start with https:// or http:// and name a host")?;
+        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err("must not contain spaces or control characters");
+        }
+        if text.contains(['?', '#']) {
+            return Err("must not have a query or fragment: paths are appended to it");
+        }
+        if origin.authority.contains('@') {
+            return Err("must not carry credentials");
+        }
+        let scheme_len = if origin.secure { 8 } else { 7 };
+        let scheme = if origin.secure { "https://" } else { "http://" };
+        let rest = text.get(scheme_len..).unwrap_or_default().trim_end_matches('/');
+        Ok(BaseUrl(format!("{scheme}{rest}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for BaseUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        checked_string(deserializer, |text| BaseUrl::new(&text))
+    }
+}
+
+/// An endpoint: a path relative to `baseUrl` (`/login`) or an absolute URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrlPath(String);
+
+impl UrlPath {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for UrlPath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        checked_string(deserializer, |text| {
+            if text.trim().is_empty() {
+                Err("must not be empty")
+            } else if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                Err("must not contain spaces or control characters")
+            } else {
+                Ok(UrlPath(text))
+            }
+        })
+    }
+}
+
+/// A non-empty string without control characters (storage keys, body fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonEmpty(String);
+
+impl NonEmpty {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        checked_string(deserializer, |text| {
+            if text.trim().is_empty() {
+                Err("must not be empty")
+            } else if text.chars().any(char::is_control) {
+                Err("must not contain control characters")
+            } else {
+                Ok(NonEmpty(text))
+            }
+        })
+    }
+}
+
+/// An HTTP header name (RFC 9110 token characters), e.g. `Authorization`, `X-WX-Skey`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderName(String);
+
+impl HeaderName {
+    pub fn new(text: &str) -> Result<HeaderName, &'static str> {
+        let is_token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if text.is_empty() || !text.chars().all(is_token_char) {
+            Err("must be a header name: letters, digits and !#$%&'*+-.^_`|~")
+        } else if text == "__proto__" {
+            Err("`__proto__` cannot be a header name")
+        } else {
+            Ok(HeaderName(text.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        checked_string(deserializer, |text| HeaderName::new(&text))
+    }
+}
+
+/// Text that goes into a header value as is (`tokenPrefix`, e.g. `Bearer `): no control characters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HeaderText(String);
+
+impl HeaderText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        checked_string(deserializer, |text| {
+            if text.chars().any(char::is_control) {
+                Err("must not contain control characters")
+            } else {
+                Ok(HeaderText(text))
+            }
+        })
+    }
+}
+
+/// `retries`: how many times a transient failure is retried, 0 to [`MAX_RETRIES`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retries(u32);
+
+impl Retries {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for Retries {
+    fn default() -> Self {
+        Retries(2)
+    }
+}
+
+impl<'de> Deserialize<'de> for Retries {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let n = u32::deserialize(deserializer)?;
+        if n > MAX_RETRIES {
+            return Err(de::Error::custom(format_args!("at most {MAX_RETRIES}")));
+        }
+        Ok(Retries(n))
+    }
+}
+
+/// A time limit in milliseconds, 1 to [`MAX_TIMEOUT_MS`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeoutMs(u32);
+
+impl TimeoutMs {
+    pub fn new(ms: u32) -> Option<TimeoutMs> {
+        (1..=MAX_TIMEOUT_MS).contains(&ms).then_some(TimeoutMs(ms))
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for TimeoutMs {
+    fn default() -> Self {
+        TimeoutMs(10_000)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeoutMs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ms = u32::deserialize(deserializer)?;
+        TimeoutMs::new(ms).ok_or_else(|| de::Error::custom(format_args!("between 1 and {MAX_TIMEOUT_MS}")))
+    }
+}
 
 /// HTTP methods `wx.request` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,18 +430,12 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in the order of [`Method::index`].
+    pub const ALL: [Method; 7] = [Method::Get, Method::Head, Method::Post, Method::Put, Method::Delete, Method::Options, Method::Patch];
+
     /// Parses a method name, any case (`'post'` is common in hand-written code).
     pub fn parse(name: &str) -> Option<Method> {
-        Some(match name.to_ascii_uppercase().as_str() {
-            "GET" => Method::Get,
-            "HEAD" => Method::Head,
-            "POST" => Method::Post,
-            "PUT" => Method::Put,
-            "DELETE" => Method::Delete,
-            "OPTIONS" => Method::Options,
-            "PATCH" => Method::Patch,
-            _ => return None,
-        })
+        Method::ALL.into_iter().find(|m| m.as_str().eq_ignore_ascii_case(name))
     }
 
     /// The upper-case name `wx.request` expects.
@@ -49,9 +451,26 @@ impl Method {
         }
     }
 
+    /// The method's position in [`Method::ALL`] (how it crosses the wasm boundary).
+    pub fn index(self) -> u32 {
+        self as u32
+    }
+
     /// Safe to send twice: retried on network errors without the caller opting in.
     pub fn is_idempotent(self) -> bool {
         !matches!(self, Method::Post | Method::Patch)
+    }
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        checked_string(deserializer, |name| Method::parse(&name).ok_or("one of GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH"))
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -77,353 +496,115 @@ pub enum CheckPolicy {
     Never,
 }
 
-/// How to log in: where the code goes and where the token comes back.
-#[derive(Debug, Clone)]
-pub struct LoginConfig {
-    pub url: String,
-    pub method: Method,
-    pub code_in: CodeIn,
-    pub code_key: String,
-    pub token_path: Path,
-    pub expires_in_path: Option<Path>,
-    pub ok_when: Option<Rule>,
-    /// The glue has a `login.extra()` callback whose result is merged into the login body.
-    pub has_extra: bool,
-}
-
-/// How to ask the server whether a stored token is still good.
-#[derive(Debug, Clone)]
-pub struct CheckConfig {
-    pub url: String,
-    pub method: Method,
-    pub ok_when: Option<Rule>,
-    pub policy: CheckPolicy,
-}
-
-/// A validated session config.
-///
-/// ```
-/// let config = wx_session::Config::from_json(serde_json::json!({
-///     "baseUrl": "https://api.example.com",
-///     "login": { "tokenPath": "data.skey" },
-/// })).unwrap();
-/// assert_eq!(config.login.token_path.as_str(), "data.skey");
-/// assert_eq!(config.retries, 2);
-/// ```
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub base_url: String,
-    pub storage_key: String,
-    pub token_header: String,
-    pub token_prefix: String,
-    pub login: LoginConfig,
-    pub check: Option<CheckConfig>,
-    pub use_check_session: bool,
-    pub invalid_when: Vec<Rule>,
-    pub retries: u32,
-    pub timeout_ms: u32,
-}
-
-/// Upper bounds that keep a typo from turning into an hour of retries.
-pub const MAX_RETRIES: u32 = 10;
-pub const MAX_TIMEOUT_MS: u32 = 120_000;
-
-impl Config {
-    /// Reads and validates a config from any serde deserializer (a JS object in the wasm build).
-    pub fn from_deserializer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Config, Error> {
-        let raw: RawConfig = serde_path_to_error::deserialize(deserializer).map_err(|err| {
-            let key = err.path().to_string();
-            let key = if key == "." { "config".to_owned() } else { key };
-            Error::config(key, err.into_inner().to_string())
-        })?;
-        raw.validate()
-    }
-
-    /// Reads and validates a config from a JSON value (native callers and tests).
-    pub fn from_json(value: serde_json::Value) -> Result<Config, Error> {
-        Config::from_deserializer(value)
-    }
-
-    /// The full URL for a path from the config or a caller: absolute URLs pass through.
-    pub fn url_for(&self, path: &str) -> String {
-        if path.starts_with("https://") || path.starts_with("http://") {
-            path.to_owned()
-        } else if path.starts_with('/') {
-            format!("{}{}", self.base_url, path)
-        } else {
-            format!("{}/{}", self.base_url, path)
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RawConfig {
-    base_url: String,
-    /// Used by the JS glue only; accepted here so one object configures both.
-    #[serde(default)]
-    #[allow(dead_code)]
-    wasm_path: Option<String>,
-    #[serde(default = "defaults::storage_key")]
-    storage_key: String,
-    #[serde(default = "defaults::token_header")]
-    token_header: String,
-    #[serde(default)]
-    token_prefix: String,
-    #[serde(default)]
-    login: RawLogin,
-    #[serde(default)]
-    check: Option<RawCheck>,
-    #[serde(default = "defaults::yes")]
-    use_check_session: bool,
-    #[serde(default = "defaults::invalid_when")]
-    invalid_when: Vec<RawRule>,
-    #[serde(default = "defaults::retries")]
-    retries: u32,
-    #[serde(default = "defaults::timeout_ms")]
-    timeout_ms: u32,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RawLogin {
-    #[serde(default = "defaults::login_url")]
-    url: String,
-    #[serde(default = "defaults::post")]
-    method: String,
-    #[serde(default = "defaults::code_in")]
-    code_in: CodeIn,
-    #[serde(default = "defaults::code_key")]
-    code_key: String,
-    #[serde(default = "defaults::token_path")]
-    token_path: String,
-    #[serde(default)]
-    expires_in_path: Option<String>,
-    #[serde(default)]
-    ok_when: Option<RawRule>,
-    /// Set by the glue when the caller gave a `login.extra` function.
-    #[serde(default)]
-    has_extra: bool,
-}
-
-impl Default for RawLogin {
-    fn default() -> Self {
-        RawLogin {
-            url: defaults::login_url(),
-            method: defaults::post(),
-            code_in: defaults::code_in(),
-            code_key: defaults::code_key(),
-            token_path: defaults::token_path(),
-            expires_in_path: None,
-            ok_when: None,
-            has_extra: false,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RawCheck {
-    #[serde(default = "defaults::check_url")]
-    url: String,
-    #[serde(default = "defaults::post")]
-    method: String,
-    #[serde(default)]
-    ok_when: Option<RawRule>,
-    #[serde(default = "defaults::policy")]
-    policy: CheckPolicy,
-}
-
-mod defaults {
-    use super::{CheckPolicy, CodeIn, RawRule};
-
-    pub fn storage_key() -> String {
-        "token".into()
-    }
-    pub fn token_header() -> String {
-        "token".into()
-    }
-    pub fn yes() -> bool {
-        true
-    }
-    pub fn invalid_when() -> Vec<RawRule> {
-        vec![RawRule::status(401)]
-    }
-    pub fn retries() -> u32 {
-        2
-    }
-    pub fn timeout_ms() -> u32 {
-        10_000
-    }
-    pub fn login_url() -> String {
-        "/login".into()
-    }
-    pub fn check_url() -> String {
-        "/auth".into()
-    }
-    pub fn post() -> String {
-        "POST".into()
-    }
-    pub fn code_in() -> CodeIn {
-        CodeIn::Body
-    }
-    pub fn code_key() -> String {
-        "code".into()
-    }
-    pub fn token_path() -> String {
-        "token".into()
-    }
-    pub fn policy() -> CheckPolicy {
-        CheckPolicy::Always
-    }
-}
-
-fn non_empty(key: &str, value: String) -> Result<String, Error> {
-    if value.trim().is_empty() {
-        Err(Error::config(key, "must not be empty"))
-    } else {
-        Ok(value)
-    }
-}
-
-fn method(key: &str, name: &str) -> Result<Method, Error> {
-    Method::parse(name).ok_or_else(|| Error::config(key, format!("unknown HTTP method `{name}`")))
-}
-
-fn path(key: &str, text: &str) -> Result<Path, Error> {
-    Path::parse(text).ok_or_else(|| Error::config(key, format!("bad dot path `{text}`")))
-}
-
-fn rule(key: &str, raw: RawRule) -> Result<Rule, Error> {
-    raw.into_rule().map_err(|reason| Error::config(key, reason))
-}
-
-impl RawConfig {
-    fn validate(self) -> Result<Config, Error> {
-        let base_url = self.base_url.trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(Error::config("baseUrl", "must start with https:// or http://"));
-        }
-        if self.retries > MAX_RETRIES {
-            return Err(Error::config("retries", format!("at most {MAX_RETRIES}")));
-        }
-        if self.timeout_ms == 0 || self.timeout_ms > MAX_TIMEOUT_MS {
-            return Err(Error::config("timeoutMs", format!("between 1 and {MAX_TIMEOUT_MS}")));
-        }
-        let login = self.login;
-        let login = LoginConfig {
-            url: non_empty("login.url", login.url)?,
-            method: method("login.method", &login.method)?,
-            code_in: login.code_in,
-            code_key: non_empty("login.codeKey", login.code_key)?,
-            token_path: path("login.tokenPath", &login.token_path)?,
-            expires_in_path: match login.expires_in_path {
-                Some(text) => Some(path("login.expiresInPath", &text)?),
-                None => None,
-            },
-            ok_when: match login.ok_when {
-                Some(raw) => Some(rule("login.okWhen", raw)?),
-                None => None,
-            },
-            has_extra: login.has_extra,
-        };
-        if login.code_in == CodeIn::Body && matches!(login.method, Method::Get | Method::Head) {
-            return Err(Error::config("login.codeIn", "a GET login cannot carry a body: use 'query' or 'header'"));
-        }
-        let check = match self.check {
-            None => None,
-            Some(check) => Some(CheckConfig {
-                url: non_empty("check.url", check.url)?,
-                method: method("check.method", &check.method)?,
-                ok_when: match check.ok_when {
-                    Some(raw) => Some(rule("check.okWhen", raw)?),
-                    None => None,
-                },
-                policy: check.policy,
-            }),
-        };
-        let invalid_when = self
-            .invalid_when
-            .into_iter()
-            .enumerate()
-            .map(|(i, raw)| rule(&format!("invalidWhen[{i}]"), raw))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Config {
-            base_url,
-            storage_key: non_empty("storageKey", self.storage_key)?,
-            token_header: non_empty("tokenHeader", self.token_header)?,
-            token_prefix: self.token_prefix,
-            login,
-            check,
-            use_check_session: self.use_check_session,
-            invalid_when,
-            retries: self.retries,
-            timeout_ms: self.timeout_ms,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn key_of(value: serde_json::Value) -> String {
-        match Config::from_json(value) {
+    fn parse(json: &str) -> Result<Config, Error> {
+        Config::from_json(json)
+    }
+
+    fn key_of(json: &str) -> String {
+        match parse(json) {
             Err(Error::Config { key, .. }) => key,
-            other => panic!("expected a CONFIG error, got {other:?}"),
+            other => panic!("expected a CONFIG error for {json}, got {other:?}"),
         }
     }
 
     #[test]
     fn defaults_follow_the_contract() {
-        let c = Config::from_json(json!({"baseUrl": "https://api.example.com/"})).unwrap();
-        assert_eq!(c.base_url, "https://api.example.com");
-        assert_eq!(c.storage_key, "token");
-        assert_eq!(c.token_header, "token");
-        assert_eq!(c.login.url, "/login");
+        let c = parse(r#"{"baseUrl":"https://api.example.com/"}"#).unwrap();
+        assert_eq!(c.base_url.as_str(), "https://api.example.com");
+        assert_eq!(c.storage_key.as_str(), "token");
+        assert_eq!(c.token_header.as_str(), "token");
+        assert_eq!(c.token_prefix.as_str(), "");
+        assert_eq!(c.login.url.as_str(), "/login");
         assert_eq!(c.login.method, Method::Post);
         assert_eq!(c.login.code_in, CodeIn::Body);
+        assert_eq!(c.login.code_key.as_str(), "code");
         assert_eq!(c.login.token_path.as_str(), "token");
         assert!(c.check.is_none());
         assert!(c.use_check_session);
-        assert_eq!(c.invalid_when.len(), 1);
-        assert_eq!(c.invalid_when[0].status, Some(401));
-        assert_eq!((c.retries, c.timeout_ms), (2, 10_000));
+        assert_eq!(c.invalid_when, [Rule::status(401)]);
+        assert_eq!((c.retries.get(), c.timeout_ms.get()), (2, 10_000));
+        let check = parse(r#"{"baseUrl":"https://x","check":{}}"#).unwrap().check.unwrap();
+        assert_eq!((check.url.as_str(), check.method, check.policy), ("/auth", Method::Post, CheckPolicy::Always));
     }
 
     #[test]
     fn bad_keys_are_named() {
-        assert_eq!(key_of(json!({})), "config", "missing baseUrl is reported on the object");
-        assert_eq!(key_of(json!({"baseUrl": "ftp://x"})), "baseUrl");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "retrys": 3})), "retrys", "unknown keys are named");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "login": {"tokenpath": "a"}})), "login.tokenpath");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "retries": "3"})), "retries");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "retries": 99})), "retries");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "timeoutMs": 0})), "timeoutMs");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "login": {"tokenPath": "a..b"}})), "login.tokenPath");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "login": {"method": "FETCH"}})), "login.method");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "login": {"codeIn": "cookie"}})), "login.codeIn");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "login": {"method": "GET"}})), "login.codeIn");
-        assert_eq!(key_of(json!({"baseUrl": "https://x", "check": {"policy": "sometimes"}})), "check.policy");
-        assert_eq!(
-            key_of(json!({"baseUrl": "https://x", "invalidWhen": [{"status": 401}, {"path": "code"}]})),
-            "invalidWhen[1]"
-        );
+        let cases = [
+            (r#"{}"#, "baseUrl"),
+            (r#"[]"#, "config"),
+            (r#"{"baseUrl":"ftp://x"}"#, "baseUrl"),
+            (r#"{"baseUrl":"https://x","retrys":3}"#, "retrys"),
+            (r#"{"baseUrl":"https://x","login":{"tokenpath":"a"}}"#, "login.tokenpath"),
+            (r#"{"baseUrl":"https://x","retries":"3"}"#, "retries"),
+            (r#"{"baseUrl":"https://x","retries":99}"#, "retries"),
+            (r#"{"baseUrl":"https://x","retries":1.5}"#, "retries"),
+            (r#"{"baseUrl":"https://x","timeoutMs":0}"#, "timeoutMs"),
+            (r#"{"baseUrl":"https://x","login":{"tokenPath":"a..b"}}"#, "login.tokenPath"),
+            (r#"{"baseUrl":"https://x","login":{"tokenPath":7}}"#, "login.tokenPath"),
+            (r#"{"baseUrl":"https://x","login":{"method":"FETCH"}}"#, "login.method"),
+            (r#"{"baseUrl":"https://x","login":{"codeIn":"cookie"}}"#, "login.codeIn"),
+            (r#"{"baseUrl":"https://x","login":{"method":"GET"}}"#, "login.codeIn"),
+            (r#"{"baseUrl":"https://x","login":{"codeIn":"header","codeKey":"X WX Code"}}"#, "login.codeKey"),
+            (r#"{"baseUrl":"https://x","check":{"policy":"sometimes"}}"#, "check.policy"),
+            (r#"{"baseUrl":"https://x","check":{"okWhen":{"path":"a"}}}"#, "check.okWhen"),
+            (r#"{"baseUrl":"https://x","invalidWhen":[{"status":401},{"path":"code"}]}"#, "invalidWhen[1]"),
+            (r#"{"baseUrl":"https://x","invalidWhen":[{"status":401},{"path":"code","colour":1}]}"#, "invalidWhen[1].colour"),
+            (r#"{"baseUrl":"https://x","invalidWhen":{"status":401}}"#, "invalidWhen"),
+            (r#"{"baseUrl":"https://x","tokenHeader":"__proto__"}"#, "tokenHeader"),
+            (r#"{"baseUrl":"https://x","tokenHeader":"Bad\r\nHeader"}"#, "tokenHeader"),
+            (r#"{"baseUrl":"https://x","tokenPrefix":"Bearer\r\n"}"#, "tokenPrefix"),
+            (r#"{"baseUrl":"https://x","storageKey":""}"#, "storageKey"),
+            (r#"{"baseUrl":"https://x","wx":{}}"#, "wx"),
+            (r#"{"baseUrl":"https://x","login":{"url":"javascript:x"}}"#, "login.url"),
+            (r#"{"baseUrl":"https://x","check":{"url":"ftp://x/auth"}}"#, "check.url"),
+        ];
+        for (json, key) in cases {
+            assert_eq!(key_of(json), key, "{json}");
+        }
     }
 
     #[test]
-    fn unknown_key_message_names_it() {
-        let err = Config::from_json(json!({"baseUrl": "https://x", "retrys": 3})).unwrap_err();
-        assert!(err.to_string().contains("retrys"), "{err}");
+    fn error_messages_say_what_is_wrong_without_positions() {
+        let error = parse(r#"{"baseUrl":"https://x","retrys":3}"#).unwrap_err().to_string();
+        assert!(error.contains("retrys") && !error.contains("line 1"), "{error}");
+        let error = parse(r#"{"baseUrl":"https://x","login":{"tokenPath":"a..b"}}"#).unwrap_err().to_string();
+        assert!(error.contains("dot path"), "{error}");
+        assert!(parse("{").is_err());
+        assert_eq!(key_of(&format!(r#"{{"baseUrl":"https://x","tokenPrefix":"{}"}}"#, "x".repeat(MAX_CONFIG_BYTES))), "config");
     }
 
     #[test]
-    fn urls_join_base_and_pass_absolute() {
-        let c = Config::from_json(json!({"baseUrl": "http://127.0.0.1:3000"})).unwrap();
-        assert_eq!(c.url_for("/login"), "http://127.0.0.1:3000/login");
-        assert_eq!(c.url_for("api/x"), "http://127.0.0.1:3000/api/x");
-        assert_eq!(c.url_for("https://other/y"), "https://other/y");
+    fn base_url_is_an_origin_with_an_optional_path() {
+        for (text, kept) in [
+            ("https://api.test", "https://api.test"),
+            ("HTTPS://API.TEST/", "https://API.TEST"),
+            ("http://127.0.0.1:3000/v1/", "http://127.0.0.1:3000/v1"),
+        ] {
+            assert_eq!(BaseUrl::new(text).map(|b| b.0), Ok(kept.to_string()), "{text}");
+        }
+        for bad in ["https://api.test?v=1", "https://api.test/#frag", "https://api .test", "https://api.test\r\n", "https://", "ftp://x", "api.test", "https://user:pw@api.test"] {
+            assert!(BaseUrl::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn targets_join_base_and_only_its_origin_carries_the_token() {
+        let c = parse(r#"{"baseUrl":"http://127.0.0.1:3000"}"#).unwrap();
+        let target = |url| c.target(url).map(|t| (t.url, t.same_origin));
+        assert_eq!(target("/login"), Some(("http://127.0.0.1:3000/login".into(), true)));
+        assert_eq!(target("api/x?q=1"), Some(("http://127.0.0.1:3000/api/x?q=1".into(), true)));
+        assert_eq!(target("HTTP://127.0.0.1:3000/y"), Some(("HTTP://127.0.0.1:3000/y".into(), true)));
+        assert_eq!(target("https://other.test/y"), Some(("https://other.test/y".into(), false)));
+        assert_eq!(target("http://127.0.0.1:3001/y").map(|t| t.1), Some(false), "another port is another origin");
+        for bad in ["", "/a b", "/a\r\nb", "javascript:alert(1)", "ftp://x/y"] {
+            assert_eq!(c.target(bad), None, "{bad:?}");
+        }
+        let https = parse(r#"{"baseUrl":"https://api.test"}"#).unwrap();
+        assert!(https.target("https://api.test:443/x").unwrap().same_origin, "default port");
     }
 
     #[test]
@@ -433,5 +614,14 @@ mod tests {
         assert_eq!(Method::parse("TRACE"), None);
         assert!(Method::Get.is_idempotent() && Method::Delete.is_idempotent());
         assert!(!Method::Post.is_idempotent());
+        for (i, m) in Method::ALL.iter().enumerate() {
+            assert_eq!(m.index() as usize, i);
+        }
+    }
+
+    #[test]
+    fn null_means_not_set_for_optional_keys() {
+        let c = parse(r#"{"baseUrl":"https://x","check":null,"login":{"expiresInPath":null,"okWhen":null}}"#).unwrap();
+        assert!(c.check.is_none() && c.login.expires_in_path.is_none() && c.login.ok_when.is_none());
     }
 }

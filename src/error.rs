@@ -2,7 +2,9 @@
 //!
 //! Every error that reaches a mini-program carries a `code` string that never changes between
 //! releases (`error.code === 'NETWORK'`), so apps can branch on it. Messages are for humans and
-//! never contain the token, a login code's answer or anything like `session_key`.
+//! never contain the token, a login code or anything like `session_key`.
+
+use alloc::string::String;
 
 /// Everything that can go wrong in a session, as the app sees it.
 ///
@@ -13,15 +15,15 @@
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// The config given to `createSession` is wrong; `key` names the offending key.
+    /// The config given to `createSession`, or a call's options, are wrong; `key` names the key.
     #[error("invalid config `{key}`: {reason}")]
     Config { key: String, reason: String },
 
-    /// `wx.login` failed or gave no code (after retries).
+    /// `wx.login` failed or gave no usable code (after retries).
     #[error("wx.login failed: {err_msg}")]
     WxLoginFailed { err_msg: String },
 
-    /// `login.extra()` failed or the user refused what it asked for.
+    /// `login.extra()` failed, didn't settle in time, or the user refused what it asked for.
     #[error("login extra data failed: {reason}")]
     LoginExtraFailed { reason: String },
 
@@ -29,11 +31,15 @@ pub enum Error {
     #[error("network error: {err_msg}")]
     Network { err_msg: String },
 
-    /// No answer within the time limit.
-    #[error("timed out after {ms} ms")]
+    /// No answer within the time limit the session set.
+    #[error("no answer within {ms} ms")]
     Timeout { ms: u32 },
 
-    /// The request was aborted (`request:fail abort`).
+    /// The platform itself reported a timeout (`request:fail timeout`).
+    #[error("the platform reported a timeout: {err_msg}")]
+    PlatformTimeout { err_msg: String },
+
+    /// The request was aborted (`request:fail abort`, or the caller's `abort()`).
     #[error("request aborted")]
     Aborted,
 
@@ -41,7 +47,8 @@ pub enum Error {
     #[error("the server rejected the {endpoint} request (HTTP {status})")]
     ServerRejected { endpoint: &'static str, status: u16 },
 
-    /// The server answered 2xx but the answer lacks what the config says it holds.
+    /// The server answered 2xx but the answer lacks what the config says it holds, or the
+    /// platform refused the request for good (`url not in domain list`).
     #[error("bad response from the {endpoint} endpoint: {reason}")]
     BadResponse { endpoint: &'static str, reason: String },
 
@@ -66,7 +73,7 @@ impl Error {
             Error::WxLoginFailed { .. } => "WX_LOGIN_FAILED",
             Error::LoginExtraFailed { .. } => "LOGIN_EXTRA_FAILED",
             Error::Network { .. } => "NETWORK",
-            Error::Timeout { .. } => "TIMEOUT",
+            Error::Timeout { .. } | Error::PlatformTimeout { .. } => "TIMEOUT",
             Error::Aborted => "ABORTED",
             Error::ServerRejected { .. } => "SERVER_REJECTED",
             Error::BadResponse { .. } => "BAD_RESPONSE",
@@ -76,12 +83,19 @@ impl Error {
         }
     }
 
-    /// Worth another attempt after a backoff: the same call may well succeed later.
-    pub(crate) fn is_transient(&self) -> bool {
+    /// The key a `CONFIG` error names.
+    pub fn key(&self) -> Option<&str> {
         match self {
-            Error::WxLoginFailed { .. } | Error::Network { .. } | Error::Timeout { .. } => true,
-            Error::ServerRejected { status, .. } => *status >= 500,
-            _ => false,
+            Error::Config { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status a `SERVER_REJECTED` error carries.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::ServerRejected { status, .. } => Some(*status),
+            _ => None,
         }
     }
 
@@ -108,6 +122,7 @@ pub const ERROR_CODES: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn codes_are_listed_and_unique() {
@@ -126,11 +141,13 @@ mod tests {
         ];
         let codes: Vec<_> = samples.iter().map(Error::code).collect();
         assert_eq!(codes, ERROR_CODES);
+        assert_eq!(Error::PlatformTimeout { err_msg: String::new() }.code(), "TIMEOUT");
     }
 
     #[test]
     fn config_error_names_the_key() {
-        let msg = Error::config("login.tokenPath", "must not be empty").to_string();
-        assert!(msg.contains("login.tokenPath"), "{msg}");
+        let error = Error::config("login.tokenPath", "must not be empty");
+        assert!(error.to_string().contains("login.tokenPath"), "{error}");
+        assert_eq!(error.key(), Some("login.tokenPath"));
     }
 }

@@ -4,24 +4,51 @@
 //! send it to the developer's server → store the returned token → carry it on every request →
 //! log in again (once, shared by every caller) when the server says the session is invalid.
 //!
-//! The core ([`Session`]) is plain Rust over a [`Host`] trait, tested natively with a scripted
-//! host and a virtual clock. `src/wasm/` (wasm32 only) implements `Host` over the JS glue's
-//! callbacks and exports the `WxSession` class the glue drives.
+//! The core is **sans-IO**, in the style of quinn-proto and rustls: [`Session`] is a state
+//! machine that never awaits and never calls out. Its driver (the JS glue in the mini-program,
+//! a test harness natively) tells it what happened — a call started, `wx.login` answered, an HTTP
+//! answer arrived, a deadline passed — with the current time, and performs the [`Action`]s it
+//! asks for. `src/wasm/` (wasm32 only) exports that machine to the glue as a handful of
+//! functions of numbers and strings.
+//!
+//! ```
+//! use wx_session::{Action, Config, Session};
+//!
+//! let config = Config::from_json(r#"{"baseUrl":"https://api.example.com","useCheckSession":false}"#).unwrap();
+//! let mut session = Session::new(config, 7);
+//! let call = session.ensure(1_000);
+//! // No token in memory: the machine asks for the stored one first.
+//! assert!(matches!(session.poll_action(), Some(Action::ReadStorage { .. })));
+//! # let _ = call;
+//! ```
+// The shipped .wasm is no_std (see `standalone` in Cargo.toml); every other build has std.
+// The code itself uses only `core` and `alloc` either way.
+#![cfg_attr(feature = "standalone", no_std)]
+#![deny(unsafe_code)]
 
+extern crate alloc;
+
+pub mod answer;
 pub mod config;
 pub mod error;
-pub mod host;
+pub mod login;
 pub mod retry;
 pub mod rule;
 pub mod session;
 pub mod token;
 
-/// The JS-facing class and the JS host (wasm32 only).
+/// The exported functions of the shipped .wasm (wasm32 only).
 #[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
 pub mod wasm;
 
 pub use config::Config;
 pub use error::{Error, ERROR_CODES};
-pub use host::{Host, HttpRequest, State};
-pub use session::{ApiRequest, Ready, Session, Source};
-pub use token::{StoredToken, Token};
+pub use answer::{Answer, ReadSet};
+pub use config::Method;
+pub use rule::{Field, Scalar};
+pub use session::{Action, ApiRequest, CallId, OpId, Resolution, Send, Session, Source, State};
+pub use token::{StorageValue, StoredToken, Token};
+
+/// Milliseconds since the epoch, as the driver's clock reads them (`Date.now()`).
+pub type Millis = u64;

@@ -1,32 +1,64 @@
-//! Transport failures and how long to wait before trying again.
+//! Retry policy: which failures are worth another attempt, and how long to wait before it.
+
+use alloc::string::{String, ToString};
 
 use crate::error::Error;
 
-/// Maps a `wx.request` failure `errMsg` to a typed error.
+/// How a `wx.request` failure `errMsg` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// `request:fail abort` and the like.
+    Aborted,
+    /// The platform gave up waiting.
+    TimedOut,
+    /// No connection, DNS, TLS…: another attempt may work.
+    Network,
+    /// Another attempt cannot work (the domain is not in the mini-program's list, a bad URL).
+    Permanent,
+}
+
+/// Classifies a `wx.request` failure `errMsg`.
 ///
 /// The table holds the messages WeChat is known to produce on Android (Chromium's net errors),
 /// on iOS (NSURLError texts, English and Chinese) and in DevTools.
 ///
 /// ```
-/// use wx_session::{retry::classify_transport_error, Error};
-/// assert_eq!(classify_transport_error("request:fail timeout", 5000), Error::Timeout { ms: 5000 });
-/// assert_eq!(classify_transport_error("request:fail abort", 5000), Error::Aborted);
+/// use wx_session::retry::{classify, TransportFailure};
+/// assert_eq!(classify("request:fail timeout"), TransportFailure::TimedOut);
+/// assert_eq!(classify("request:fail url not in domain list"), TransportFailure::Permanent);
 /// ```
-pub fn classify_transport_error(err_msg: &str, timeout_ms: u32) -> Error {
+pub fn classify(err_msg: &str) -> TransportFailure {
     let lower = err_msg.to_lowercase();
-    if ABORTED.iter().any(|m| lower.contains(m)) {
-        Error::Aborted
-    } else if TIMED_OUT.iter().any(|m| lower.contains(m)) {
-        Error::Timeout { ms: timeout_ms }
+    let any = |table: &[&str]| table.iter().any(|m| lower.contains(m));
+    if any(ABORTED) {
+        TransportFailure::Aborted
+    } else if any(TIMED_OUT) {
+        TransportFailure::TimedOut
+    } else if any(PERMANENT) {
+        TransportFailure::Permanent
     } else {
-        Error::Network { err_msg: err_msg.to_owned() }
+        TransportFailure::Network
     }
 }
 
-/// Network failures that another attempt cannot fix (the domain is not allowed, bad URL).
-pub fn is_permanent_network_failure(err_msg: &str) -> bool {
-    let lower = err_msg.to_lowercase();
-    PERMANENT.iter().any(|m| lower.contains(m))
+/// The typed error for a transport failure.
+pub fn transport_error(err_msg: &str) -> Error {
+    let err_msg: String = err_msg.to_string();
+    match classify(&err_msg) {
+        TransportFailure::Aborted => Error::Aborted,
+        TransportFailure::TimedOut => Error::PlatformTimeout { err_msg },
+        TransportFailure::Network | TransportFailure::Permanent => Error::Network { err_msg },
+    }
+}
+
+/// Worth another attempt after a backoff: the same call may well succeed later.
+pub fn is_transient(error: &Error) -> bool {
+    match error {
+        Error::WxLoginFailed { .. } | Error::Timeout { .. } | Error::PlatformTimeout { .. } => true,
+        Error::Network { err_msg } => classify(err_msg) != TransportFailure::Permanent,
+        Error::ServerRejected { status, .. } => *status >= 500,
+        _ => false,
+    }
 }
 
 const TIMED_OUT: &[&str] = &[
@@ -54,12 +86,32 @@ const PERMANENT: &[&str] = &[
 pub const BASE_MS: u32 = 300;
 pub const MAX_MS: u32 = 5_000;
 
-/// The wait before retry number `attempt` (0-based); `random` is in `[0, 1)`.
-pub fn backoff_ms(attempt: u32, random: f64) -> u32 {
+/// The wait before retry number `attempt` (0-based); `random` is any `u32` (uniform).
+pub fn backoff_ms(attempt: u32, random: u32) -> u32 {
     let ceiling = BASE_MS.saturating_mul(1u32 << attempt.min(16)).min(MAX_MS);
     let half = ceiling / 2;
-    let jitter = (f64::from(half) * random.clamp(0.0, 1.0)) as u32;
-    half + jitter.min(half)
+    // (half + 1) * random / 2^32 is in [0, half].
+    let jitter = ((u64::from(half) + 1) * u64::from(random) >> 32) as u32;
+    half + jitter
+}
+
+/// A small, fast generator for jitter (xorshift32); seeded by the driver.
+#[derive(Debug, Clone)]
+pub struct Jitter(u32);
+
+impl Jitter {
+    pub fn new(seed: u32) -> Jitter {
+        Jitter(if seed == 0 { 0x9E37_79B9 } else { seed })
+    }
+
+    pub fn next(&mut self) -> u32 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.0 = x;
+        x
+    }
 }
 
 #[cfg(test)]
@@ -76,10 +128,11 @@ mod tests {
             "request:fail -7:net::ERR_TIMED_OUT",
         ];
         for msg in timeouts {
-            assert_eq!(classify_transport_error(msg, 10), Error::Timeout { ms: 10 }, "{msg}");
+            assert_eq!(classify(msg), TransportFailure::TimedOut, "{msg}");
+            assert_eq!(transport_error(msg).code(), "TIMEOUT");
         }
         for msg in ["request:fail abort", "request:fail abort statusCode:-1", "request:fail -3:net::ERR_ABORTED"] {
-            assert_eq!(classify_transport_error(msg, 10), Error::Aborted, "{msg}");
+            assert_eq!(transport_error(msg), Error::Aborted, "{msg}");
         }
         for msg in [
             "request:fail The Internet connection appears to be offline.",
@@ -88,24 +141,32 @@ mod tests {
             "request:fail -2:net::ERR_FAILED",
             "request:fail ssl hand shake error",
         ] {
-            assert!(matches!(classify_transport_error(msg, 10), Error::Network { .. }), "{msg}");
+            assert_eq!(classify(msg), TransportFailure::Network, "{msg}");
+            assert!(is_transient(&transport_error(msg)), "{msg}");
         }
     }
 
     #[test]
-    fn domain_list_failures_are_permanent() {
-        assert!(is_permanent_network_failure("request:fail url not in domain list"));
-        assert!(!is_permanent_network_failure("request:fail -2:net::ERR_FAILED"));
+    fn domain_list_failures_are_network_errors_that_are_not_retried() {
+        let error = transport_error("request:fail url not in domain list");
+        assert_eq!(error.code(), "NETWORK");
+        assert!(!is_transient(&error));
     }
 
     #[test]
     fn backoff_grows_and_is_bounded() {
-        let lows: Vec<u32> = (0..8).map(|a| backoff_ms(a, 0.0)).collect();
-        let highs: Vec<u32> = (0..8).map(|a| backoff_ms(a, 0.999_999)).collect();
+        let lows: Vec<u32> = (0..8).map(|a| backoff_ms(a, 0)).collect();
+        let highs: Vec<u32> = (0..8).map(|a| backoff_ms(a, u32::MAX)).collect();
         assert_eq!(lows, [150, 300, 600, 1200, 2400, 2500, 2500, 2500]);
-        assert!(highs.windows(2).all(|w| w[0] <= w[1]), "{highs:?}");
-        assert!(highs.iter().all(|&h| h <= MAX_MS), "{highs:?}");
-        assert_eq!(backoff_ms(40, 1.0), MAX_MS, "huge attempt counts don't overflow");
-        assert_eq!(backoff_ms(0, f64::NAN), 150, "a broken random source still gives a delay");
+        assert_eq!(highs, [300, 600, 1200, 2400, 4800, 5000, 5000, 5000]);
+        assert_eq!(backoff_ms(40, u32::MAX), MAX_MS, "huge attempt counts don't overflow");
+    }
+
+    #[test]
+    fn jitter_never_sticks_at_zero() {
+        let mut jitter = Jitter::new(0);
+        let values: Vec<u32> = (0..4).map(|_| jitter.next()).collect();
+        assert!(values.iter().all(|&v| v != 0), "{values:?}");
+        assert_ne!(values[0], values[1]);
     }
 }

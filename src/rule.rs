@@ -3,17 +3,27 @@
 //! The same rule shape decides whether a login answer is OK (`okWhen`), whether a check says the
 //! token is valid, and whether an API answer means "session invalid" (`invalidWhen`). A rule may
 //! combine a status with one field test; both must hold.
+//!
+//! The answer's body never crosses into the core: the driver reads the few fields the rules name
+//! (see [`crate::session::ReadSet`]) and reports each as a [`Field`].
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
-use serde_json::Value;
+
+/// The longest dot path accepted, in segments.
+pub const MAX_PATH_SEGMENTS: usize = 16;
 
 /// A dot path into a JSON answer, parsed once: `data.skey`, `list.0.id`.
 ///
 /// ```
 /// use wx_session::rule::Path;
 /// let path = Path::parse("data.skey").unwrap();
-/// let answer = serde_json::json!({ "data": { "skey": "abc" } });
-/// assert_eq!(path.lookup(&answer), Some(&serde_json::json!("abc")));
+/// assert_eq!(path.segments(), ["data", "skey"]);
+/// assert!(Path::parse("a..b").is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Path {
@@ -22,13 +32,18 @@ pub struct Path {
 }
 
 impl Path {
-    /// Parses `a.b.0.c`. Empty paths and empty segments (`a..b`) are rejected.
+    /// Parses `a.b.0.c`. Empty paths, empty segments (`a..b`) and very long paths are rejected.
     pub fn parse(text: &str) -> Option<Path> {
-        let segments: Vec<String> = text.split('.').map(str::to_owned).collect();
-        if segments.iter().any(String::is_empty) {
+        let segments: Vec<String> = text.split('.').map(ToString::to_string).collect();
+        if segments.len() > MAX_PATH_SEGMENTS || segments.iter().any(|s| s.is_empty() || s.chars().any(char::is_control)) {
             return None;
         }
-        Some(Path { text: text.to_owned(), segments })
+        Some(Path { text: text.to_string(), segments })
+    }
+
+    /// A path of one key (a default in the config, which needs no parsing).
+    pub(crate) fn key(name: &'static str) -> Path {
+        Path { text: name.to_string(), segments: alloc::vec![name.to_string()] }
     }
 
     /// The path as written in the config.
@@ -40,202 +55,257 @@ impl Path {
     pub fn segments(&self) -> &[String] {
         &self.segments
     }
+}
 
-    /// Walks `value` along the path. Missing keys, out-of-range indexes and stepping into a
-    /// scalar all give `None`.
-    pub fn lookup<'v>(&self, value: &'v Value) -> Option<&'v Value> {
-        self.segments.iter().try_fold(value, |node, segment| match node {
-            Value::Object(map) => map.get(segment),
-            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+impl<'de> Deserialize<'de> for Path {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Path::parse(&text).ok_or_else(|| de::Error::custom("a dot path like `data.skey` (no empty segments, at most 16)"))
+    }
+}
+
+/// A plain JSON value a rule compares with: what `equals` and `in` hold.
+#[derive(Debug, Clone)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+/// Numbers compare by value, as in JS: `0`, `0.0` and `-0` are equal; NaN equals nothing.
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Scalar) -> bool {
+        match (self, other) {
+            (Scalar::Null, Scalar::Null) => true,
+            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
+            (Scalar::Number(a), Scalar::Number(b)) => a == b,
+            (Scalar::Text(a), Scalar::Text(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number, boolean or null (rules compare plain values)")
+            }
+            fn visit_unit<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_bool<E>(self, value: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(value))
+            }
+            fn visit_i64<E>(self, value: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(value as f64))
+            }
+            fn visit_u64<E>(self, value: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(value as f64))
+            }
+            fn visit_f64<E>(self, value: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(value))
+            }
+            fn visit_str<E>(self, value: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Text(value.to_string()))
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// One field of an answer, as the driver read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// Not there (or a step of the path is not an object).
+    Absent,
+    /// A plain value.
+    Scalar(Scalar),
+    /// There, but an object, an array, or something the driver could not read: it exists and
+    /// equals no plain value.
+    Other,
+}
+
+impl Field {
+    /// The field as text, if it is a string.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Field::Scalar(Scalar::Text(text)) => Some(text),
             _ => None,
-        })
+        }
     }
 }
 
 /// What a rule tests on one field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldTest {
-    /// The field equals this JSON value (numbers compare by value: `0` equals `0.0`).
-    Equals(Value),
+    /// The field equals this value.
+    Equals(Scalar),
     /// The field equals one of these.
-    In(Vec<Value>),
+    In(Vec<Scalar>),
     /// The field is present (`true`) or absent (`false`). `null` counts as present.
     Exists(bool),
 }
 
+impl FieldTest {
+    fn holds(&self, found: &Field) -> bool {
+        match (self, found) {
+            (FieldTest::Exists(wanted), found) => (*found != Field::Absent) == *wanted,
+            (FieldTest::Equals(expected), Field::Scalar(value)) => value == expected,
+            (FieldTest::In(options), Field::Scalar(value)) => options.iter().any(|o| o == value),
+            _ => false,
+        }
+    }
+}
+
 /// One rule: an optional HTTP status and an optional field test; every part given must hold.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "RuleSpec")]
 pub struct Rule {
     pub status: Option<u16>,
     pub field: Option<(Path, FieldTest)>,
 }
 
-/// What a rule looks at: the status and a way to read one field of the body. The body itself
-/// stays wherever the host keeps it (a JS object in the wasm build).
-pub trait Answer {
-    fn status(&self) -> u16;
-    fn field(&self, path: &Path) -> Option<Value>;
-}
-
 impl Rule {
-    /// Does `answer` satisfy every part of this rule?
-    pub fn matches(&self, answer: &impl Answer) -> bool {
-        if self.status.is_some_and(|status| status != answer.status()) {
+    /// `{ status }`, the default `invalidWhen` rule.
+    pub fn status(status: u16) -> Rule {
+        Rule { status: Some(status), field: None }
+    }
+
+    /// Does an answer with `status` satisfy every part of this rule? `field` reads one field.
+    pub fn matches<'a>(&self, status: u16, field: impl Fn(&Path) -> &'a Field) -> bool {
+        if self.status.is_some_and(|wanted| wanted != status) {
             return false;
         }
         match &self.field {
             None => true,
-            Some((path, test)) => test.holds(answer.field(path).as_ref()),
+            Some((path, test)) => test.holds(field(path)),
         }
     }
 }
 
-impl FieldTest {
-    fn holds(&self, found: Option<&Value>) -> bool {
-        match self {
-            FieldTest::Exists(wanted) => found.is_some() == *wanted,
-            FieldTest::Equals(expected) => found.is_some_and(|v| same_value(v, expected)),
-            FieldTest::In(options) => found.is_some_and(|v| options.iter().any(|o| same_value(v, o))),
-        }
-    }
-}
-
-/// JSON equality where `0`, `0.0` and `-0` are the same number (JS numbers are all f64).
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
-}
-
-/// A rule as written in the config, before it is checked.
-#[derive(Debug, Deserialize)]
+/// A rule as written in the config; [`Rule`] is built from it once its shape is checked.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawRule {
+struct RuleSpec {
     status: Option<u16>,
-    path: Option<String>,
-    equals: Option<Value>,
+    path: Option<Path>,
+    equals: Option<Scalar>,
     #[serde(rename = "in")]
-    one_of: Option<Vec<Value>>,
+    one_of: Option<Vec<Scalar>>,
     exists: Option<bool>,
 }
 
-impl RawRule {
-    /// `{ status }`: the default `invalidWhen` rule.
-    pub(crate) fn status(status: u16) -> RawRule {
-        RawRule { status: Some(status), path: None, equals: None, one_of: None, exists: None }
-    }
+impl TryFrom<RuleSpec> for Rule {
+    type Error = &'static str;
 
-    /// Checks the rule's shape; the error text says what is wrong, the caller adds the key.
-    pub(crate) fn into_rule(self) -> Result<Rule, String> {
-        let tests = [
-            self.equals.map(FieldTest::Equals),
-            self.one_of.map(FieldTest::In),
-            self.exists.map(FieldTest::Exists),
-        ];
-        let mut given = tests.into_iter().flatten();
-        let test = given.next();
-        if given.next().is_some() {
-            return Err("give only one of `equals`, `in`, `exists`".into());
+    fn try_from(spec: RuleSpec) -> Result<Rule, &'static str> {
+        let mut tests = [spec.equals.map(FieldTest::Equals), spec.one_of.map(FieldTest::In), spec.exists.map(FieldTest::Exists)]
+            .into_iter()
+            .flatten();
+        let test = tests.next();
+        if tests.next().is_some() {
+            return Err("give only one of `equals`, `in`, `exists`");
         }
-        let field = match (self.path, test) {
-            (Some(path), Some(test)) => {
-                let parsed = Path::parse(&path).ok_or_else(|| format!("bad path `{path}`"))?;
-                Some((parsed, test))
-            }
-            (Some(_), None) => return Err("`path` needs one of `equals`, `in`, `exists`".into()),
-            (None, Some(_)) => return Err("`equals`/`in`/`exists` need a `path`".into()),
+        let field = match (spec.path, test) {
+            (Some(path), Some(test)) => Some((path, test)),
+            (Some(_), None) => return Err("`path` needs one of `equals`, `in`, `exists`"),
+            (None, Some(_)) => return Err("`equals`/`in`/`exists` need a `path`"),
             (None, None) => None,
         };
-        if self.status.is_none() && field.is_none() {
-            return Err("a rule needs `status` or `path`".into());
+        if spec.status.is_none() && field.is_none() {
+            return Err("a rule needs `status` or `path`");
         }
-        Ok(Rule { status: self.status, field })
+        Ok(Rule { status: spec.status, field })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    struct Json(u16, Value);
-    impl Answer for Json {
-        fn status(&self) -> u16 {
-            self.0
-        }
-        fn field(&self, path: &Path) -> Option<Value> {
-            path.lookup(&self.1).cloned()
-        }
+    fn rule(json: &str) -> Result<Rule, String> {
+        serde_json::from_str::<Rule>(json).map_err(|e| e.to_string())
     }
 
-    fn rule(raw: Value) -> Result<Rule, String> {
-        serde_json::from_value::<RawRule>(raw).map_err(|e| e.to_string())?.into_rule()
+    fn text(s: &str) -> Field {
+        Field::Scalar(Scalar::Text(s.into()))
+    }
+    fn number(n: f64) -> Field {
+        Field::Scalar(Scalar::Number(n))
+    }
+
+    /// Checks `rule` against a status and the one field it reads.
+    fn check(rule: &Rule, status: u16, found: Field) -> bool {
+        rule.matches(status, |_| &found)
     }
 
     #[test]
-    fn paths_walk_objects_and_arrays() {
-        let v = json!({"data": {"skey": "k", "list": [{"id": 7}]}, "n": 1});
-        let get = |p: &str| Path::parse(p).and_then(|p| p.lookup(&v).cloned());
-        assert_eq!(get("data.skey"), Some(json!("k")));
-        assert_eq!(get("data.list.0.id"), Some(json!(7)));
-        assert_eq!(get("data.list.1.id"), None, "index out of range");
-        assert_eq!(get("data.list.x"), None, "non-numeric index into an array");
-        assert_eq!(get("n.deeper"), None, "stepping into a number");
-        assert_eq!(get("missing"), None);
-        assert_eq!(Path::parse(""), None);
-        assert_eq!(Path::parse("a..b"), None);
-        assert_eq!(Path::parse("a."), None);
+    fn paths_parse_and_refuse_empty_segments() {
+        assert_eq!(Path::parse("data.list.0.id").unwrap().segments(), ["data", "list", "0", "id"]);
+        for bad in ["", "a..b", "a.", ".a", "a.\nb"] {
+            assert_eq!(Path::parse(bad), None, "{bad:?}");
+        }
+        let long = vec!["a"; MAX_PATH_SEGMENTS + 1].join(".");
+        assert_eq!(Path::parse(&long), None);
     }
 
     #[test]
     fn status_rule() {
-        let r = rule(json!({"status": 401})).unwrap();
-        assert!(r.matches(&Json(401, json!(null))));
-        assert!(!r.matches(&Json(200, json!(null))));
+        let r = rule(r#"{"status": 401}"#).unwrap();
+        assert!(check(&r, 401, Field::Absent));
+        assert!(!check(&r, 200, Field::Absent));
     }
 
     #[test]
     fn equals_compares_numbers_by_value_and_types_strictly() {
-        let r = rule(json!({"path": "code", "equals": 0})).unwrap();
-        assert!(r.matches(&Json(200, json!({"code": 0}))));
-        assert!(r.matches(&Json(200, json!({"code": 0.0}))));
-        assert!(!r.matches(&Json(200, json!({"code": "0"}))), "string is not a number");
-        assert!(!r.matches(&Json(200, json!({"code": null}))));
-        assert!(!r.matches(&Json(200, json!({}))), "missing");
-        assert!(!r.matches(&Json(200, json!("code"))), "body is not an object");
+        let r = rule(r#"{"path": "code", "equals": 0}"#).unwrap();
+        assert!(check(&r, 200, number(0.0)));
+        assert!(check(&r, 200, number(-0.0)));
+        assert!(!check(&r, 200, text("0")), "string is not a number");
+        assert!(!check(&r, 200, Field::Scalar(Scalar::Null)));
+        assert!(!check(&r, 200, Field::Absent));
+        assert!(!check(&r, 200, Field::Other), "an object equals no plain value");
+        let nan = Rule { status: None, field: Some((Path::parse("x").unwrap(), FieldTest::Equals(Scalar::Number(f64::NAN)))) };
+        assert!(!check(&nan, 200, number(f64::NAN)), "NaN equals nothing, as in JS");
     }
 
     #[test]
     fn in_and_exists() {
-        let r = rule(json!({"path": "code", "in": [-1, "EXPIRED"]})).unwrap();
-        assert!(r.matches(&Json(200, json!({"code": -1}))));
-        assert!(r.matches(&Json(200, json!({"code": "EXPIRED"}))));
-        assert!(!r.matches(&Json(200, json!({"code": 0}))));
+        let r = rule(r#"{"path": "code", "in": [-1, "EXPIRED", null]}"#).unwrap();
+        assert!(check(&r, 200, number(-1.0)));
+        assert!(check(&r, 200, text("EXPIRED")));
+        assert!(check(&r, 200, Field::Scalar(Scalar::Null)));
+        assert!(!check(&r, 200, number(0.0)));
 
-        let present = rule(json!({"path": "data.skey", "exists": true})).unwrap();
-        let absent = rule(json!({"path": "data.skey", "exists": false})).unwrap();
-        let with = Json(200, json!({"data": {"skey": null}}));
-        let without = Json(200, json!({"data": []}));
-        assert!(present.matches(&with) && !absent.matches(&with));
-        assert!(!present.matches(&without) && absent.matches(&without));
+        let present = rule(r#"{"path": "data.skey", "exists": true}"#).unwrap();
+        let absent = rule(r#"{"path": "data.skey", "exists": false}"#).unwrap();
+        for there in [Field::Scalar(Scalar::Null), Field::Other, text("")] {
+            assert!(check(&present, 200, there.clone()) && !check(&absent, 200, there));
+        }
+        assert!(!check(&present, 200, Field::Absent) && check(&absent, 200, Field::Absent));
     }
 
     #[test]
     fn status_and_field_must_both_hold() {
-        let r = rule(json!({"status": 200, "path": "code", "equals": -1})).unwrap();
-        assert!(r.matches(&Json(200, json!({"code": -1}))));
-        assert!(!r.matches(&Json(500, json!({"code": -1}))));
-        assert!(!r.matches(&Json(200, json!({"code": 0}))));
+        let r = rule(r#"{"status": 200, "path": "code", "equals": -1}"#).unwrap();
+        assert!(check(&r, 200, number(-1.0)));
+        assert!(!check(&r, 500, number(-1.0)));
+        assert!(!check(&r, 200, number(0.0)));
     }
 
     #[test]
     fn malformed_rules_are_refused_with_a_reason() {
-        assert!(rule(json!({})).unwrap_err().contains("needs"));
-        assert!(rule(json!({"path": "code"})).unwrap_err().contains("one of"));
-        assert!(rule(json!({"equals": 1})).unwrap_err().contains("path"));
-        assert!(rule(json!({"path": "a", "equals": 1, "exists": true})).unwrap_err().contains("only one"));
-        assert!(rule(json!({"path": "a..b", "exists": true})).unwrap_err().contains("bad path"));
-        assert!(rule(json!({"status": 401, "colour": 1})).unwrap_err().contains("colour"));
+        assert!(rule("{}").unwrap_err().contains("needs"));
+        assert!(rule(r#"{"path": "code"}"#).unwrap_err().contains("one of"));
+        assert!(rule(r#"{"equals": 1}"#).unwrap_err().contains("path"));
+        assert!(rule(r#"{"path": "a", "equals": 1, "exists": true}"#).unwrap_err().contains("only one"));
+        assert!(rule(r#"{"path": "a..b", "exists": true}"#).unwrap_err().contains("dot path"));
+        assert!(rule(r#"{"status": 401, "colour": 1}"#).unwrap_err().contains("colour"));
+        assert!(rule(r#"{"path": "a", "equals": {"deep": 1}}"#).unwrap_err().contains("plain values"));
+        assert!(rule(r#"{"status": 70000}"#).is_err(), "not an HTTP status");
     }
 }

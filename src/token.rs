@@ -5,19 +5,41 @@
 //! anything else (a number, an unrelated object, broken JSON) counts as "no token" and is only
 //! replaced after a successful login.
 
-use std::fmt;
+use alloc::string::{String, ToString};
+use core::fmt;
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-/// The developer's session token. `Debug` never prints it.
+use crate::Millis;
+
+/// The longest token accepted, in bytes (a header of 8 KB is already more than many servers take).
+pub const MAX_TOKEN_BYTES: usize = 8192;
+
+/// The developer's session token: non-empty, at most [`MAX_TOKEN_BYTES`], no control characters
+/// (a `\r\n` in a header value would let a server or storage inject headers). `Debug` never
+/// prints it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
 
 impl Token {
-    /// Wraps a token string; empty strings are not tokens.
-    pub fn new(text: impl Into<String>) -> Option<Token> {
-        let text = text.into();
-        (!text.is_empty()).then_some(Token(text))
+    /// Checks a token string.
+    ///
+    /// ```
+    /// use wx_session::Token;
+    /// assert!(Token::new("eyJhbGciOi.x").is_ok());
+    /// assert!(Token::new("abc\r\nX-Evil: 1").is_err());
+    /// assert!(Token::new("").is_err());
+    /// ```
+    pub fn new(text: &str) -> Result<Token, &'static str> {
+        if text.is_empty() {
+            Err("is empty")
+        } else if text.len() > MAX_TOKEN_BYTES {
+            Err("is longer than 8192 bytes")
+        } else if text.chars().any(char::is_control) {
+            Err("contains control characters")
+        } else {
+            Ok(Token(text.to_string()))
+        }
     }
 
     /// The token itself, for the request header and the app. Never log it.
@@ -28,19 +50,33 @@ impl Token {
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Token(<{} chars>)", self.0.chars().count())
+        write!(f, "Token(<{} bytes>)", self.0.len())
     }
 }
 
-/// A token with what we know of its lifetime (milliseconds since the epoch, host clock).
+/// A token with what we know of its lifetime (milliseconds since the epoch, driver's clock).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredToken {
     pub token: Token,
-    pub expires_at: Option<f64>,
-    pub obtained_at: Option<f64>,
+    pub expires_at: Option<Millis>,
+    pub obtained_at: Option<Millis>,
 }
 
-/// What was found under the storage key.
+/// What the driver found under the storage key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageValue {
+    /// Nothing there (wx answers `''` for a missing key).
+    Missing,
+    /// A string.
+    Text(String),
+    /// Any other value, as JSON text.
+    Json(String),
+    /// The value could not be read or turned into JSON (a cycle, a throwing getter, too big);
+    /// the text says why.
+    Unreadable(String),
+}
+
+/// What the stored value means.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StorageRead {
     /// Nothing stored (missing key, `''`, `null`).
@@ -54,44 +90,69 @@ pub enum StorageRead {
 }
 
 /// The record format version written by this SDK.
-pub const RECORD_VERSION: u64 = 1;
+pub const RECORD_VERSION: u32 = 1;
 
 /// How long before the stored expiry a token is refreshed, at most.
-pub const REFRESH_MARGIN_MS: f64 = 60_000.0;
+pub const REFRESH_MARGIN_MS: Millis = 60_000;
+
+/// The record as read back. Times are read as numbers of any form (hand-edited storage may hold
+/// `1.7e12`); they are written as whole milliseconds ([`RecordOut`]).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RecordIn<'a> {
+    v: u32,
+    #[serde(borrow)]
+    token: alloc::borrow::Cow<'a, str>,
+    #[serde(default)]
+    expires_at: Option<f64>,
+    #[serde(default)]
+    obtained_at: Option<f64>,
+}
+
+/// The record as written: integer times, so serde_json never needs to print a float.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RecordOut<'a> {
+    v: u32,
+    token: &'a str,
+    expires_at: Option<Millis>,
+    obtained_at: Option<Millis>,
+}
 
 impl StoredToken {
     /// Interprets whatever the storage key holds.
-    pub fn read(value: Option<&Value>) -> StorageRead {
+    pub fn read(value: &StorageValue) -> StorageRead {
         match value {
-            None | Some(Value::Null) => StorageRead::Empty,
-            Some(Value::String(text)) if text.is_empty() => StorageRead::Empty,
-            Some(Value::String(text)) => read_string(text),
-            Some(Value::Object(_)) => read_record(value),
-            Some(_) => StorageRead::Corrupt,
+            StorageValue::Missing => StorageRead::Empty,
+            StorageValue::Text(text) => read_string(text),
+            StorageValue::Json(json) => read_json(json),
+            StorageValue::Unreadable(_) => StorageRead::Corrupt,
         }
     }
 
-    /// The record to store.
-    pub fn to_value(&self) -> Value {
-        json!({
-            "v": RECORD_VERSION,
-            "token": self.token.as_str(),
-            "expiresAt": self.expires_at,
-            "obtainedAt": self.obtained_at,
-        })
+    /// The record to store, as JSON text.
+    pub fn to_json(&self) -> String {
+        let record = RecordOut {
+            v: RECORD_VERSION,
+            token: self.token.as_str(),
+            expires_at: self.expires_at,
+            obtained_at: self.obtained_at,
+        };
+        // Serializing strings and integers cannot fail; an empty text would read back as corrupt.
+        serde_json::to_string(&record).unwrap_or_default()
     }
 
     /// Is the token still good at `now`, as far as the stored expiry tells?
     ///
     /// Refreshes a little ahead of the expiry (a 10th of the lifetime, at most a minute) so a
     /// request sent just before expiry doesn't arrive just after it.
-    pub fn freshness(&self, now: f64) -> Freshness {
+    pub fn freshness(&self, now: Millis) -> Freshness {
         let Some(expires_at) = self.expires_at else {
             return Freshness::Unknown;
         };
-        let lifetime = self.obtained_at.map_or(f64::INFINITY, |at| expires_at - at);
-        let margin = (lifetime / 10.0).clamp(0.0, REFRESH_MARGIN_MS);
-        if now < expires_at - margin {
+        let lifetime = self.obtained_at.map_or(Millis::MAX, |at| expires_at.saturating_sub(at));
+        let margin = (lifetime / 10).min(REFRESH_MARGIN_MS);
+        if now < expires_at.saturating_sub(margin) {
             Freshness::Fresh
         } else {
             Freshness::Expired
@@ -109,32 +170,33 @@ pub enum Freshness {
 
 /// A string is either our record serialized by someone (rare) or a legacy plain token.
 fn read_string(text: &str) -> StorageRead {
+    if text.is_empty() {
+        return StorageRead::Empty;
+    }
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         // Looks like JSON: a record stringified by hand, or garbage. Never use it as a token.
-        return match serde_json::from_str::<Value>(text) {
-            Ok(value @ Value::Object(_)) => read_record(Some(&value)),
-            _ => StorageRead::Corrupt,
-        };
+        return read_json(text);
     }
     match Token::new(text) {
-        Some(token) => StorageRead::Legacy(StoredToken { token, expires_at: None, obtained_at: None }),
-        None => StorageRead::Empty,
+        Ok(token) => StorageRead::Legacy(StoredToken { token, expires_at: None, obtained_at: None }),
+        Err(_) => StorageRead::Corrupt,
     }
 }
 
-fn read_record(value: Option<&Value>) -> StorageRead {
-    let Some(Value::Object(map)) = value else {
+fn read_json(json: &str) -> StorageRead {
+    if json.trim() == "null" {
+        return StorageRead::Empty;
+    }
+    let Ok(record) = serde_json::from_str::<RecordIn>(json) else {
         return StorageRead::Corrupt;
     };
-    let version_ok = map.get("v").and_then(Value::as_u64) == Some(RECORD_VERSION);
-    let token = map.get("token").and_then(Value::as_str).and_then(Token::new);
-    let time = |key: &str| map.get(key).and_then(Value::as_f64).filter(|t| t.is_finite());
-    match (version_ok, token) {
-        (true, Some(token)) => StorageRead::Record(StoredToken {
+    let time = |t: Option<f64>| t.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as Millis);
+    match Token::new(&record.token) {
+        Ok(token) if record.v == RECORD_VERSION => StorageRead::Record(StoredToken {
             token,
-            expires_at: time("expiresAt"),
-            obtained_at: time("obtainedAt"),
+            expires_at: time(record.expires_at),
+            obtained_at: time(record.obtained_at),
         }),
         _ => StorageRead::Corrupt,
     }
@@ -147,67 +209,90 @@ mod tests {
     fn token(text: &str) -> Token {
         Token::new(text).unwrap()
     }
+    fn json(text: &str) -> StorageRead {
+        StoredToken::read(&StorageValue::Json(text.into()))
+    }
 
     #[test]
     fn debug_never_shows_the_token() {
         let t = token("secret-token-123");
-        assert_eq!(format!("{t:?}"), "Token(<16 chars>)");
+        assert_eq!(format!("{t:?}"), "Token(<16 bytes>)");
         let stored = StoredToken { token: t, expires_at: None, obtained_at: None };
         assert!(!format!("{stored:?}").contains("secret"));
     }
 
     #[test]
-    fn record_round_trips() {
-        let stored = StoredToken { token: token("abc"), expires_at: Some(5000.0), obtained_at: Some(1000.0) };
-        assert_eq!(StoredToken::read(Some(&stored.to_value())), StorageRead::Record(stored));
+    fn tokens_refuse_what_could_inject_a_header() {
+        for bad in ["a\r\nb", "a\nb", "\0", "a\u{7f}", ""] {
+            assert!(Token::new(bad).is_err(), "{bad:?}");
+        }
+        assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES)).is_ok());
+        assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES + 1)).is_err());
+        assert!(Token::new("中文令牌 with spaces").is_ok());
+    }
+
+    #[test]
+    fn record_round_trips_with_integer_times() {
+        let stored = StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: Some(1_699_999_000_000) };
+        let text = stored.to_json();
+        assert_eq!(text, r#"{"v":1,"token":"abc","expiresAt":1700000000000,"obtainedAt":1699999000000}"#);
+        assert_eq!(json(&text), StorageRead::Record(stored));
+        let unknown = StoredToken { token: token("t"), expires_at: None, obtained_at: None };
+        assert_eq!(unknown.to_json(), r#"{"v":1,"token":"t","expiresAt":null,"obtainedAt":null}"#);
     }
 
     #[test]
     fn legacy_plain_string_is_read_as_a_token() {
-        let read = StoredToken::read(Some(&json!("eyJhbGciOi.legacy")));
-        assert_eq!(
-            read,
-            StorageRead::Legacy(StoredToken { token: token("eyJhbGciOi.legacy"), expires_at: None, obtained_at: None })
-        );
+        let read = StoredToken::read(&StorageValue::Text("eyJhbGciOi.legacy".into()));
+        assert_eq!(read, StorageRead::Legacy(StoredToken { token: token("eyJhbGciOi.legacy"), expires_at: None, obtained_at: None }));
     }
 
     #[test]
     fn stringified_record_is_read() {
         let text = r#"{"v":1,"token":"abc","expiresAt":null,"obtainedAt":null}"#;
-        assert!(matches!(StoredToken::read(Some(&json!(text))), StorageRead::Record(_)));
+        assert!(matches!(StoredToken::read(&StorageValue::Text(text.into())), StorageRead::Record(_)));
     }
 
     #[test]
     fn empty_and_corrupt_shapes() {
-        assert_eq!(StoredToken::read(None), StorageRead::Empty);
-        assert_eq!(StoredToken::read(Some(&json!(null))), StorageRead::Empty);
-        assert_eq!(StoredToken::read(Some(&json!(""))), StorageRead::Empty);
+        assert_eq!(StoredToken::read(&StorageValue::Missing), StorageRead::Empty);
+        assert_eq!(StoredToken::read(&StorageValue::Text(String::new())), StorageRead::Empty);
+        assert_eq!(json("null"), StorageRead::Empty);
         for corrupt in [
-            json!(42),
-            json!(true),
-            json!([1, 2]),
-            json!({"user": "x"}),
-            json!({"v": 1, "token": 7}),
-            json!({"v": 1, "token": ""}),
-            json!({"v": 2, "token": "abc"}),
-            json!("{\"v\":1,\"tok"),
-            json!("[broken"),
+            "42",
+            "true",
+            "[1,2]",
+            r#"{"user":"x"}"#,
+            r#"{"v":1,"token":7}"#,
+            r#"{"v":1,"token":""}"#,
+            r#"{"v":2,"token":"abc"}"#,
+            r#"{"v":1,"token":"a\r\nb"}"#,
+            r#"{"v":1,"tok"#,
         ] {
-            assert_eq!(StoredToken::read(Some(&corrupt)), StorageRead::Corrupt, "{corrupt}");
+            assert_eq!(json(corrupt), StorageRead::Corrupt, "{corrupt}");
         }
+        for corrupt in ["{\"v\":1,\"tok", "[broken", "legacy\r\nX-Injected: 1"] {
+            assert_eq!(StoredToken::read(&StorageValue::Text(corrupt.into())), StorageRead::Corrupt, "{corrupt:?}");
+        }
+        assert_eq!(StoredToken::read(&StorageValue::Unreadable("cycle".into())), StorageRead::Corrupt);
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(json(&deep), StorageRead::Corrupt, "deep nesting is refused, not a stack overflow");
     }
 
     #[test]
     fn freshness_uses_a_margin() {
         let t = |expires_at, obtained_at| StoredToken { token: token("a"), expires_at, obtained_at };
-        assert_eq!(t(None, None).freshness(0.0), Freshness::Unknown);
+        assert_eq!(t(None, None).freshness(0), Freshness::Unknown);
         // One hour token: refreshed from one minute before expiry.
-        let hour = t(Some(3_600_000.0), Some(0.0));
-        assert_eq!(hour.freshness(3_500_000.0), Freshness::Fresh);
-        assert_eq!(hour.freshness(3_540_000.0), Freshness::Expired);
+        let hour = t(Some(3_600_000), Some(0));
+        assert_eq!(hour.freshness(3_500_000), Freshness::Fresh);
+        assert_eq!(hour.freshness(3_540_000), Freshness::Expired);
         // Ten second token: margin is a tenth of the lifetime.
-        let short = t(Some(10_000.0), Some(0.0));
-        assert_eq!(short.freshness(8_999.0), Freshness::Fresh);
-        assert_eq!(short.freshness(9_000.0), Freshness::Expired);
+        let short = t(Some(10_000), Some(0));
+        assert_eq!(short.freshness(8_999), Freshness::Fresh);
+        assert_eq!(short.freshness(9_000), Freshness::Expired);
+        // No obtainedAt: the full minute.
+        assert_eq!(t(Some(120_000), None).freshness(59_999), Freshness::Fresh);
+        assert_eq!(t(Some(120_000), None).freshness(60_000), Freshness::Expired);
     }
 }

@@ -1,0 +1,351 @@
+//! The one login flow: launch (stored token → checks → login when needed) or straight to login
+//! (a re-login after the server refused the token).
+//!
+//! The flow is a sequence of [`Step`]s, each waiting for one operation or one backoff timer.
+//! Everyone who needs a token while it runs waits for its end ([`Session::settle_waiters`]).
+
+use alloc::string::{String, ToString};
+
+use super::{Action, Error, Owner, Ready, Resolution, Send, Session, Source, State};
+use crate::answer::{Answer, ReadSet};
+use crate::config::CheckPolicy;
+use crate::login;
+use crate::retry::{backoff_ms, is_transient};
+use crate::token::{Freshness, StorageRead, StorageValue, StoredToken};
+use crate::Millis;
+
+/// The flow in flight.
+pub(super) struct Flow {
+    step: Step,
+    /// Transient failures of the current stage (check, or login); bounded by `retries`.
+    failures: u32,
+}
+
+/// What the flow waits for.
+enum Step {
+    ReadStorage,
+    CheckSession { stored: StoredToken, migrate: bool },
+    ServerCheck { stored: StoredToken, migrate: bool },
+    CheckAgainAt { at: Millis, stored: StoredToken, migrate: bool },
+    WxLogin,
+    LoginExtra { code: String },
+    SendLogin,
+    LoginAgainAt { at: Millis },
+}
+
+impl Flow {
+    /// When a backoff wait ends.
+    pub(super) fn wake_at(&self) -> Option<Millis> {
+        match self.step {
+            Step::CheckAgainAt { at, .. } | Step::LoginAgainAt { at } => Some(at),
+            _ => None,
+        }
+    }
+}
+
+/// How a flow ended well: the session, and a record to store if it is new.
+struct Outcome {
+    ready: Ready,
+    store: Option<StoredToken>,
+}
+
+impl Session {
+    /// Starts the launch flow unless a flow is already running.
+    pub(super) fn start_flow_if_idle(&mut self, now: Millis) {
+        if self.flow.is_some() {
+            return;
+        }
+        self.report(State::Checking, None);
+        self.flow = Some(Flow { step: Step::ReadStorage, failures: 0 });
+        let op = self.start_op(Owner::Flow, now, self.config.timeout_ms.get());
+        let key = self.config.storage_key.as_str().into();
+        self.actions.push_back(Action::ReadStorage { op, key });
+    }
+
+    /// Starts a flow that goes straight to login (the current token was refused).
+    pub(super) fn start_login_flow(&mut self, now: Millis) {
+        self.flow = Some(Flow { step: Step::WxLogin, failures: 0 });
+        self.begin_login(now);
+    }
+
+    /// Drops the flow and whatever it was waiting for.
+    pub(super) fn cancel_flow(&mut self) {
+        if self.flow.take().is_some() {
+            self.cancel_ops_of(Owner::Flow);
+        }
+    }
+
+    /// Settles everyone waiting for a token: `ensure()` calls and requests.
+    pub(super) fn settle_waiters(&mut self, now: Millis, result: Result<&Ready, &Error>) {
+        for call in core::mem::take(&mut self.ensures) {
+            self.actions.push_back(match result {
+                Ok(ready) => Action::Resolve { call, value: Resolution::Ready { token: ready.token.clone(), source: ready.source } },
+                Err(error) => Action::Reject { call, error: error.clone() },
+            });
+        }
+        self.settle_waiting_requests(now, result);
+    }
+
+    pub(super) fn flow_storage_read(&mut self, now: Millis, value: StorageValue) {
+        if let StorageValue::Unreadable(why) = &value {
+            self.warn(Error::Storage { err_msg: why.clone() });
+        }
+        match StoredToken::read(&value) {
+            StorageRead::Record(stored) => self.validate(now, stored, false),
+            StorageRead::Legacy(stored) => self.validate(now, stored, true),
+            StorageRead::Empty | StorageRead::Corrupt => self.start_login(now),
+        }
+    }
+
+    /// Decides whether a stored token can be used, per `useCheckSession` and the check policy.
+    fn validate(&mut self, now: Millis, stored: StoredToken, migrate: bool) {
+        let freshness = stored.freshness(now);
+        if freshness == Freshness::Expired {
+            return self.start_login(now);
+        }
+        let policy = self.config.check.as_ref().map(|check| check.policy);
+        if policy == Some(CheckPolicy::WhenUnknown) && freshness == Freshness::Fresh {
+            return self.use_stored(now, stored, migrate); // known fresh: no network at all
+        }
+        if self.config.use_check_session {
+            let op = self.start_op(Owner::Flow, now, self.config.timeout_ms.get());
+            self.set_step(Step::CheckSession { stored, migrate });
+            self.actions.push_back(Action::CheckSession { op });
+        } else {
+            self.after_check_session(now, stored, migrate);
+        }
+    }
+
+    pub(super) fn flow_check_session_done(&mut self, now: Millis, valid: bool) {
+        match self.take_step() {
+            Some(Step::CheckSession { stored, migrate }) if valid => self.after_check_session(now, stored, migrate),
+            Some(Step::CheckSession { .. }) => self.start_login(now),
+            Some(other) => self.set_step(other),
+            None => {}
+        }
+    }
+
+    fn after_check_session(&mut self, now: Millis, stored: StoredToken, migrate: bool) {
+        match self.config.check.as_ref().map(|check| check.policy) {
+            Some(CheckPolicy::Always | CheckPolicy::WhenUnknown) => self.server_check(now, stored, migrate),
+            Some(CheckPolicy::Never) | None => self.use_stored(now, stored, migrate),
+        }
+    }
+
+    /// Asks the check endpoint about the stored token.
+    fn server_check(&mut self, now: Millis, stored: StoredToken, migrate: bool) {
+        let Some(check) = &self.config.check else {
+            return self.use_stored(now, stored, migrate);
+        };
+        let url = self.config.target(check.url.as_str()).map(|t| t.url).unwrap_or_default();
+        let method = check.method;
+        let timeout_ms = self.config.timeout_ms.get();
+        let header = Some(self.token_header(&stored.token));
+        let op = self.start_op(Owner::Flow, now, timeout_ms);
+        self.set_step(Step::ServerCheck { stored, migrate });
+        let send = Send { op, call: None, url, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Check };
+        self.actions.push_back(Action::Send(send));
+    }
+
+    fn check_answered(&mut self, now: Millis, stored: StoredToken, migrate: bool, answer: &Answer) {
+        let view = self.paths.view(ReadSet::Check, answer);
+        let status = answer.status;
+        if status >= 500 {
+            let error = Error::ServerRejected { endpoint: "check", status };
+            return self.retry_check_or_fail(now, stored, migrate, error);
+        }
+        let invalid = self.config.invalid_when.iter().any(|rule| view.matches(rule));
+        let ok_when = self.config.check.as_ref().and_then(|check| check.ok_when.as_ref());
+        let valid = !invalid && ok_when.map_or((200..300).contains(&status), |rule| view.matches(rule));
+        if valid {
+            self.use_stored(now, stored, migrate);
+        } else {
+            self.start_login(now);
+        }
+    }
+
+    fn retry_check_or_fail(&mut self, now: Millis, stored: StoredToken, migrate: bool, error: Error) {
+        match self.backoff(now, &error) {
+            Some(at) => self.set_step(Step::CheckAgainAt { at, stored, migrate }),
+            None => self.finish(now, Err(error)),
+        }
+    }
+
+    /// The stored token is good: the flow ends with it (rewritten as a record if it was legacy).
+    fn use_stored(&mut self, now: Millis, stored: StoredToken, migrate: bool) {
+        let ready = Ready { token: stored.token.clone(), source: Source::Storage };
+        self.finish(now, Ok(Outcome { ready, store: migrate.then_some(stored) }));
+    }
+
+    /// The login stage: a fresh `wx.login` code for every attempt.
+    fn start_login(&mut self, now: Millis) {
+        self.report(State::LoggingIn, None);
+        if let Some(flow) = &mut self.flow {
+            flow.failures = 0;
+        }
+        self.begin_login(now);
+    }
+
+    fn begin_login(&mut self, now: Millis) {
+        let op = self.start_op(Owner::Flow, now, self.config.timeout_ms.get());
+        self.set_step(Step::WxLogin);
+        self.actions.push_back(Action::WxLogin { op });
+    }
+
+    pub(super) fn flow_wx_login_done(&mut self, now: Millis, result: Result<&str, &str>) {
+        let code = match result {
+            Ok(code) => login::check_code(code).map(|()| code.to_string()),
+            Err(err_msg) => Err(Error::WxLoginFailed { err_msg: if err_msg.is_empty() { "login:fail".into() } else { err_msg.into() } }),
+        };
+        match code {
+            Ok(code) if self.login_extra => {
+                let op = self.start_op(Owner::Flow, now, self.config.timeout_ms.get());
+                self.set_step(Step::LoginExtra { code });
+                self.actions.push_back(Action::LoginExtra { op });
+            }
+            Ok(code) => self.send_login(now, &code),
+            Err(error) => self.retry_login_or_fail(now, error),
+        }
+    }
+
+    pub(super) fn flow_login_extra_done(&mut self, now: Millis, result: Result<(), &str>) {
+        match (self.take_step(), result) {
+            (Some(Step::LoginExtra { code }), Ok(())) => self.send_login(now, &code),
+            (Some(Step::LoginExtra { .. }), Err(reason)) => self.finish(now, Err(Error::LoginExtraFailed { reason: reason.into() })),
+            (Some(other), _) => self.set_step(other),
+            (None, _) => {}
+        }
+    }
+
+    fn send_login(&mut self, now: Millis, code: &str) {
+        let request = login::request(&self.config, code);
+        let timeout_ms = self.config.timeout_ms.get();
+        let op = self.start_op(Owner::Flow, now, timeout_ms);
+        self.set_step(Step::SendLogin);
+        let send = Send {
+            op,
+            call: None,
+            url: request.url,
+            method: request.method,
+            header: request.header,
+            body: request.body,
+            extra: self.login_extra,
+            timeout_ms,
+            read: ReadSet::Login,
+        };
+        self.actions.push_back(Action::Send(send));
+    }
+
+    /// A check or login exchange ended with an answer or a transport error.
+    pub(super) fn flow_http_done(&mut self, now: Millis, result: Result<Answer, Error>) {
+        match (self.take_step(), result) {
+            (Some(Step::ServerCheck { stored, migrate }), Ok(answer)) => self.check_answered(now, stored, migrate, &answer),
+            (Some(Step::ServerCheck { stored, migrate }), Err(error)) => self.retry_check_or_fail(now, stored, migrate, error),
+            (Some(Step::SendLogin), Ok(answer)) => {
+                let view = self.paths.view(ReadSet::Login, &answer);
+                match login::read_answer(&self.config, &view, now) {
+                    Ok(stored) => {
+                        let ready = Ready { token: stored.token.clone(), source: Source::Login };
+                        self.finish(now, Ok(Outcome { ready, store: Some(stored) }));
+                    }
+                    Err(error) => self.retry_login_or_fail(now, error),
+                }
+            }
+            (Some(Step::SendLogin), Err(error)) => self.retry_login_or_fail(now, error),
+            (Some(other), _) => self.set_step(other),
+            (None, _) => {}
+        }
+    }
+
+    /// The flow's operation passed its deadline.
+    pub(super) fn flow_timed_out(&mut self, now: Millis, error: Error) {
+        let limit = match &error {
+            Error::Timeout { ms } => *ms,
+            _ => 0,
+        };
+        match self.take_step() {
+            // Storage and wx.checkSession that don't answer count as "no token" / "expired".
+            Some(Step::ReadStorage | Step::CheckSession { .. }) => self.start_login(now),
+            Some(Step::ServerCheck { stored, migrate }) => self.retry_check_or_fail(now, stored, migrate, error),
+            Some(Step::WxLogin) => {
+                let err_msg = alloc::format!("wx.login did not answer within {limit} ms");
+                self.retry_login_or_fail(now, Error::WxLoginFailed { err_msg });
+            }
+            Some(Step::LoginExtra { .. }) => {
+                let reason = alloc::format!("login.extra() did not settle within {limit} ms");
+                self.finish(now, Err(Error::LoginExtraFailed { reason }));
+            }
+            Some(Step::SendLogin) => self.retry_login_or_fail(now, error),
+            Some(step @ (Step::CheckAgainAt { .. } | Step::LoginAgainAt { .. })) => self.set_step(step),
+            None => {}
+        }
+    }
+
+    fn retry_login_or_fail(&mut self, now: Millis, error: Error) {
+        match self.backoff(now, &error) {
+            Some(at) => self.set_step(Step::LoginAgainAt { at }),
+            None => self.finish(now, Err(error)),
+        }
+    }
+
+    /// When to try again after `error`, if it is transient and retries are left.
+    fn backoff(&mut self, now: Millis, error: &Error) -> Option<Millis> {
+        let retries = self.config.retries.get();
+        let flow = self.flow.as_mut()?;
+        if !is_transient(error) || flow.failures >= retries {
+            return None;
+        }
+        let wait = backoff_ms(flow.failures, self.jitter.next());
+        flow.failures += 1;
+        Some(now.saturating_add(Millis::from(wait)))
+    }
+
+    /// Ends a backoff wait that is due.
+    pub(super) fn wake_flow(&mut self, now: Millis) {
+        if self.flow.as_ref().and_then(Flow::wake_at).is_none_or(|at| at > now) {
+            return;
+        }
+        match self.take_step() {
+            Some(Step::CheckAgainAt { stored, migrate, .. }) => self.server_check(now, stored, migrate),
+            Some(Step::LoginAgainAt { .. }) => self.begin_login(now),
+            Some(other) => self.set_step(other),
+            None => {}
+        }
+    }
+
+    /// The flow ends: the session is ready (and stored if new), or failed; everyone waiting
+    /// hears the same result.
+    fn finish(&mut self, now: Millis, result: Result<Outcome, Error>) {
+        self.flow = None;
+        match result {
+            Ok(Outcome { ready, store }) => {
+                if let Some(record) = store {
+                    let op = self.start_op(Owner::Store, now, self.config.timeout_ms.get());
+                    let key = self.config.storage_key.as_str().into();
+                    self.actions.push_back(Action::WriteStorage { op, key, json: record.to_json() });
+                }
+                self.newest = Some(ready.token.clone());
+                self.current = Some(ready.clone());
+                self.report(State::Ready, None);
+                self.settle_waiters(now, Ok(&ready));
+            }
+            Err(error) => {
+                self.report(State::Failed, Some(error.clone()));
+                self.settle_waiters(now, Err(&error));
+            }
+        }
+    }
+
+    /// Takes the flow's step out to move on from it; `None` when no flow runs. The caller puts
+    /// the next step back (or ends the flow).
+    fn take_step(&mut self) -> Option<Step> {
+        let flow = self.flow.as_mut()?;
+        Some(core::mem::replace(&mut flow.step, Step::ReadStorage))
+    }
+
+    fn set_step(&mut self, step: Step) {
+        if let Some(flow) = &mut self.flow {
+            flow.step = step;
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! The test harness: a fake platform and backend that performs the machine's actions, with a
+//! virtual clock. Deterministic: time jumps to the next scheduled answer or machine deadline
+//! only when nothing else is left to do.
+//!
+//! The backend behaves like a developer's server over code2Session: `wx.login` codes work once
+//! (40163 after), unknown codes are 40029, and it accepts only the tokens it issued.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::rule::{Field, Scalar};
+use crate::token::{StorageRead, StoredToken};
+
+/// One request as the backend saw it.
+#[derive(Debug, Clone)]
+pub(super) struct Sent {
+    pub url: String,
+    pub method: &'static str,
+    pub header: Option<(String, String)>,
+    /// The login body: the code field and `login.extra`'s object, merged as the glue does.
+    pub body: Option<Value>,
+}
+
+impl Sent {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header.as_ref().filter(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    pub fn path(&self) -> &str {
+        let rest = self.url.trim_start_matches("http://dev.test");
+        rest.split('?').next().unwrap_or(rest)
+    }
+}
+
+/// What the fake network does with one request.
+pub(super) enum Reply {
+    Answer(u16, Value),
+    Fail(&'static str),
+    Hang,
+}
+
+type Handler = Box<dyn Fn(&mut World, &Sent) -> Reply>;
+
+/// The outside world: storage, `wx.*`, the backend, and what happened.
+pub(super) struct World {
+    pub storage: HashMap<String, Value>,
+    pub storage_full: bool,
+    pub storage_unreadable: bool,
+    /// What `login.extra()` resolves to (`Ok`), its failure (`Err`), or `None` to hang.
+    pub extra: Option<Result<Value, String>>,
+    pub check_session_ok: bool,
+    /// `wx.login` calls that fail before the first success.
+    pub login_failures: u32,
+    pub login_hangs: bool,
+    pub login_calls: u32,
+    pub sent: Vec<Sent>,
+    pub states: Vec<(State, Option<&'static str>)>,
+    pub latency_ms: u32,
+    /// Adds `n * 37 % stagger_ms` to the n-th request's latency, so answers come back out of order.
+    pub stagger_ms: u32,
+    pub requests_made: u32,
+    /// Per-path latency overriding `latency_ms`.
+    pub slow_paths: HashMap<String, u32>,
+    handler: Option<Handler>,
+    pub issued_codes: HashSet<String>,
+    pub used_codes: HashSet<String>,
+    pub valid_tokens: HashSet<String>,
+    pub tokens_issued: u32,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World {
+            storage: HashMap::new(),
+            storage_full: false,
+            storage_unreadable: false,
+            extra: Some(Ok(json!({ "iv": "iv-1", "encryptedData": "enc" }))),
+            check_session_ok: true,
+            login_failures: 0,
+            login_hangs: false,
+            login_calls: 0,
+            sent: Vec::new(),
+            states: Vec::new(),
+            latency_ms: 50,
+            stagger_ms: 0,
+            requests_made: 0,
+            slow_paths: HashMap::new(),
+            handler: None,
+            issued_codes: HashSet::new(),
+            used_codes: HashSet::new(),
+            valid_tokens: HashSet::new(),
+            tokens_issued: 0,
+        }
+    }
+}
+
+impl World {
+    /// Replaces the backend's behaviour.
+    pub fn serve(&mut self, handler: impl Fn(&mut World, &Sent) -> Reply + 'static) {
+        self.handler = Some(Box::new(handler));
+    }
+
+    pub fn sent_to(&self, path: &str) -> Vec<Sent> {
+        self.sent.iter().filter(|s| s.path() == path).cloned().collect()
+    }
+
+    pub fn stored(&self) -> Option<Value> {
+        self.storage.get("token").cloned()
+    }
+
+    /// The token in the stored record (or legacy string), if any.
+    pub fn stored_token(&self) -> Option<String> {
+        match StoredToken::read(&storage_value(self.stored())) {
+            StorageRead::Record(t) | StorageRead::Legacy(t) => Some(t.token.as_str().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// Stores a record for `token` and makes the backend accept it.
+    pub fn store_record(&mut self, token: &str) {
+        self.valid_tokens.insert(token.to_owned());
+        self.storage.insert("token".into(), json!({ "v": 1, "token": token, "expiresAt": null, "obtainedAt": 0 }));
+    }
+
+    /// The default backend: like the seeds' server over code2Session.
+    pub fn backend(&mut self, sent: &Sent) -> Reply {
+        let authorized = sent.header("token").is_some_and(|t| self.valid_tokens.contains(t));
+        match sent.path() {
+            "/login" => {
+                let code = sent.body.as_ref().and_then(|b| b.get("code")).and_then(Value::as_str).unwrap_or("").to_owned();
+                self.redeem(&code)
+            }
+            "/auth" => Reply::Answer(200, json!({ "errCode": if authorized { 0 } else { 40001 } })),
+            "/api/profile" | "/api/order" if authorized => Reply::Answer(200, json!({ "nickname": "demo" })),
+            "/api/profile" | "/api/order" => Reply::Answer(401, json!({ "error": "invalid session" })),
+            _ => Reply::Answer(404, json!({})),
+        }
+    }
+
+    /// code2Session: a code works once (40163 after), unknown codes are 40029.
+    pub fn redeem(&mut self, code: &str) -> Reply {
+        if !self.issued_codes.contains(code) {
+            return Reply::Answer(400, json!({ "errcode": 40029 }));
+        }
+        if !self.used_codes.insert(code.to_owned()) {
+            return Reply::Answer(400, json!({ "errcode": 40163 }));
+        }
+        self.tokens_issued += 1;
+        let token = format!("tok-{}", self.tokens_issued);
+        self.valid_tokens.insert(token.clone());
+        Reply::Answer(200, json!({ "token": token, "session_key": "SECRET-KEY", "openid": "o-1" }))
+    }
+}
+
+/// What the glue would report for a stored value.
+fn storage_value(value: Option<Value>) -> StorageValue {
+    match value {
+        None => StorageValue::Missing,
+        Some(Value::String(text)) if text.is_empty() => StorageValue::Missing,
+        Some(Value::String(text)) => StorageValue::Text(text),
+        Some(other) => StorageValue::Json(other.to_string()),
+    }
+}
+
+/// Reads `path` from a JSON body the way the glue does: own members, array indexes.
+fn read_field(body: &Value, path: &crate::rule::Path) -> Field {
+    let mut node = body;
+    for segment in path.segments() {
+        let next = match node {
+            Value::Object(map) => map.get(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(value) => node = value,
+            None => return Field::Absent,
+        }
+    }
+    match node {
+        Value::Null => Field::Scalar(Scalar::Null),
+        Value::Bool(b) => Field::Scalar(Scalar::Bool(*b)),
+        Value::Number(n) => Field::Scalar(Scalar::Number(n.as_f64().unwrap_or(f64::NAN))),
+        Value::String(s) => Field::Scalar(Scalar::Text(s.clone())),
+        Value::Array(_) | Value::Object(_) => Field::Other,
+    }
+}
+
+/// How a call settled.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Outcome {
+    Ready(String, Source),
+    Answer(u16, Value),
+    Done,
+    Failed(Error),
+}
+
+impl Outcome {
+    pub fn ready(self) -> (String, Source) {
+        match self {
+            Outcome::Ready(token, source) => (token, source),
+            other => panic!("expected a token, got {other:?}"),
+        }
+    }
+    pub fn answer(self) -> (u16, Value) {
+        match self {
+            Outcome::Answer(status, body) => (status, body),
+            other => panic!("expected an answer, got {other:?}"),
+        }
+    }
+    pub fn status(self) -> u16 {
+        self.answer().0
+    }
+    pub fn error(self) -> Error {
+        match self {
+            Outcome::Failed(error) => error,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+    pub fn code(self) -> &'static str {
+        self.error().code()
+    }
+}
+
+/// Something the world will tell the machine at a given time.
+enum Event {
+    CheckSession(OpId, bool),
+    WxLogin(OpId),
+    Extra(OpId),
+    Http(OpId, Sent, ReadSet),
+}
+
+/// The machine, the world, and the clock.
+pub(super) struct Harness {
+    pub session: Session,
+    pub world: World,
+    pub now: Millis,
+    /// Scheduled events: (due, sequence, event).
+    pending: Vec<(Millis, u64, Event)>,
+    seq: u64,
+    outcomes: HashMap<CallId, Outcome>,
+    /// Answers the backend gave, by operation, until a call resolves with one.
+    answers: HashMap<OpId, (u16, Value)>,
+    /// The last `login.extra()` object, merged into login bodies.
+    extra_object: Option<Value>,
+    /// Operations the machine cancelled.
+    pub cancelled: Vec<OpId>,
+    /// Every action performed, for tests that look at the protocol itself.
+    pub log: Vec<Action>,
+}
+
+pub(super) const START: Millis = 1_700_000_000_000;
+
+/// A config over `http://dev.test` without `wx.checkSession`, plus `extra`'s keys.
+pub(super) fn config(extra: Value) -> Config {
+    let mut base = json!({ "baseUrl": "http://dev.test", "useCheckSession": false });
+    if let (Value::Object(base), Value::Object(extra)) = (&mut base, extra) {
+        base.extend(extra);
+    }
+    Config::from_json(&base.to_string()).expect("test config is valid")
+}
+
+impl Harness {
+    pub fn new(world: World, config_extra: Value) -> Harness {
+        Harness::with_session(world, Session::new(config(config_extra), 1))
+    }
+
+    pub fn with_session(world: World, session: Session) -> Harness {
+        Harness { session, world, now: START, pending: Vec::new(), seq: 0, outcomes: HashMap::new(), answers: HashMap::new(), extra_object: None, cancelled: Vec::new(), log: Vec::new() }
+    }
+
+    /// A new app launch over the same storage and backend (a fresh machine, a fresh clock).
+    pub fn relaunch(self, config_extra: Value) -> Harness {
+        let mut next = Harness::new(self.world, config_extra);
+        next.world.sent.clear();
+        next.world.states.clear();
+        next.world.login_calls = 0;
+        next.now = self.now;
+        next
+    }
+
+    pub fn ensure(&mut self) -> CallId {
+        let call = self.session.ensure(self.now);
+        self.perform();
+        call
+    }
+
+    pub fn request(&mut self, api: ApiRequest) -> CallId {
+        let call = self.session.request(self.now, api);
+        self.perform();
+        call
+    }
+
+    pub fn get(&mut self, url: &str) -> CallId {
+        self.request(ApiRequest::get(url))
+    }
+
+    pub fn logout(&mut self) -> CallId {
+        let call = self.session.logout(self.now);
+        self.perform();
+        call
+    }
+
+    /// Runs until `call` settles; panics if everything stops first (a hang).
+    pub fn run(&mut self, call: CallId) -> Outcome {
+        self.run_all(&[call]).pop().expect("one outcome")
+    }
+
+    /// Runs until every one of `calls` settles.
+    pub fn run_all(&mut self, calls: &[CallId]) -> Vec<Outcome> {
+        while !calls.iter().all(|c| self.outcomes.contains_key(c)) {
+            assert!(self.step(), "calls {calls:?} are stuck: nothing scheduled, no deadline");
+        }
+        calls.iter().map(|c| self.outcomes[c].clone()).collect()
+    }
+
+    /// Runs until nothing is scheduled and the machine waits for nothing.
+    pub fn run_until_idle(&mut self) {
+        while self.step() {}
+    }
+
+    /// Moves the clock by `ms`, delivering whatever falls due on the way.
+    pub fn advance(&mut self, ms: Millis) {
+        let until = self.now + ms;
+        while self.next_time().is_some_and(|t| t <= until) {
+            self.step();
+        }
+        self.now = until;
+    }
+
+    /// The outcome of `call`, if it settled.
+    pub fn outcome(&self, call: CallId) -> Option<&Outcome> {
+        self.outcomes.get(&call)
+    }
+
+    fn next_time(&self) -> Option<Millis> {
+        let next_event = self.pending.iter().map(|(at, _, _)| *at).min();
+        match (next_event, self.session.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Jumps to the next thing that happens and lets it happen. `false` when nothing will.
+    fn step(&mut self) -> bool {
+        let Some(at) = self.next_time() else { return false };
+        self.now = self.now.max(at);
+        // Events due now, in the order they were scheduled.
+        self.pending.sort_by_key(|(at, seq, _)| (*at, *seq));
+        while self.pending.first().is_some_and(|(at, _, _)| *at <= self.now) {
+            let (_, _, event) = self.pending.remove(0);
+            self.deliver(event);
+            self.perform();
+        }
+        if self.session.next_deadline().is_some_and(|d| d <= self.now) {
+            self.session.handle_timeout(self.now);
+            self.perform();
+        }
+        true
+    }
+
+    fn schedule(&mut self, after_ms: u32, event: Event) {
+        self.seq += 1;
+        self.pending.push((self.now + Millis::from(after_ms), self.seq, event));
+    }
+
+    /// Performs every action the machine asked for.
+    fn perform(&mut self) {
+        while let Some(action) = self.session.poll_action() {
+            self.log.push(action.clone());
+            self.perform_one(action);
+        }
+    }
+
+    fn perform_one(&mut self, action: Action) {
+        let now = self.now;
+        match action {
+            Action::ReadStorage { op, key } => {
+                let value = if self.world.storage_unreadable {
+                    StorageValue::Unreadable("getStorageSync:fail data corrupted".into())
+                } else {
+                    storage_value(self.world.storage.get(&key).cloned())
+                };
+                self.session.storage_read(now, op, value);
+            }
+            Action::WriteStorage { op, key, json } => {
+                if self.world.storage_full {
+                    self.session.storage_done(op, Err("setStorageSync:fail exceed storage max size 10M"));
+                } else {
+                    let value: Value = serde_json::from_str(&json).expect("the machine writes JSON");
+                    self.world.storage.insert(key, value);
+                    self.session.storage_done(op, Ok(()));
+                }
+            }
+            Action::RemoveStorage { op, key } => {
+                self.world.storage.remove(&key);
+                self.session.storage_done(op, Ok(()));
+            }
+            Action::CheckSession { op } => {
+                let ok = self.world.check_session_ok;
+                self.schedule(5, Event::CheckSession(op, ok));
+            }
+            Action::WxLogin { op } => {
+                if !self.world.login_hangs {
+                    self.schedule(20, Event::WxLogin(op));
+                }
+            }
+            Action::LoginExtra { op } => {
+                if self.world.extra.is_some() {
+                    self.schedule(5, Event::Extra(op));
+                }
+            }
+            Action::Send(send) => {
+                let mut body = send.body.as_ref().map(|(k, v)| json!({ k: v }));
+                if send.extra {
+                    if let (Some(Value::Object(body)), Some(Value::Object(extra))) = (&mut body, &self.extra_object) {
+                        for (k, v) in extra {
+                            body.entry(k.clone()).or_insert(v.clone());
+                        }
+                    }
+                }
+                let sent = Sent { url: send.url, method: send.method.as_str(), header: send.header, body };
+                self.world.requests_made += 1;
+                let n = self.world.requests_made;
+                let stagger = match self.world.stagger_ms {
+                    0 => 0,
+                    spread => n * 37 % spread,
+                };
+                let latency = self.world.slow_paths.get(sent.path()).copied().unwrap_or(self.world.latency_ms) + stagger;
+                self.schedule(latency, Event::Http(send.op, sent, send.read));
+            }
+            Action::Cancel { op } => {
+                self.cancelled.push(op);
+                self.pending.retain(|(_, _, event)| match event {
+                    Event::CheckSession(o, _) | Event::WxLogin(o) | Event::Extra(o) | Event::Http(o, _, _) => *o != op,
+                });
+            }
+            Action::Resolve { call, value } => {
+                let outcome = match value {
+                    Resolution::Ready { token, source } => Outcome::Ready(token.as_str().to_owned(), source),
+                    Resolution::Answer { op } => {
+                        let (status, body) = self.answers.remove(&op).expect("the machine resolves with an answer it got");
+                        Outcome::Answer(status, body)
+                    }
+                    Resolution::Done => Outcome::Done,
+                };
+                assert!(self.outcomes.insert(call, outcome).is_none(), "call {call} settled twice");
+            }
+            Action::Reject { call, error } => {
+                assert!(self.outcomes.insert(call, Outcome::Failed(error)).is_none(), "call {call} settled twice");
+            }
+            Action::Report { state, error } => self.world.states.push((state, error.map(|e| e.code()))),
+        }
+    }
+
+    fn deliver(&mut self, event: Event) {
+        let now = self.now;
+        match event {
+            Event::CheckSession(op, ok) => self.session.check_session_done(now, op, ok),
+            Event::WxLogin(op) => {
+                self.world.login_calls += 1;
+                if self.world.login_failures > 0 {
+                    self.world.login_failures -= 1;
+                    self.session.wx_login_done(now, op, Err("login:fail system error"));
+                } else {
+                    let code = format!("code-{}", self.world.login_calls);
+                    self.world.issued_codes.insert(code.clone());
+                    self.session.wx_login_done(now, op, Ok(&code));
+                }
+            }
+            Event::Extra(op) => match self.world.extra.clone() {
+                Some(Ok(object)) => {
+                    self.extra_object = Some(object);
+                    self.session.login_extra_done(now, op, Ok(()));
+                }
+                Some(Err(reason)) => self.session.login_extra_done(now, op, Err(&reason)),
+                None => {}
+            },
+            Event::Http(op, sent, read) => {
+                self.world.sent.push(sent.clone());
+                let reply = match self.world.handler.take() {
+                    Some(handler) => {
+                        let reply = handler(&mut self.world, &sent);
+                        self.world.handler = Some(handler);
+                        reply
+                    }
+                    None => self.world.backend(&sent),
+                };
+                match reply {
+                    Reply::Answer(status, body) => {
+                        let fields = self.session.read_paths(read).iter().map(|p| read_field(&body, p)).collect();
+                        self.answers.insert(op, (status, body));
+                        self.session.http_answered(now, op, Answer { status, fields });
+                    }
+                    Reply::Fail(err_msg) => self.session.http_failed(now, op, err_msg),
+                    Reply::Hang => {}
+                }
+            }
+        }
+    }
+}

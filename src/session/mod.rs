@@ -1,0 +1,444 @@
+//! The session machine: storage → check → login, single-flight, with bounded retries.
+//!
+//! Sans-IO: [`Session`] never awaits and never calls out. Its driver starts calls
+//! ([`Session::ensure`], [`Session::request`], [`Session::logout`]), reports what the outside world
+//! did (`*_done` methods, [`Session::handle_timeout`]) with the current time, and performs the
+//! [`Action`]s it takes from [`Session::poll_action`]. Every operation the machine starts has a
+//! deadline ([`Session::next_deadline`]), so no call can wait forever.
+//!
+//! At most one login flow runs at a time ([`flow`]): whoever finds no token starts it, every
+//! other caller waits for it. A request whose answer says "session invalid" asks for a newer
+//! token than the one it carried ([`request`]), so a stale answer never throws away a token
+//! another request just got.
+
+mod flow;
+mod request;
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use crate::answer::{Answer, ReadPaths, ReadSet};
+use crate::config::{Config, Method};
+use crate::error::Error;
+use crate::retry::Jitter;
+use crate::token::{StorageValue, Token};
+use crate::Millis;
+
+use flow::Flow;
+use request::Request;
+
+/// A caller's call (`ensure`, `request`, `logout`): settled exactly once by a
+/// [`Action::Resolve`] or [`Action::Reject`].
+pub type CallId = u32;
+
+/// An operation the driver performs for the machine (`wx.login`, an HTTP exchange, a storage
+/// call). Its result comes back with the same id; results for ids the machine no longer waits
+/// for (timed out, cancelled, logged out) are ignored.
+pub type OpId = u32;
+
+/// An authenticated API call, as `session.request(opts)` describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiRequest {
+    /// Path relative to `baseUrl`, or an absolute URL.
+    pub url: alloc::string::String,
+    pub method: Method,
+    /// `false` skips the token and the re-login logic.
+    pub auth: bool,
+    /// Retry on network errors even though the method is not idempotent (POST).
+    pub retry: bool,
+    /// Overrides the config's `timeoutMs`.
+    pub timeout_ms: Option<u32>,
+}
+
+impl ApiRequest {
+    /// A GET with the defaults.
+    pub fn get(url: &str) -> Self {
+        ApiRequest { url: url.into(), method: Method::Get, auth: true, retry: false, timeout_ms: None }
+    }
+}
+
+/// Where the current token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Storage,
+    Login,
+}
+
+impl Source {
+    /// The name the JS API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Storage => "storage",
+            Source::Login => "login",
+        }
+    }
+}
+
+/// The session's state as reported to `onChange`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Idle,
+    Checking,
+    LoggingIn,
+    Ready,
+    Failed,
+}
+
+impl State {
+    /// The name the JS API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Checking => "checking",
+            State::LoggingIn => "logging-in",
+            State::Ready => "ready",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// One HTTP request for the driver to send (`wx.request`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Send {
+    pub op: OpId,
+    /// For an API request: the call whose options (`data`, `dataType`…) go along untouched.
+    pub call: Option<CallId>,
+    pub url: alloc::string::String,
+    pub method: Method,
+    /// A header to set, replacing any of the same name in any case (the token, or the code).
+    pub header: Option<(alloc::string::String, alloc::string::String)>,
+    /// A login body field (the code), merged with `login.extra`'s object when `extra` is set.
+    pub body: Option<(alloc::string::String, alloc::string::String)>,
+    pub extra: bool,
+    pub timeout_ms: u32,
+    /// The fields to read from the answer.
+    pub read: ReadSet,
+}
+
+/// What a resolved call gets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    /// `ensure()`: the token and where it came from.
+    Ready { token: Token, source: Source },
+    /// `request()`: the answer of operation `op`, as the platform gave it.
+    Answer { op: OpId },
+    /// `logout()`.
+    Done,
+}
+
+/// What the machine asks its driver to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Read the storage key; answer with [`Session::storage_read`].
+    ReadStorage { op: OpId, key: alloc::string::String },
+    /// Write this JSON under the key; answer with [`Session::storage_done`].
+    WriteStorage { op: OpId, key: alloc::string::String, json: alloc::string::String },
+    /// Remove the key; answer with [`Session::storage_done`].
+    RemoveStorage { op: OpId, key: alloc::string::String },
+    /// `wx.checkSession`; answer with [`Session::check_session_done`].
+    CheckSession { op: OpId },
+    /// `wx.login`; answer with [`Session::wx_login_done`].
+    WxLogin { op: OpId },
+    /// Call `login.extra()` and keep its object for the login body; answer with
+    /// [`Session::login_extra_done`].
+    LoginExtra { op: OpId },
+    /// `wx.request`; answer with [`Session::http_answered`] or [`Session::http_failed`].
+    Send(Send),
+    /// The machine stopped waiting for `op` (its deadline passed, or the session logged out):
+    /// abort it if possible and forget it.
+    Cancel { op: OpId },
+    /// Settle `call` with a value.
+    Resolve { call: CallId, value: Resolution },
+    /// Settle `call` with an error.
+    Reject { call: CallId, error: Error },
+    /// Tell `onChange` listeners: a new state, or (with the current state) a non-fatal error
+    /// such as `STORAGE`.
+    Report { state: State, error: Option<Error> },
+}
+
+/// A usable session: the token and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+struct Ready {
+    token: Token,
+    source: Source,
+}
+
+/// What an operation in flight is for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Owner {
+    /// A step of the login flow.
+    Flow,
+    /// An API request's exchange.
+    Request(CallId),
+    /// Writing the new token's record; a failure is only reported.
+    Store,
+    /// `logout()` removing the record.
+    Logout(CallId),
+}
+
+#[derive(Debug, Clone)]
+struct Op {
+    id: OpId,
+    owner: Owner,
+    deadline: Millis,
+    /// The limit, for the `TIMEOUT` message.
+    limit_ms: u32,
+}
+
+/// The session machine. See the module docs.
+pub struct Session {
+    config: Config,
+    paths: ReadPaths,
+    /// The token in use, if any.
+    current: Option<Ready>,
+    /// The one login flow in flight.
+    flow: Option<Flow>,
+    /// `ensure()` calls waiting for the flow.
+    ensures: Vec<CallId>,
+    requests: Vec<Request>,
+    ops: Vec<Op>,
+    actions: VecDeque<Action>,
+    /// Bumped by `logout()`: a request sent before it never logs back in.
+    generation: u32,
+    /// The newest token this session has had, even after it was forgotten as rejected: a
+    /// refusal of an older token then says nothing new and must not start another login.
+    newest: Option<Token>,
+    reported: Option<State>,
+    next_id: u32,
+    jitter: Jitter,
+    /// The app has a `login.extra()` whose object goes into every login body.
+    login_extra: bool,
+}
+
+impl Session {
+    /// A session in the `idle` state; nothing happens until the first call. `seed` seeds the
+    /// backoff jitter.
+    pub fn new(config: Config, seed: u32) -> Session {
+        Session {
+            paths: ReadPaths::new(&config),
+            config,
+            current: None,
+            flow: None,
+            ensures: Vec::new(),
+            requests: Vec::new(),
+            ops: Vec::new(),
+            actions: VecDeque::new(),
+            generation: 0,
+            newest: None,
+            reported: None,
+            next_id: 1,
+            jitter: Jitter::new(seed),
+            login_extra: false,
+        }
+    }
+
+    /// Every login asks the driver for `login.extra()`'s object first ([`Action::LoginExtra`]).
+    pub fn with_login_extra(mut self, login_extra: bool) -> Session {
+        self.login_extra = login_extra;
+        self
+    }
+
+    /// The validated config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The paths the driver reads from answers of `set`.
+    pub fn read_paths(&self, set: ReadSet) -> &[crate::rule::Path] {
+        self.paths.of(set)
+    }
+
+    /// The next action for the driver, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Session::handle_timeout`] must next be called, if anything is waiting.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        let ops = self.ops.iter().map(|op| op.deadline);
+        let waits = self.requests.iter().filter_map(Request::wake_at);
+        ops.chain(waits).chain(self.flow.as_ref().and_then(Flow::wake_at)).min()
+    }
+
+    /// A usable token: from memory, else storage (checked as configured), else a login.
+    /// Concurrent callers share one flow.
+    pub fn ensure(&mut self, now: Millis) -> CallId {
+        let call = self.new_id();
+        if let Some(ready) = &self.current {
+            let value = Resolution::Ready { token: ready.token.clone(), source: ready.source };
+            self.actions.push_back(Action::Resolve { call, value });
+        } else {
+            self.ensures.push(call);
+            self.start_flow_if_idle(now);
+        }
+        call
+    }
+
+    /// Forgets the token in memory and storage. A login in flight is cancelled and its waiters
+    /// get `LOGGED_OUT`; a request in flight that comes back "invalid" does not log back in.
+    pub fn logout(&mut self, now: Millis) -> CallId {
+        let call = self.new_id();
+        self.generation = self.generation.wrapping_add(1);
+        self.current = None;
+        self.newest = None;
+        self.cancel_flow();
+        self.settle_waiters(now, Err(&Error::LoggedOut));
+        self.report(State::Idle, None);
+        let op = self.start_op(Owner::Logout(call), now, self.config.timeout_ms.get());
+        let key = self.config.storage_key.as_str().into();
+        self.actions.push_back(Action::RemoveStorage { op, key });
+        call
+    }
+
+    /// Passes time: operations past their deadline time out, backoff waits end.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        let mut expired: Vec<Op> = Vec::new();
+        self.ops.retain(|op| {
+            let due = op.deadline <= now;
+            if due {
+                expired.push(op.clone());
+            }
+            !due
+        });
+        for op in expired {
+            self.actions.push_back(Action::Cancel { op: op.id });
+            let error = Error::Timeout { ms: op.limit_ms };
+            match op.owner {
+                Owner::Flow => self.flow_timed_out(now, error),
+                Owner::Request(call) => self.request_failed(now, call, error),
+                Owner::Store => self.warn(Error::Storage { err_msg: "the storage write did not finish".into() }),
+                Owner::Logout(call) => self.actions.push_back(Action::Reject { call, error: Error::Storage { err_msg: "removing the token did not finish".into() } }),
+            }
+        }
+        self.wake_requests(now);
+        self.wake_flow(now);
+    }
+
+    /// The storage read of a flow finished.
+    pub fn storage_read(&mut self, now: Millis, op: OpId, value: StorageValue) {
+        if self.finish_op(op) == Some(Owner::Flow) {
+            self.flow_storage_read(now, value);
+        }
+    }
+
+    /// A storage write or remove finished; `Err` carries the platform's message.
+    pub fn storage_done(&mut self, op: OpId, result: Result<(), &str>) {
+        match (self.finish_op(op), result) {
+            (Some(Owner::Logout(call)), Ok(())) => self.actions.push_back(Action::Resolve { call, value: Resolution::Done }),
+            (Some(Owner::Logout(call)), Err(err_msg)) => {
+                let error = Error::Storage { err_msg: err_msg.into() };
+                self.warn(error.clone());
+                self.actions.push_back(Action::Reject { call, error });
+            }
+            (Some(Owner::Store), Err(err_msg)) => self.warn(Error::Storage { err_msg: err_msg.into() }),
+            _ => {}
+        }
+    }
+
+    /// `wx.checkSession` answered: is WeChat's own session still valid?
+    pub fn check_session_done(&mut self, now: Millis, op: OpId, valid: bool) {
+        if self.finish_op(op) == Some(Owner::Flow) {
+            self.flow_check_session_done(now, valid);
+        }
+    }
+
+    /// `wx.login` answered with a code, or failed with an `errMsg`.
+    pub fn wx_login_done(&mut self, now: Millis, op: OpId, result: Result<&str, &str>) {
+        if self.finish_op(op) == Some(Owner::Flow) {
+            self.flow_wx_login_done(now, result);
+        }
+    }
+
+    /// `login.extra()` resolved to an object (kept by the driver) or failed for `reason`.
+    pub fn login_extra_done(&mut self, now: Millis, op: OpId, result: Result<(), &str>) {
+        if self.finish_op(op) == Some(Owner::Flow) {
+            self.flow_login_extra_done(now, result);
+        }
+    }
+
+    /// An HTTP answer arrived: its status and the fields of the request's [`ReadSet`].
+    pub fn http_answered(&mut self, now: Millis, op: OpId, answer: Answer) {
+        match self.finish_op(op) {
+            Some(Owner::Flow) => self.flow_http_done(now, Ok(answer)),
+            Some(Owner::Request(call)) => self.request_answered(now, call, op, &answer),
+            _ => {}
+        }
+    }
+
+    /// An HTTP request failed without an answer; `err_msg` is the platform's (`request:fail …`).
+    pub fn http_failed(&mut self, now: Millis, op: OpId, err_msg: &str) {
+        let error = crate::retry::transport_error(err_msg);
+        match self.finish_op(op) {
+            Some(Owner::Flow) => self.flow_http_done(now, Err(error)),
+            Some(Owner::Request(call)) => self.request_failed(now, call, error),
+            _ => {}
+        }
+    }
+
+    // ---- shared helpers ------------------------------------------------------------------
+
+    fn new_id(&mut self) -> u32 {
+        let id = self.next_id;
+        // Ids wrap after four billion calls; 0 is never used, so a driver can use it as "none".
+        self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+        id
+    }
+
+    /// Registers an operation and returns its id.
+    fn start_op(&mut self, owner: Owner, now: Millis, limit_ms: u32) -> OpId {
+        let id = self.new_id();
+        self.ops.push(Op { id, owner, deadline: now.saturating_add(Millis::from(limit_ms)), limit_ms });
+        id
+    }
+
+    /// Forgets a finished operation; `None` if the machine was not waiting for it.
+    fn finish_op(&mut self, id: OpId) -> Option<Owner> {
+        let at = self.ops.iter().position(|op| op.id == id)?;
+        Some(self.ops.swap_remove(at).owner)
+    }
+
+    /// Stops waiting for every operation `owner` has in flight, telling the driver.
+    fn cancel_ops_of(&mut self, owner: Owner) {
+        let actions = &mut self.actions;
+        self.ops.retain(|op| {
+            let mine = op.owner == owner;
+            if mine {
+                actions.push_back(Action::Cancel { op: op.id });
+            }
+            !mine
+        });
+    }
+
+    fn token_header(&self, token: &Token) -> (alloc::string::String, alloc::string::String) {
+        let mut value = alloc::string::String::from(self.config.token_prefix.as_str());
+        value.push_str(token.as_str());
+        (self.config.token_header.as_str().into(), value)
+    }
+
+    /// Reports a non-fatal error with the current state.
+    fn warn(&mut self, error: Error) {
+        let state = self.reported.unwrap_or(State::Idle);
+        self.actions.push_back(Action::Report { state, error: Some(error) });
+    }
+
+    /// Reports `state` if it differs from the last one reported (failures are always reported).
+    fn report(&mut self, state: State, error: Option<Error>) {
+        if self.reported != Some(state) || error.is_some() {
+            self.reported = Some(state);
+            self.actions.push_back(Action::Report { state, error });
+        }
+    }
+
+    /// Drops `token` from memory if it is still the current one.
+    fn forget(&mut self, token: &Token) {
+        if self.current.as_ref().is_some_and(|ready| ready.token == *token) {
+            self.current = None;
+            self.report(State::Idle, None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod harness;
+#[cfg(test)]
+mod tests;

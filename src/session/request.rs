@@ -1,0 +1,216 @@
+//! API requests: the token attached, one shared re-login when the answer says the session is
+//! invalid, and retries of transport failures where sending twice is safe.
+
+use alloc::vec::Vec;
+
+use super::{Action, ApiRequest, CallId, Error, OpId, Owner, Ready, Resolution, Send, Session};
+use crate::answer::{Answer, ReadSet};
+use crate::config::{Target, TimeoutMs};
+use crate::retry::{backoff_ms, is_transient};
+use crate::token::Token;
+use crate::Millis;
+
+/// A `request()` call in progress.
+pub(super) struct Request {
+    call: CallId,
+    api: ApiRequest,
+    target: Target,
+    timeout_ms: u32,
+    stage: Stage,
+    /// Transient failures of this request so far; bounded by `retries`.
+    failures: u32,
+    /// The session already logged in again once for this request.
+    relogged: bool,
+    /// The session generation when the request started (see `Session::logout`).
+    generation: u32,
+}
+
+enum Stage {
+    /// Waiting for the login flow to give a token.
+    WaitingForToken,
+    /// In flight with `token` (none for `auth: false`).
+    Sending { token: Option<Token> },
+    /// Waiting to send again after a transport failure.
+    ResendAt { at: Millis, token: Option<Token> },
+}
+
+impl Request {
+    pub(super) fn wake_at(&self) -> Option<Millis> {
+        match self.stage {
+            Stage::ResendAt { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+}
+
+impl Session {
+    /// Sends an API request with the token, logging in again once (shared by every caller)
+    /// when the answer says the session is invalid. Resolves with any HTTP answer.
+    pub fn request(&mut self, now: Millis, api: ApiRequest) -> CallId {
+        let call = self.new_id();
+        let checked = self.check_request(&api);
+        let (target, timeout_ms) = match checked {
+            Ok(checked) => checked,
+            Err(error) => {
+                self.actions.push_back(Action::Reject { call, error });
+                return call;
+            }
+        };
+        let auth = api.auth;
+        let generation = self.generation;
+        let request = Request { call, api, target, timeout_ms, stage: Stage::WaitingForToken, failures: 0, relogged: false, generation };
+        self.requests.push(request);
+        let index = self.requests.len() - 1;
+        match (&self.current, auth) {
+            (_, false) => self.send(now, index, None),
+            (Some(ready), true) => {
+                let token = ready.token.clone();
+                self.send(now, index, Some(token));
+            }
+            (None, true) => self.start_flow_if_idle(now),
+        }
+        call
+    }
+
+    /// Where the request goes and its time limit, or the `CONFIG` error that refuses it.
+    fn check_request(&self, api: &ApiRequest) -> Result<(Target, u32), Error> {
+        let target = self
+            .config
+            .target(&api.url)
+            .ok_or_else(|| Error::config("request.url", "must be a path or an http(s) URL without spaces"))?;
+        if api.auth && !target.same_origin {
+            return Err(Error::config("request.url", "the token only goes to baseUrl's origin: pass auth: false for another one"));
+        }
+        let timeout_ms = match api.timeout_ms {
+            None => self.config.timeout_ms.get(),
+            Some(ms) => TimeoutMs::new(ms)
+                .ok_or_else(|| Error::config("request.timeout", "must be between 1 and 120000 ms"))?
+                .get(),
+        };
+        Ok((target, timeout_ms))
+    }
+
+    /// Sends request `index` with `token`.
+    fn send(&mut self, now: Millis, index: usize, token: Option<Token>) {
+        let header = token.as_ref().map(|token| self.token_header(token));
+        let Some(request) = self.requests.get(index) else { return };
+        let (call, timeout_ms) = (request.call, request.timeout_ms);
+        let url = request.target.url.clone();
+        let method = request.api.method;
+        let op = self.start_op(Owner::Request(call), now, timeout_ms);
+        if let Some(request) = self.requests.get_mut(index) {
+            request.stage = Stage::Sending { token };
+        }
+        let send = Send { op, call: Some(call), url, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
+        self.actions.push_back(Action::Send(send));
+    }
+
+    fn index_of(&self, call: CallId) -> Option<usize> {
+        self.requests.iter().position(|r| r.call == call)
+    }
+
+    /// Settles request `index` and forgets it.
+    fn settle_request(&mut self, index: usize, result: Result<OpId, Error>) {
+        let call = self.requests.swap_remove(index).call;
+        self.actions.push_back(match result {
+            Ok(op) => Action::Resolve { call, value: Resolution::Answer { op } },
+            Err(error) => Action::Reject { call, error },
+        });
+    }
+
+    pub(super) fn request_answered(&mut self, now: Millis, call: CallId, op: OpId, answer: &Answer) {
+        let Some(index) = self.index_of(call) else { return };
+        let request = &self.requests[index];
+        let invalid = request.api.auth && {
+            let view = self.paths.view(ReadSet::Api, answer);
+            self.config.invalid_when.iter().any(|rule| view.matches(rule))
+        };
+        if !invalid {
+            return self.settle_request(index, Ok(op));
+        }
+        let carried = match &request.stage {
+            Stage::Sending { token: Some(token), .. } => token.clone(),
+            _ => return self.settle_request(index, Ok(op)),
+        };
+        if request.relogged {
+            // A token the server refuses right after issuing it: forget it so the next call
+            // starts over, but don't loop here.
+            self.forget(&carried);
+            return self.settle_request(index, Err(Error::SessionExpired));
+        }
+        if request.generation != self.generation {
+            // Logged out while this request was in flight: don't log back in behind the app.
+            return self.settle_request(index, Err(Error::LoggedOut));
+        }
+        self.requests[index].relogged = true;
+        self.relogin(now, index, &carried);
+    }
+
+    /// `stale` was refused: use a newer token if there is one, else wait for one login.
+    fn relogin(&mut self, now: Millis, index: usize, stale: &Token) {
+        if let Some(ready) = self.current.as_ref().filter(|ready| ready.token != *stale) {
+            let token = ready.token.clone();
+            return self.send(now, index, Some(token));
+        }
+        self.requests[index].stage = Stage::WaitingForToken;
+        if self.flow.is_some() {
+            return; // a login is already running: wait for it
+        }
+        if self.newest.as_ref().is_some_and(|newest| newest != stale) {
+            // A newer token was issued since, and the server refused that one too.
+            return self.settle_request(index, Err(Error::SessionExpired));
+        }
+        // The refused token stays in storage until a login replaces it: a failed login must
+        // not leave the user with nothing.
+        self.current = None;
+        self.start_login_flow(now);
+    }
+
+    pub(super) fn request_failed(&mut self, now: Millis, call: CallId, error: Error) {
+        let Some(index) = self.index_of(call) else { return };
+        let retries = self.config.retries.get();
+        let request = &mut self.requests[index];
+        let may_retry = request.api.retry || request.api.method.is_idempotent();
+        if !(may_retry && is_transient(&error) && request.failures < retries) {
+            return self.settle_request(index, Err(error));
+        }
+        let wait = backoff_ms(request.failures, self.jitter.next());
+        request.failures += 1;
+        let token = match core::mem::replace(&mut request.stage, Stage::WaitingForToken) {
+            Stage::Sending { token, .. } | Stage::ResendAt { token, .. } => token,
+            Stage::WaitingForToken => None,
+        };
+        request.stage = Stage::ResendAt { at: now.saturating_add(Millis::from(wait)), token };
+    }
+
+    /// Sends again the requests whose backoff wait is over.
+    pub(super) fn wake_requests(&mut self, now: Millis) {
+        for index in 0..self.requests.len() {
+            let due = matches!(self.requests[index].stage, Stage::ResendAt { at, .. } if at <= now);
+            if due {
+                let token = match core::mem::replace(&mut self.requests[index].stage, Stage::WaitingForToken) {
+                    Stage::ResendAt { token, .. } => token,
+                    _ => None,
+                };
+                self.send(now, index, token);
+            }
+        }
+    }
+
+    /// The login flow ended: waiting requests go out with the token, or fail with its error.
+    pub(super) fn settle_waiting_requests(&mut self, now: Millis, result: Result<&Ready, &Error>) {
+        let waiting: Vec<CallId> = self
+            .requests
+            .iter()
+            .filter(|r| matches!(r.stage, Stage::WaitingForToken))
+            .map(|r| r.call)
+            .collect();
+        for call in waiting {
+            let Some(index) = self.index_of(call) else { continue };
+            match result {
+                Ok(ready) => self.send(now, index, Some(ready.token.clone())),
+                Err(error) => self.settle_request(index, Err(error.clone())),
+            }
+        }
+    }
+}
