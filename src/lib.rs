@@ -14,7 +14,9 @@
 //! ```
 //! use wx_session::{Action, Config, Session};
 //!
-//! let config = Config::from_json(r#"{"baseUrl":"https://api.example.com","useCheckSession":false}"#).unwrap();
+//! let mut plain = wx_session::plain::Writer::new();
+//! plain.object(1).key("baseUrl").string("https://api.example.com");
+//! let config = Config::from_plain(plain.bytes()).unwrap();
 //! let mut session = Session::new(config, 7);
 //! let call = session.ensure(1_000);
 //! // No token in memory: the machine asks for the stored one first.
@@ -32,6 +34,7 @@ pub mod answer;
 pub mod config;
 pub mod error;
 pub mod login;
+pub mod plain;
 pub mod retry;
 pub mod rule;
 pub mod session;

@@ -55,7 +55,7 @@ pub fn request(config: &Config, code: &str) -> LoginRequest {
         CodeIn::Body => body = field(),
         CodeIn::Header => header = field(),
         CodeIn::Query => {
-            let separator = if url.contains('?') { '&' } else { '?' };
+            let separator = if url.as_bytes().contains(&b'?') { '&' } else { '?' };
             url = format!("{url}{separator}{}={}", encode_query(login.code_key.as_str()), encode_query(code));
         }
     }

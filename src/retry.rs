@@ -28,8 +28,10 @@ pub enum TransportFailure {
 /// assert_eq!(classify("request:fail url not in domain list"), TransportFailure::Permanent);
 /// ```
 pub fn classify(err_msg: &str) -> TransportFailure {
-    let lower = err_msg.to_lowercase();
-    let any = |table: &[&str]| table.iter().any(|m| lower.contains(m));
+    // ASCII case folding is enough: the Chinese texts have no case (and Unicode case tables
+    // would add kilobytes to the wasm).
+    let lower = err_msg.to_ascii_lowercase();
+    let any = |table: &[&str]| table.iter().any(|m| contains(lower.as_bytes(), m.as_bytes()));
     if any(ABORTED) {
         TransportFailure::Aborted
     } else if any(TIMED_OUT) {
@@ -39,6 +41,12 @@ pub fn classify(err_msg: &str) -> TransportFailure {
     } else {
         TransportFailure::Network
     }
+}
+
+/// Does `text` contain `part`? (A plain scan: these messages are short, and `str::contains`
+/// brings a two-way searcher into the wasm.)
+fn contains(text: &[u8], part: &[u8]) -> bool {
+    !part.is_empty() && text.windows(part.len()).any(|window| window == part)
 }
 
 /// The typed error for a transport failure.

@@ -9,10 +9,8 @@
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::fmt;
 
-use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
+use crate::plain::{self, ReadPlain, Reader};
 
 /// The longest dot path accepted, in segments.
 pub const MAX_PATH_SEGMENTS: usize = 16;
@@ -57,10 +55,10 @@ impl Path {
     }
 }
 
-impl<'de> Deserialize<'de> for Path {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Path::parse(&text).ok_or_else(|| de::Error::custom("a dot path like `data.skey` (no empty segments, at most 16)"))
+impl ReadPlain for Path {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        let text = reader.string()?;
+        Path::parse(text).ok_or_else(|| reader.error("expected a dot path like `data.skey` (no empty segments, at most 16)"))
     }
 }
 
@@ -86,34 +84,15 @@ impl PartialEq for Scalar {
     }
 }
 
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
-        impl<'de> Visitor<'de> for ScalarVisitor {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, number, boolean or null (rules compare plain values)")
-            }
-            fn visit_unit<E>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Null)
-            }
-            fn visit_bool<E>(self, value: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Bool(value))
-            }
-            fn visit_i64<E>(self, value: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Number(value as f64))
-            }
-            fn visit_u64<E>(self, value: u64) -> Result<Scalar, E> {
-                Ok(Scalar::Number(value as f64))
-            }
-            fn visit_f64<E>(self, value: f64) -> Result<Scalar, E> {
-                Ok(Scalar::Number(value))
-            }
-            fn visit_str<E>(self, value: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Text(value.to_string()))
-            }
+impl ReadPlain for Scalar {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        match reader.peek_tag() {
+            Some(plain::NULL) => reader.optional(|_| Ok(())).map(|_| Scalar::Null),
+            Some(plain::FALSE | plain::TRUE) => reader.bool().map(Scalar::Bool),
+            Some(plain::NUMBER) => reader.number().map(Scalar::Number),
+            Some(plain::STRING) => reader.string().map(|s| Scalar::Text(s.to_string())),
+            _ => Err(reader.error("expected a string, number, boolean or null (rules compare plain values)")),
         }
-        deserializer.deserialize_any(ScalarVisitor)
     }
 }
 
@@ -162,8 +141,7 @@ impl FieldTest {
 }
 
 /// One rule: an optional HTTP status and an optional field test; every part given must hold.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "RuleSpec")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     pub status: Option<u16>,
     pub field: Option<(Path, FieldTest)>,
@@ -187,14 +165,35 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// Every key of a rule.
+    pub const KEYS: &'static [&'static str] = &["status", "path", "equals", "in", "exists"];
+}
+
+impl ReadPlain for Rule {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        let mut spec = RuleSpec::default();
+        reader.object(Rule::KEYS, &[], &mut |key, r| {
+            match key {
+                "status" => spec.status = r.optional(|r| r.whole(100, 999).map(|s| s as u16))?,
+                "path" => spec.path = Option::read(r)?,
+                "equals" => spec.equals = Option::read(r)?,
+                "in" => spec.one_of = Option::read(r)?,
+                "exists" => spec.exists = Option::read(r)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Rule::try_from(spec).map_err(|why| reader.error(why))
+    }
+}
+
 /// A rule as written in the config; [`Rule`] is built from it once its shape is checked.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 struct RuleSpec {
     status: Option<u16>,
     path: Option<Path>,
     equals: Option<Scalar>,
-    #[serde(rename = "in")]
     one_of: Option<Vec<Scalar>>,
     exists: Option<bool>,
 }
@@ -228,7 +227,8 @@ mod tests {
     use super::*;
 
     fn rule(json: &str) -> Result<Rule, String> {
-        serde_json::from_str::<Rule>(json).map_err(|e| e.to_string())
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        crate::plain::read::<Rule>(&crate::plain::json::to_plain(&value)).map_err(|e| e.message)
     }
 
     fn text(s: &str) -> Field {
@@ -306,6 +306,7 @@ mod tests {
         assert!(rule(r#"{"path": "a..b", "exists": true}"#).unwrap_err().contains("dot path"));
         assert!(rule(r#"{"status": 401, "colour": 1}"#).unwrap_err().contains("colour"));
         assert!(rule(r#"{"path": "a", "equals": {"deep": 1}}"#).unwrap_err().contains("plain values"));
+        assert!(rule(r#"{"path": "a", "in": [1, [2]]}"#).unwrap_err().contains("plain values"));
         assert!(rule(r#"{"status": 70000}"#).is_err(), "not an HTTP status");
     }
 }

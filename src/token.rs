@@ -8,8 +8,7 @@
 use alloc::string::{String, ToString};
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
-
+use crate::plain::{self, ReadPlain, Reader, Writer};
 use crate::Millis;
 
 /// The longest token accepted, in bytes (a header of 8 KB is already more than many servers take).
@@ -67,12 +66,10 @@ pub struct StoredToken {
 pub enum StorageValue {
     /// Nothing there (wx answers `''` for a missing key).
     Missing,
-    /// A string.
-    Text(String),
-    /// Any other value, as JSON text.
-    Json(String),
-    /// The value could not be read or turned into JSON (a cycle, a throwing getter, too big);
-    /// the text says why.
+    /// The value, as [`plain`] data.
+    Plain(alloc::vec::Vec<u8>),
+    /// The value could not be read (a cycle, a throwing getter, too big, storage threw); the
+    /// text says why.
     Unreadable(String),
 }
 
@@ -95,28 +92,32 @@ pub const RECORD_VERSION: u32 = 1;
 /// How long before the stored expiry a token is refreshed, at most.
 pub const REFRESH_MARGIN_MS: Millis = 60_000;
 
-/// The record as read back. Times are read as numbers of any form (hand-edited storage may hold
-/// `1.7e12`); they are written as whole milliseconds ([`RecordOut`]).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RecordIn<'a> {
-    v: u32,
-    #[serde(borrow)]
-    token: alloc::borrow::Cow<'a, str>,
-    #[serde(default)]
+/// The record as read back. Times are read as any number (hand-edited storage may hold
+/// `1.7e12`); unknown members are ignored.
+#[derive(Default)]
+struct RecordIn {
+    v: Option<u32>,
+    token: Option<String>,
     expires_at: Option<f64>,
-    #[serde(default)]
     obtained_at: Option<f64>,
 }
 
-/// The record as written: integer times, so serde_json never needs to print a float.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RecordOut<'a> {
-    v: u32,
-    token: &'a str,
-    expires_at: Option<Millis>,
-    obtained_at: Option<Millis>,
+impl ReadPlain for RecordIn {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        let mut record = RecordIn::default();
+        // Other keys are skipped (no list of known ones): hand-edited records may carry more.
+        reader.object(&[], &[], &mut |key, r| {
+            match key {
+                "v" => record.v = r.optional(|r| r.whole(0, u32::MAX))?,
+                "token" => record.token = Option::read(r)?,
+                "expiresAt" => record.expires_at = Option::read(r)?,
+                "obtainedAt" => record.obtained_at = Option::read(r)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(record)
+    }
 }
 
 impl StoredToken {
@@ -124,22 +125,29 @@ impl StoredToken {
     pub fn read(value: &StorageValue) -> StorageRead {
         match value {
             StorageValue::Missing => StorageRead::Empty,
-            StorageValue::Text(text) => read_string(text),
-            StorageValue::Json(json) => read_json(json),
+            StorageValue::Plain(bytes) => match plain::tag_of(bytes) {
+                Some(plain::NULL) => StorageRead::Empty,
+                Some(plain::STRING) => plain::read::<String>(bytes).map_or(StorageRead::Corrupt, |text| read_string(&text)),
+                Some(plain::OBJECT) => read_record(bytes),
+                _ => StorageRead::Corrupt,
+            },
             StorageValue::Unreadable(_) => StorageRead::Corrupt,
         }
     }
 
-    /// The record to store, as JSON text.
-    pub fn to_json(&self) -> String {
-        let record = RecordOut {
-            v: RECORD_VERSION,
-            token: self.token.as_str(),
-            expires_at: self.expires_at,
-            obtained_at: self.obtained_at,
-        };
-        // Serializing strings and integers cannot fail; an empty text would read back as corrupt.
-        serde_json::to_string(&record).unwrap_or_default()
+    /// The record to store, as [`plain`] data: `{ v, token, expiresAt, obtainedAt }`.
+    pub fn to_plain(&self) -> alloc::vec::Vec<u8> {
+        fn time(w: &mut Writer, t: Option<Millis>) {
+            match t {
+                Some(t) => w.number(t as f64),
+                None => w.null(),
+            };
+        }
+        let mut w = Writer::new();
+        w.object(4).key("v").number(f64::from(RECORD_VERSION)).key("token").string(self.token.as_str());
+        time(w.key("expiresAt"), self.expires_at);
+        time(w.key("obtainedAt"), self.obtained_at);
+        w.into_bytes()
     }
 
     /// Is the token still good at `now`, as far as the stored expiry tells?
@@ -168,15 +176,15 @@ pub enum Freshness {
     Unknown,
 }
 
-/// A string is either our record serialized by someone (rare) or a legacy plain token.
+/// A plain string is a token written by hand-rolled code.
 fn read_string(text: &str) -> StorageRead {
     if text.is_empty() {
         return StorageRead::Empty;
     }
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        // Looks like JSON: a record stringified by hand, or garbage. Never use it as a token.
-        return read_json(text);
+        // JSON text: something of someone else's, or garbage. Never use it as a token.
+        return StorageRead::Corrupt;
     }
     match Token::new(text) {
         Ok(token) => StorageRead::Legacy(StoredToken { token, expires_at: None, obtained_at: None }),
@@ -184,16 +192,13 @@ fn read_string(text: &str) -> StorageRead {
     }
 }
 
-fn read_json(json: &str) -> StorageRead {
-    if json.trim() == "null" {
-        return StorageRead::Empty;
-    }
-    let Ok(record) = serde_json::from_str::<RecordIn>(json) else {
+fn read_record(bytes: &[u8]) -> StorageRead {
+    let Ok(record) = plain::read::<RecordIn>(bytes) else {
         return StorageRead::Corrupt;
     };
     let time = |t: Option<f64>| t.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as Millis);
-    match Token::new(&record.token) {
-        Ok(token) if record.v == RECORD_VERSION => StorageRead::Record(StoredToken {
+    match record.token.as_deref().map(Token::new) {
+        Some(Ok(token)) if record.v == Some(RECORD_VERSION) => StorageRead::Record(StoredToken {
             token,
             expires_at: time(record.expires_at),
             obtained_at: time(record.obtained_at),
@@ -205,12 +210,13 @@ fn read_json(json: &str) -> StorageRead {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn token(text: &str) -> Token {
         Token::new(text).unwrap()
     }
-    fn json(text: &str) -> StorageRead {
-        StoredToken::read(&StorageValue::Json(text.into()))
+    fn stored(value: serde_json::Value) -> StorageRead {
+        StoredToken::read(&StorageValue::Plain(plain::json::to_plain(&value)))
     }
 
     #[test]
@@ -232,51 +238,54 @@ mod tests {
     }
 
     #[test]
-    fn record_round_trips_with_integer_times() {
-        let stored = StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: Some(1_699_999_000_000) };
-        let text = stored.to_json();
-        assert_eq!(text, r#"{"v":1,"token":"abc","expiresAt":1700000000000,"obtainedAt":1699999000000}"#);
-        assert_eq!(json(&text), StorageRead::Record(stored));
+    fn record_round_trips_with_whole_millisecond_times() {
+        let record = StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: Some(1_699_999_000_000) };
+        let bytes = record.to_plain();
+        assert_eq!(
+            plain::json::from_plain(&bytes),
+            json!({"v": 1, "token": "abc", "expiresAt": 1_700_000_000_000u64, "obtainedAt": 1_699_999_000_000u64})
+        );
+        assert_eq!(StoredToken::read(&StorageValue::Plain(bytes)), StorageRead::Record(record));
         let unknown = StoredToken { token: token("t"), expires_at: None, obtained_at: None };
-        assert_eq!(unknown.to_json(), r#"{"v":1,"token":"t","expiresAt":null,"obtainedAt":null}"#);
+        assert_eq!(plain::json::from_plain(&unknown.to_plain()), json!({"v": 1, "token": "t", "expiresAt": null, "obtainedAt": null}));
     }
 
     #[test]
     fn legacy_plain_string_is_read_as_a_token() {
-        let read = StoredToken::read(&StorageValue::Text("eyJhbGciOi.legacy".into()));
+        let read = stored(json!("eyJhbGciOi.legacy"));
         assert_eq!(read, StorageRead::Legacy(StoredToken { token: token("eyJhbGciOi.legacy"), expires_at: None, obtained_at: None }));
     }
 
     #[test]
-    fn stringified_record_is_read() {
-        let text = r#"{"v":1,"token":"abc","expiresAt":null,"obtainedAt":null}"#;
-        assert!(matches!(StoredToken::read(&StorageValue::Text(text.into())), StorageRead::Record(_)));
+    fn records_may_carry_more_and_odd_but_valid_times() {
+        let read = stored(json!({"v": 1, "token": "abc", "expiresAt": 1.7e12, "obtainedAt": null, "note": {"x": [1]}}));
+        assert_eq!(read, StorageRead::Record(StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: None }));
+        let negative = stored(json!({"v": 1, "token": "abc", "expiresAt": -5}));
+        assert!(matches!(negative, StorageRead::Record(StoredToken { expires_at: None, .. })), "{negative:?}");
     }
 
     #[test]
     fn empty_and_corrupt_shapes() {
         assert_eq!(StoredToken::read(&StorageValue::Missing), StorageRead::Empty);
-        assert_eq!(StoredToken::read(&StorageValue::Text(String::new())), StorageRead::Empty);
-        assert_eq!(json("null"), StorageRead::Empty);
+        assert_eq!(stored(json!("")), StorageRead::Empty);
+        assert_eq!(stored(json!(null)), StorageRead::Empty);
         for corrupt in [
-            "42",
-            "true",
-            "[1,2]",
-            r#"{"user":"x"}"#,
-            r#"{"v":1,"token":7}"#,
-            r#"{"v":1,"token":""}"#,
-            r#"{"v":2,"token":"abc"}"#,
-            r#"{"v":1,"token":"a\r\nb"}"#,
-            r#"{"v":1,"tok"#,
+            json!(42),
+            json!(true),
+            json!([1, 2]),
+            json!({"user": "x"}),
+            json!({"v": 1, "token": 7}),
+            json!({"v": 1, "token": ""}),
+            json!({"v": 2, "token": "abc"}),
+            json!({"v": 1, "token": "a\r\nb"}),
+            json!("{\"v\":1,\"token\":\"abc\"}"),
+            json!("[broken"),
+            json!("legacy\r\nX-Injected: 1"),
         ] {
-            assert_eq!(json(corrupt), StorageRead::Corrupt, "{corrupt}");
-        }
-        for corrupt in ["{\"v\":1,\"tok", "[broken", "legacy\r\nX-Injected: 1"] {
-            assert_eq!(StoredToken::read(&StorageValue::Text(corrupt.into())), StorageRead::Corrupt, "{corrupt:?}");
+            assert_eq!(stored(corrupt.clone()), StorageRead::Corrupt, "{corrupt}");
         }
         assert_eq!(StoredToken::read(&StorageValue::Unreadable("cycle".into())), StorageRead::Corrupt);
-        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
-        assert_eq!(json(&deep), StorageRead::Corrupt, "deep nesting is refused, not a stack overflow");
+        assert_eq!(StoredToken::read(&StorageValue::Plain(vec![plain::OBJECT, 9])), StorageRead::Corrupt, "truncated data");
     }
 
     #[test]

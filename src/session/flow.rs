@@ -64,6 +64,7 @@ impl Session {
 
     /// Starts a flow that goes straight to login (the current token was refused).
     pub(super) fn start_login_flow(&mut self, now: Millis) {
+        self.report(State::LoggingIn, None);
         self.flow = Some(Flow { step: Step::WxLogin, failures: 0 });
         self.begin_login(now);
     }
@@ -322,7 +323,7 @@ impl Session {
                 if let Some(record) = store {
                     let op = self.start_op(Owner::Store, now, self.config.timeout_ms.get());
                     let key = self.config.storage_key.as_str().into();
-                    self.actions.push_back(Action::WriteStorage { op, key, json: record.to_json() });
+                    self.actions.push_back(Action::WriteStorage { op, key, value: record.to_plain() });
                 }
                 self.newest = Some(ready.token.clone());
                 self.current = Some(ready.clone());

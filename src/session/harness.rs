@@ -21,6 +21,8 @@ pub(super) struct Sent {
     pub header: Option<(String, String)>,
     /// The login body: the code field and `login.extra`'s object, merged as the glue does.
     pub body: Option<Value>,
+    /// When the backend saw it.
+    pub at: Millis,
 }
 
 impl Sent {
@@ -50,6 +52,9 @@ pub(super) struct World {
     /// What `login.extra()` resolves to (`Ok`), its failure (`Err`), or `None` to hang.
     pub extra: Option<Result<Value, String>>,
     pub check_session_ok: bool,
+    pub check_session_hangs: bool,
+    /// Storage calls never answer (an async storage API that hangs).
+    pub storage_hangs: bool,
     /// `wx.login` calls that fail before the first success.
     pub login_failures: u32,
     pub login_hangs: bool,
@@ -67,6 +72,8 @@ pub(super) struct World {
     pub used_codes: HashSet<String>,
     pub valid_tokens: HashSet<String>,
     pub tokens_issued: u32,
+    /// `wx.login` answers ever given, across relaunches: codes stay unique like WeChat's.
+    codes_made: u32,
 }
 
 impl Default for World {
@@ -77,6 +84,8 @@ impl Default for World {
             storage_unreadable: false,
             extra: Some(Ok(json!({ "iv": "iv-1", "encryptedData": "enc" }))),
             check_session_ok: true,
+            check_session_hangs: false,
+            storage_hangs: false,
             login_failures: 0,
             login_hangs: false,
             login_calls: 0,
@@ -91,6 +100,7 @@ impl Default for World {
             used_codes: HashSet::new(),
             valid_tokens: HashSet::new(),
             tokens_issued: 0,
+            codes_made: 0,
         }
     }
 }
@@ -158,8 +168,7 @@ fn storage_value(value: Option<Value>) -> StorageValue {
     match value {
         None => StorageValue::Missing,
         Some(Value::String(text)) if text.is_empty() => StorageValue::Missing,
-        Some(Value::String(text)) => StorageValue::Text(text),
-        Some(other) => StorageValue::Json(other.to_string()),
+        Some(other) => StorageValue::Plain(crate::plain::json::to_plain(&other)),
     }
 }
 
@@ -245,11 +254,17 @@ pub(super) struct Harness {
     extra_object: Option<Value>,
     /// Operations the machine cancelled.
     pub cancelled: Vec<OpId>,
+    /// Operations started and neither answered nor cancelled yet.
+    open: HashSet<OpId>,
+    /// Every call started, in order.
+    calls: Vec<CallId>,
     /// Every action performed, for tests that look at the protocol itself.
     pub log: Vec<Action>,
 }
 
 pub(super) const START: Millis = 1_700_000_000_000;
+/// The jitter seed of every harness session.
+pub(super) const SEED: u32 = 1;
 
 /// A config over `http://dev.test` without `wx.checkSession`, plus `extra`'s keys.
 pub(super) fn config(extra: Value) -> Config {
@@ -262,14 +277,19 @@ pub(super) fn config(extra: Value) -> Config {
 
 impl Harness {
     pub fn new(world: World, config_extra: Value) -> Harness {
-        Harness::with_session(world, Session::new(config(config_extra), 1))
+        Harness::with_session(world, Session::new(config(config_extra), SEED))
+    }
+
+    /// A session whose app has a `login.extra()` (its result is `world.extra`).
+    pub fn with_login_extra(world: World, config_extra: Value) -> Harness {
+        Harness::with_session(world, Session::new(config(config_extra), SEED).with_login_extra(true))
     }
 
     pub fn with_session(world: World, session: Session) -> Harness {
-        Harness { session, world, now: START, pending: Vec::new(), seq: 0, outcomes: HashMap::new(), answers: HashMap::new(), extra_object: None, cancelled: Vec::new(), log: Vec::new() }
+        Harness { session, world, now: START, pending: Vec::new(), seq: 0, outcomes: HashMap::new(), answers: HashMap::new(), extra_object: None, cancelled: Vec::new(), open: HashSet::new(), calls: Vec::new(), log: Vec::new() }
     }
 
-    /// A new app launch over the same storage and backend (a fresh machine, a fresh clock).
+    /// A new app launch over the same storage and backend: a fresh machine; the clock goes on.
     pub fn relaunch(self, config_extra: Value) -> Harness {
         let mut next = Harness::new(self.world, config_extra);
         next.world.sent.clear();
@@ -281,14 +301,12 @@ impl Harness {
 
     pub fn ensure(&mut self) -> CallId {
         let call = self.session.ensure(self.now);
-        self.perform();
-        call
+        self.started(call)
     }
 
     pub fn request(&mut self, api: ApiRequest) -> CallId {
         let call = self.session.request(self.now, api);
-        self.perform();
-        call
+        self.started(call)
     }
 
     pub fn get(&mut self, url: &str) -> CallId {
@@ -297,8 +315,20 @@ impl Harness {
 
     pub fn logout(&mut self) -> CallId {
         let call = self.session.logout(self.now);
+        self.started(call)
+    }
+
+    fn started(&mut self, call: CallId) -> CallId {
+        self.calls.push(call);
         self.perform();
         call
+    }
+
+    /// Tells the machine something directly (a late or made-up result), then performs what it
+    /// asks for.
+    pub fn feed(&mut self, event: impl FnOnce(&mut Session, Millis)) {
+        event(&mut self.session, self.now);
+        self.perform();
     }
 
     /// Runs until `call` settles; panics if everything stops first (a hang).
@@ -314,9 +344,18 @@ impl Harness {
         calls.iter().map(|c| self.outcomes[c].clone()).collect()
     }
 
-    /// Runs until nothing is scheduled and the machine waits for nothing.
+    /// Runs until nothing is scheduled and the machine waits for nothing; then every call has
+    /// settled and every operation was answered or cancelled.
     pub fn run_until_idle(&mut self) {
         while self.step() {}
+        let unsettled: Vec<_> = self.calls.iter().filter(|c| !self.outcomes.contains_key(c)).collect();
+        assert!(unsettled.is_empty(), "calls {unsettled:?} never settled");
+        assert!(self.open.is_empty(), "operations {:?} were dropped without an answer or a Cancel", self.open);
+    }
+
+    /// The ids of the operations the machine started, in order, that `pick` selects.
+    pub fn ops(&self, pick: impl Fn(&Action) -> bool) -> Vec<OpId> {
+        self.log.iter().filter(|a| pick(a)).filter_map(op_of).collect()
     }
 
     /// Moves the clock by `ms`, delivering whatever falls due on the way.
@@ -374,6 +413,12 @@ impl Harness {
 
     fn perform_one(&mut self, action: Action) {
         let now = self.now;
+        if let Some(op) = op_of(&action) {
+            assert!(self.open.insert(op), "operation {op} started twice");
+            if self.world.storage_hangs && matches!(action, Action::ReadStorage { .. } | Action::WriteStorage { .. } | Action::RemoveStorage { .. }) {
+                return;
+            }
+        }
         match action {
             Action::ReadStorage { op, key } => {
                 let value = if self.world.storage_unreadable {
@@ -381,24 +426,29 @@ impl Harness {
                 } else {
                     storage_value(self.world.storage.get(&key).cloned())
                 };
+                self.open.remove(&op);
                 self.session.storage_read(now, op, value);
             }
-            Action::WriteStorage { op, key, json } => {
+            Action::WriteStorage { op, key, value } => {
+                self.open.remove(&op);
                 if self.world.storage_full {
                     self.session.storage_done(op, Err("setStorageSync:fail exceed storage max size 10M"));
                 } else {
-                    let value: Value = serde_json::from_str(&json).expect("the machine writes JSON");
+                    let value = crate::plain::json::from_plain(&value);
                     self.world.storage.insert(key, value);
                     self.session.storage_done(op, Ok(()));
                 }
             }
             Action::RemoveStorage { op, key } => {
                 self.world.storage.remove(&key);
+                self.open.remove(&op);
                 self.session.storage_done(op, Ok(()));
             }
             Action::CheckSession { op } => {
-                let ok = self.world.check_session_ok;
-                self.schedule(5, Event::CheckSession(op, ok));
+                if !self.world.check_session_hangs {
+                    let ok = self.world.check_session_ok;
+                    self.schedule(5, Event::CheckSession(op, ok));
+                }
             }
             Action::WxLogin { op } => {
                 if !self.world.login_hangs {
@@ -419,7 +469,7 @@ impl Harness {
                         }
                     }
                 }
-                let sent = Sent { url: send.url, method: send.method.as_str(), header: send.header, body };
+                let sent = Sent { url: send.url, method: send.method.as_str(), header: send.header, body, at: 0 };
                 self.world.requests_made += 1;
                 let n = self.world.requests_made;
                 let stagger = match self.world.stagger_ms {
@@ -430,6 +480,7 @@ impl Harness {
                 self.schedule(latency, Event::Http(send.op, sent, send.read));
             }
             Action::Cancel { op } => {
+                assert!(self.open.remove(&op), "cancelled operation {op}, which was not in flight");
                 self.cancelled.push(op);
                 self.pending.retain(|(_, _, event)| match event {
                     Event::CheckSession(o, _) | Event::WxLogin(o) | Event::Extra(o) | Event::Http(o, _, _) => *o != op,
@@ -456,27 +507,43 @@ impl Harness {
     fn deliver(&mut self, event: Event) {
         let now = self.now;
         match event {
-            Event::CheckSession(op, ok) => self.session.check_session_done(now, op, ok),
+            Event::CheckSession(op, ok) => {
+                self.open.remove(&op);
+                self.session.check_session_done(now, op, ok);
+            }
             Event::WxLogin(op) => {
+                self.open.remove(&op);
                 self.world.login_calls += 1;
+                self.world.codes_made += 1;
                 if self.world.login_failures > 0 {
                     self.world.login_failures -= 1;
                     self.session.wx_login_done(now, op, Err("login:fail system error"));
                 } else {
-                    let code = format!("code-{}", self.world.login_calls);
+                    let code = format!("code-{}", self.world.codes_made);
                     self.world.issued_codes.insert(code.clone());
                     self.session.wx_login_done(now, op, Ok(&code));
                 }
             }
+            // As the glue does: an object is kept for the login body, `null` adds nothing,
+            // anything else fails the login.
             Event::Extra(op) => match self.world.extra.clone() {
-                Some(Ok(object)) => {
-                    self.extra_object = Some(object);
+                Some(Ok(value @ (Value::Object(_) | Value::Null))) => {
+                    self.open.remove(&op);
+                    self.extra_object = Some(value);
                     self.session.login_extra_done(now, op, Ok(()));
                 }
-                Some(Err(reason)) => self.session.login_extra_done(now, op, Err(&reason)),
+                Some(Ok(_)) => {
+                    self.open.remove(&op);
+                    self.session.login_extra_done(now, op, Err("login.extra() must resolve to an object"));
+                }
+                Some(Err(reason)) => {
+                    self.open.remove(&op);
+                    self.session.login_extra_done(now, op, Err(&reason));
+                }
                 None => {}
             },
-            Event::Http(op, sent, read) => {
+            Event::Http(op, mut sent, read) => {
+                sent.at = now;
                 self.world.sent.push(sent.clone());
                 let reply = match self.world.handler.take() {
                     Some(handler) => {
@@ -488,14 +555,32 @@ impl Harness {
                 };
                 match reply {
                     Reply::Answer(status, body) => {
+                        self.open.remove(&op);
                         let fields = self.session.read_paths(read).iter().map(|p| read_field(&body, p)).collect();
                         self.answers.insert(op, (status, body));
                         self.session.http_answered(now, op, Answer { status, fields });
                     }
-                    Reply::Fail(err_msg) => self.session.http_failed(now, op, err_msg),
+                    Reply::Fail(err_msg) => {
+                        self.open.remove(&op);
+                        self.session.http_failed(now, op, err_msg);
+                    }
                     Reply::Hang => {}
                 }
             }
         }
+    }
+}
+
+/// The operation an action starts, if it starts one.
+fn op_of(action: &Action) -> Option<OpId> {
+    match action {
+        Action::ReadStorage { op, .. }
+        | Action::WriteStorage { op, .. }
+        | Action::RemoveStorage { op, .. }
+        | Action::CheckSession { op }
+        | Action::WxLogin { op }
+        | Action::LoginExtra { op } => Some(*op),
+        Action::Send(send) => Some(send.op),
+        Action::Cancel { .. } | Action::Resolve { .. } | Action::Reject { .. } | Action::Report { .. } => None,
     }
 }

@@ -131,8 +131,9 @@ pub enum Resolution {
 pub enum Action {
     /// Read the storage key; answer with [`Session::storage_read`].
     ReadStorage { op: OpId, key: alloc::string::String },
-    /// Write this JSON under the key; answer with [`Session::storage_done`].
-    WriteStorage { op: OpId, key: alloc::string::String, json: alloc::string::String },
+    /// Write this value ([`crate::plain`] data) under the key; answer with
+    /// [`Session::storage_done`].
+    WriteStorage { op: OpId, key: alloc::string::String, value: Vec<u8> },
     /// Remove the key; answer with [`Session::storage_done`].
     RemoveStorage { op: OpId, key: alloc::string::String },
     /// `wx.checkSession`; answer with [`Session::check_session_done`].
@@ -287,6 +288,14 @@ impl Session {
         let op = self.start_op(Owner::Logout(call), now, self.config.timeout_ms.get());
         let key = self.config.storage_key.as_str().into();
         self.actions.push_back(Action::RemoveStorage { op, key });
+        call
+    }
+
+    /// Refuses a call the driver could not even describe (its options were not readable):
+    /// the call gets an id and is rejected with `error` at once.
+    pub fn reject_now(&mut self, error: Error) -> CallId {
+        let call = self.new_id();
+        self.actions.push_back(Action::Reject { call, error });
         call
     }
 

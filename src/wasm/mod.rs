@@ -1,0 +1,338 @@
+//! The shipped .wasm's exports: the session machine as a handful of functions of numbers, with
+//! strings passed through linear memory. No imports: the machine never calls JS, so no JS
+//! exception can ever unwind through these frames.
+//!
+//! The protocol, which `js-glue/src/core.js` speaks:
+//! - Strings *in*: the glue asks for room with [`wxs_input`], writes UTF-8 there, and passes the
+//!   length to the next call.
+//! - Actions *out*: [`wxs_next_action`] fills the [`Slot`] (its address: [`wxs_slot`]) with the
+//!   next action and returns its kind (0 when there is none). Strings in the slot are
+//!   `(pointer, length)` pairs, valid until the next `wxs_next_action`.
+//! - Sessions are handles (`1, 2, …`) into a table, so several sessions (and a fresh one after
+//!   a logout-and-recreate) share one instance.
+//!
+//! Time is `Date.now()` as an f64; statuses, ids and enums are u32.
+
+mod slot;
+#[cfg(feature = "standalone")]
+mod runtime;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use crate::answer::{Answer, ReadSet};
+use crate::config::{Config, Method};
+use crate::error::Error;
+use crate::rule::{Field, Scalar};
+use crate::session::{ApiRequest, Session};
+use crate::token::StorageValue;
+use crate::Millis;
+
+pub use slot::{Kind, Slot};
+
+/// One entry of the session table.
+struct Entry {
+    session: Session,
+    /// The token header of the last `Send`, so an unchanged one crosses as a flag.
+    last_header: Option<(String, String)>,
+}
+
+/// Everything the exports share.
+struct Instance {
+    sessions: Vec<Option<Entry>>,
+    /// Where the glue writes strings for the next call.
+    input: Vec<u8>,
+    /// Fields of the answer being reported ([`wxs_field`], then [`wxs_http_answered`]).
+    fields: Vec<Field>,
+    slot: Slot,
+}
+
+/// The instance's state. wasm32-unknown-unknown (without the atomics feature) runs one thread,
+/// and no export calls another, so a `RefCell` is all the locking there is.
+struct Global(RefCell<Instance>);
+
+// SAFETY: this module is compiled for wasm32-unknown-unknown only, which has a single thread.
+unsafe impl Sync for Global {}
+
+static GLOBAL: Global = Global(RefCell::new(Instance { sessions: Vec::new(), input: Vec::new(), fields: Vec::new(), slot: Slot::EMPTY }));
+
+/// Runs `f` on the instance; `fallback` if it is somehow already in use (it never is: no
+/// export calls out).
+fn with<T>(fallback: T, f: impl FnOnce(&mut Instance) -> T) -> T {
+    match GLOBAL.0.try_borrow_mut() {
+        Ok(mut instance) => f(&mut instance),
+        Err(_) => fallback,
+    }
+}
+
+/// Runs `f` on session `handle` (and the instance's input); `fallback` for an unknown handle.
+fn with_session<T>(handle: u32, fallback: T, f: impl FnOnce(&mut Entry, &[u8], &mut Vec<Field>) -> T) -> T {
+    with(None, |instance| {
+        let index = (handle as usize).checked_sub(1)?;
+        let entry = instance.sessions.get_mut(index)?.as_mut()?;
+        Some(f(entry, &instance.input, &mut instance.fields))
+    })
+    .unwrap_or(fallback)
+}
+
+fn millis(now: f64) -> Millis {
+    if now.is_finite() && now >= 0.0 {
+        now as Millis
+    } else {
+        0
+    }
+}
+
+/// The first `len` bytes of the input as text. The glue always writes valid UTF-8; anything
+/// else reads as the empty string.
+fn text(input: &[u8], len: u32) -> &str {
+    core::str::from_utf8(input.get(..len as usize).unwrap_or_default()).unwrap_or_default()
+}
+
+/// Room for `len` bytes of input; returns where to write them.
+#[no_mangle]
+pub extern "C" fn wxs_input(len: u32) -> *mut u8 {
+    with(core::ptr::null_mut(), |instance| {
+        if instance.input.len() < len as usize {
+            instance.input.resize(len as usize, 0);
+        }
+        instance.input.as_mut_ptr()
+    })
+}
+
+/// The address of the action slot (it never moves).
+#[no_mangle]
+pub extern "C" fn wxs_slot() -> *const Slot {
+    with(core::ptr::null(), |instance| &instance.slot as *const Slot)
+}
+
+/// Creates a session from the config as plain data (`len` bytes of input). Returns its handle,
+/// or 0 with the `CONFIG` error in the slot (as a `Reject` of call 0).
+#[no_mangle]
+pub extern "C" fn wxs_create(len: u32, seed: u32, login_extra: u32) -> u32 {
+    with(0, |instance| {
+        let bytes = instance.input.get(..len as usize).unwrap_or_default();
+        match Config::from_plain(bytes) {
+            Ok(config) => {
+                let session = Session::new(config, seed).with_login_extra(login_extra != 0);
+                let entry = Some(Entry { session, last_header: None });
+                let free = instance.sessions.iter().position(Option::is_none);
+                let index = match free {
+                    Some(index) => {
+                        instance.sessions[index] = entry;
+                        index
+                    }
+                    None => {
+                        instance.sessions.push(entry);
+                        instance.sessions.len() - 1
+                    }
+                };
+                index as u32 + 1
+            }
+            Err(error) => {
+                instance.slot.put_error(0, &error);
+                0
+            }
+        }
+    })
+}
+
+/// Forgets session `handle`.
+#[no_mangle]
+pub extern "C" fn wxs_drop(handle: u32) {
+    with((), |instance| {
+        if let Some(entry) = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get_mut(i)) {
+            *entry = None;
+        }
+    });
+}
+
+/// How many paths the glue reads from answers of read set `set`; [`wxs_read_path`] gives each.
+#[no_mangle]
+pub extern "C" fn wxs_read_paths(handle: u32, set: u32) -> u32 {
+    with_session(handle, 0, |entry, _, _| read_set(set).map_or(0, |set| entry.session.read_paths(set).len() as u32))
+}
+
+/// Puts path `index` of read set `set` in the slot's first string (dot-separated).
+#[no_mangle]
+pub extern "C" fn wxs_read_path(handle: u32, set: u32, index: u32) {
+    with((), |instance| {
+        let path = (handle as usize)
+            .checked_sub(1)
+            .and_then(|i| instance.sessions.get(i))
+            .and_then(Option::as_ref)
+            .and_then(|entry| entry.session.read_paths(read_set(set)?).get(index as usize));
+        let text = path.map_or("", |p| p.as_str());
+        instance.slot.put_text(text);
+    });
+}
+
+fn read_set(set: u32) -> Option<ReadSet> {
+    ReadSet::ALL.get(set as usize).copied()
+}
+
+#[no_mangle]
+pub extern "C" fn wxs_ensure(handle: u32, now: f64) -> u32 {
+    with_session(handle, 0, |entry, _, _| entry.session.ensure(millis(now)))
+}
+
+/// A tri-state flag from the glue: 0 false, 1 true, 2 not given, anything else not a boolean.
+fn flag(value: u32, default: bool) -> Option<bool> {
+    match value {
+        0 => Some(false),
+        1 => Some(true),
+        2 => Some(default),
+        _ => None,
+    }
+}
+
+/// `request(opts)`: the URL is `url_len` bytes of input; `method` indexes [`Method::ALL`]
+/// (anything else is not a method); `auth`/`retry` are tri-state flags; `timeout` is NaN when not
+/// given.
+#[no_mangle]
+pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, auth: u32, retry: u32, timeout: f64) -> u32 {
+    with_session(handle, 0, |entry, input, _| {
+        let session = &mut entry.session;
+        let now = millis(now);
+        let bad = |key: &str, reason: &str| Error::config(alloc::format!("request.{key}"), reason);
+        let method = Method::ALL.get(method as usize).copied().ok_or_else(|| bad("method", "must be an HTTP method wx.request accepts"));
+        let auth = flag(auth, true).ok_or_else(|| bad("auth", "must be true or false"));
+        let retry = flag(retry, false).ok_or_else(|| bad("retry", "must be true or false"));
+        let timeout_ms = if timeout.is_nan() {
+            Ok(None)
+        } else if timeout >= 1.0 && timeout <= f64::from(u32::MAX) && f64::from(timeout as u32) == timeout {
+            Ok(Some(timeout as u32))
+        } else {
+            Err(bad("timeout", "must be a whole number of milliseconds"))
+        };
+        match (method, auth, retry, timeout_ms) {
+            (Ok(method), Ok(auth), Ok(retry), Ok(timeout_ms)) => {
+                let url = String::from(text(input, url_len));
+                session.request(now, ApiRequest { url, method, auth, retry, timeout_ms })
+            }
+            (Err(error), ..) | (_, Err(error), ..) | (_, _, Err(error), _) | (.., Err(error)) => session.reject_now(error),
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn wxs_logout(handle: u32, now: f64) -> u32 {
+    with_session(handle, 0, |entry, _, _| entry.session.logout(millis(now)))
+}
+
+/// Time passed: call when [`wxs_deadline`] is due.
+#[no_mangle]
+pub extern "C" fn wxs_timeout(handle: u32, now: f64) {
+    with_session(handle, (), |entry, _, _| entry.session.handle_timeout(millis(now)));
+}
+
+/// When [`wxs_timeout`] must next be called (ms since the epoch), or -1 when nothing waits.
+#[no_mangle]
+pub extern "C" fn wxs_deadline(handle: u32) -> f64 {
+    with_session(handle, -1.0, |entry, _, _| entry.session.next_deadline().map_or(-1.0, |at| at as f64))
+}
+
+/// The storage read of op `op`: `kind` 0 missing, 1 the value as plain data, 2 unreadable (the
+/// input says why); the input is `len` bytes.
+#[no_mangle]
+pub extern "C" fn wxs_storage_read(handle: u32, now: f64, op: u32, kind: u32, len: u32) {
+    with_session(handle, (), |entry, input, _| {
+        let bytes = input.get(..len as usize).unwrap_or_default();
+        let value = match kind {
+            0 => StorageValue::Missing,
+            1 => StorageValue::Plain(bytes.to_vec()),
+            _ => StorageValue::Unreadable(text(input, len).into()),
+        };
+        entry.session.storage_read(millis(now), op, value);
+    });
+}
+
+/// A storage write or remove finished; when `ok` is 0 the input holds the error message.
+#[no_mangle]
+pub extern "C" fn wxs_storage_done(handle: u32, op: u32, ok: u32, len: u32) {
+    with_session(handle, (), |entry, input, _| {
+        let message = text(input, len);
+        entry.session.storage_done(op, if ok != 0 { Ok(()) } else { Err(&message) });
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn wxs_check_session_done(handle: u32, now: f64, op: u32, valid: u32) {
+    with_session(handle, (), |entry, _, _| entry.session.check_session_done(millis(now), op, valid != 0));
+}
+
+/// `wx.login` answered: the input holds the code (`ok` 1) or the `errMsg` (`ok` 0).
+#[no_mangle]
+pub extern "C" fn wxs_wx_login_done(handle: u32, now: f64, op: u32, ok: u32, len: u32) {
+    with_session(handle, (), |entry, input, _| {
+        let text = text(input, len);
+        entry.session.wx_login_done(millis(now), op, if ok != 0 { Ok(&text) } else { Err(&text) });
+    });
+}
+
+/// `login.extra()` settled: an object the glue keeps (`ok` 1), or a failure whose reason is the
+/// input.
+#[no_mangle]
+pub extern "C" fn wxs_login_extra_done(handle: u32, now: f64, op: u32, ok: u32, len: u32) {
+    with_session(handle, (), |entry, input, _| {
+        let text = text(input, len);
+        entry.session.login_extra_done(millis(now), op, if ok != 0 { Ok(()) } else { Err(&text) });
+    });
+}
+
+/// Adds one field of the answer being reported, in read-set order: `tag` 0 absent, 1 null,
+/// 2 false, 3 true, 4 the number `number`, 5 the string in the input, 6 something else.
+#[no_mangle]
+pub extern "C" fn wxs_field(tag: u32, number: f64, len: u32) {
+    with((), |instance| {
+        let field = match tag {
+            0 => Field::Absent,
+            1 => Field::Scalar(Scalar::Null),
+            2 => Field::Scalar(Scalar::Bool(false)),
+            3 => Field::Scalar(Scalar::Bool(true)),
+            4 => Field::Scalar(Scalar::Number(number)),
+            5 => Field::Scalar(Scalar::Text(text(&instance.input, len).into())),
+            _ => Field::Other,
+        };
+        instance.fields.push(field);
+    });
+}
+
+/// An HTTP answer for op `op` with `status` and the fields added since the last answer.
+#[no_mangle]
+pub extern "C" fn wxs_http_answered(handle: u32, now: f64, op: u32, status: u32) {
+    with_session(handle, (), |entry, _, fields| {
+        let status = u16::try_from(status).unwrap_or(0);
+        let answer = Answer { status, fields: core::mem::take(fields) };
+        entry.session.http_answered(millis(now), op, answer);
+    });
+    // Fields left over from a call to an unknown handle must not leak into the next answer.
+    with((), |instance| instance.fields.clear());
+}
+
+/// An HTTP request failed; the input holds the platform's `errMsg`.
+#[no_mangle]
+pub extern "C" fn wxs_http_failed(handle: u32, now: f64, op: u32, len: u32) {
+    with_session(handle, (), |entry, input, _| {
+        let err_msg = text(input, len);
+        entry.session.http_failed(millis(now), op, &err_msg);
+    });
+}
+
+/// Puts the next action of session `handle` in the slot and returns its [`Kind`] (0: none).
+#[no_mangle]
+pub extern "C" fn wxs_next_action(handle: u32) -> u32 {
+    with(0, |instance| {
+        let Some(entry) = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get_mut(i)).and_then(Option::as_mut) else {
+            return 0;
+        };
+        match entry.session.poll_action() {
+            Some(action) => instance.slot.put(action, &mut entry.last_header) as u32,
+            None => {
+                instance.slot.clear();
+                0
+            }
+        }
+    })
+}
