@@ -284,6 +284,7 @@ impl Session {
         self.newest = None;
         self.cancel_flow();
         self.settle_waiters(now, Err(&Error::LoggedOut));
+        self.drop_resends_with_token();
         self.report(State::Idle, None);
         let op = self.start_op(Owner::Logout(call), now, self.config.timeout_ms.get());
         let key = self.config.storage_key.as_str().into();
@@ -316,7 +317,11 @@ impl Session {
                 Owner::Flow => self.flow_timed_out(now, error),
                 Owner::Request(call) => self.request_failed(now, call, error),
                 Owner::Store => self.warn(Error::Storage { err_msg: "the storage write did not finish".into() }),
-                Owner::Logout(call) => self.actions.push_back(Action::Reject { call, error: Error::Storage { err_msg: "removing the token did not finish".into() } }),
+                Owner::Logout(call) => {
+                    let error = Error::Storage { err_msg: "removing the token did not finish".into() };
+                    self.warn(error.clone());
+                    self.actions.push_back(Action::Reject { call, error });
+                }
             }
         }
         self.wake_requests(now);

@@ -60,12 +60,11 @@ impl Session {
         let generation = self.generation;
         let request = Request { call, api, target, timeout_ms, stage: Stage::WaitingForToken, failures: 0, relogged: false, generation };
         self.requests.push(request);
-        let index = self.requests.len() - 1;
         match (&self.current, auth) {
-            (_, false) => self.send(now, index, None),
+            (_, false) => self.send(now, call, None),
             (Some(ready), true) => {
                 let token = ready.token.clone();
-                self.send(now, index, Some(token));
+                self.send(now, call, Some(token));
             }
             (None, true) => self.start_flow_if_idle(now),
         }
@@ -90,28 +89,26 @@ impl Session {
         Ok((target, timeout_ms))
     }
 
-    /// Sends request `index` with `token`.
-    fn send(&mut self, now: Millis, index: usize, token: Option<Token>) {
+    /// Sends request `call` with `token`.
+    fn send(&mut self, now: Millis, call: CallId, token: Option<Token>) {
         let header = token.as_ref().map(|token| self.token_header(token));
-        let Some(request) = self.requests.get(index) else { return };
-        let (call, timeout_ms) = (request.call, request.timeout_ms);
-        let url = request.target.url.clone();
-        let method = request.api.method;
+        let Some(request) = self.request_mut(call) else { return };
+        let (timeout_ms, method, url) = (request.timeout_ms, request.api.method, request.target.url.clone());
+        request.stage = Stage::Sending { token };
         let op = self.start_op(Owner::Request(call), now, timeout_ms);
-        if let Some(request) = self.requests.get_mut(index) {
-            request.stage = Stage::Sending { token };
-        }
         let send = Send { op, call: Some(call), url, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
         self.actions.push_back(Action::Send(send));
     }
 
-    fn index_of(&self, call: CallId) -> Option<usize> {
-        self.requests.iter().position(|r| r.call == call)
+    fn request_mut(&mut self, call: CallId) -> Option<&mut Request> {
+        self.requests.iter_mut().find(|r| r.call == call)
     }
 
-    /// Settles request `index` and forgets it.
-    fn settle_request(&mut self, index: usize, result: Result<OpId, Error>) {
-        let call = self.requests.swap_remove(index).call;
+    /// Settles request `call` and forgets it.
+    fn settle_request(&mut self, call: CallId, result: Result<OpId, Error>) {
+        if let Some(at) = self.requests.iter().position(|r| r.call == call) {
+            self.requests.swap_remove(at);
+        }
         self.actions.push_back(match result {
             Ok(op) => Action::Resolve { call, value: Resolution::Answer { op } },
             Err(error) => Action::Reject { call, error },
@@ -119,46 +116,44 @@ impl Session {
     }
 
     pub(super) fn request_answered(&mut self, now: Millis, call: CallId, op: OpId, answer: &Answer) {
-        let Some(index) = self.index_of(call) else { return };
-        let request = &self.requests[index];
+        let Some(request) = self.requests.iter().find(|r| r.call == call) else { return };
         let invalid = request.api.auth && {
             let view = self.paths.view(ReadSet::Api, answer);
             self.config.invalid_when.iter().any(|rule| view.matches(rule))
         };
-        if !invalid {
-            return self.settle_request(index, Ok(op));
-        }
         let carried = match &request.stage {
-            Stage::Sending { token: Some(token), .. } => token.clone(),
-            _ => return self.settle_request(index, Ok(op)),
+            Stage::Sending { token: Some(token) } if invalid => token.clone(),
+            _ => return self.settle_request(call, Ok(op)),
         };
         if request.relogged {
             // A token the server refuses right after issuing it: forget it so the next call
             // starts over, but don't loop here.
             self.forget(&carried);
-            return self.settle_request(index, Err(Error::SessionExpired));
+            return self.settle_request(call, Err(Error::SessionExpired));
         }
         if request.generation != self.generation {
             // Logged out while this request was in flight: don't log back in behind the app.
-            return self.settle_request(index, Err(Error::LoggedOut));
+            return self.settle_request(call, Err(Error::LoggedOut));
         }
-        self.requests[index].relogged = true;
-        self.relogin(now, index, &carried);
+        self.relogin(now, call, &carried);
     }
 
     /// `stale` was refused: use a newer token if there is one, else wait for one login.
-    fn relogin(&mut self, now: Millis, index: usize, stale: &Token) {
+    fn relogin(&mut self, now: Millis, call: CallId, stale: &Token) {
+        if let Some(request) = self.request_mut(call) {
+            request.relogged = true;
+            request.stage = Stage::WaitingForToken;
+        }
         if let Some(ready) = self.current.as_ref().filter(|ready| ready.token != *stale) {
             let token = ready.token.clone();
-            return self.send(now, index, Some(token));
+            return self.send(now, call, Some(token));
         }
-        self.requests[index].stage = Stage::WaitingForToken;
         if self.flow.is_some() {
             return; // a login is already running: wait for it
         }
         if self.newest.as_ref().is_some_and(|newest| newest != stale) {
             // A newer token was issued since, and the server refused that one too.
-            return self.settle_request(index, Err(Error::SessionExpired));
+            return self.settle_request(call, Err(Error::SessionExpired));
         }
         // The refused token stays in storage until a login replaces it: a failed login must
         // not leave the user with nothing.
@@ -167,17 +162,17 @@ impl Session {
     }
 
     pub(super) fn request_failed(&mut self, now: Millis, call: CallId, error: Error) {
-        let Some(index) = self.index_of(call) else { return };
         let retries = self.config.retries.get();
-        let request = &mut self.requests[index];
+        let jitter = self.jitter.next();
+        let Some(request) = self.request_mut(call) else { return };
         let may_retry = request.api.retry || request.api.method.is_idempotent();
         if !(may_retry && is_transient(&error) && request.failures < retries) {
-            return self.settle_request(index, Err(error));
+            return self.settle_request(call, Err(error));
         }
-        let wait = backoff_ms(request.failures, self.jitter.next());
+        let wait = backoff_ms(request.failures, jitter);
         request.failures += 1;
         let token = match core::mem::replace(&mut request.stage, Stage::WaitingForToken) {
-            Stage::Sending { token, .. } | Stage::ResendAt { token, .. } => token,
+            Stage::Sending { token } | Stage::ResendAt { token, .. } => token,
             Stage::WaitingForToken => None,
         };
         request.stage = Stage::ResendAt { at: now.saturating_add(Millis::from(wait)), token };
@@ -185,32 +180,32 @@ impl Session {
 
     /// Sends again the requests whose backoff wait is over.
     pub(super) fn wake_requests(&mut self, now: Millis) {
-        for index in 0..self.requests.len() {
-            let due = matches!(self.requests[index].stage, Stage::ResendAt { at, .. } if at <= now);
-            if due {
-                let token = match core::mem::replace(&mut self.requests[index].stage, Stage::WaitingForToken) {
-                    Stage::ResendAt { token, .. } => token,
-                    _ => None,
-                };
-                self.send(now, index, token);
-            }
+        let due: Vec<CallId> = self.requests.iter().filter(|r| matches!(r.stage, Stage::ResendAt { at, .. } if at <= now)).map(|r| r.call).collect();
+        for call in due {
+            let token = match self.request_mut(call).map(|r| core::mem::replace(&mut r.stage, Stage::WaitingForToken)) {
+                Some(Stage::ResendAt { token, .. }) => token,
+                _ => None,
+            };
+            self.send(now, call, token);
         }
     }
 
     /// The login flow ended: waiting requests go out with the token, or fail with its error.
     pub(super) fn settle_waiting_requests(&mut self, now: Millis, result: Result<&Ready, &Error>) {
-        let waiting: Vec<CallId> = self
-            .requests
-            .iter()
-            .filter(|r| matches!(r.stage, Stage::WaitingForToken))
-            .map(|r| r.call)
-            .collect();
+        let waiting: Vec<CallId> = self.requests.iter().filter(|r| matches!(r.stage, Stage::WaitingForToken)).map(|r| r.call).collect();
         for call in waiting {
-            let Some(index) = self.index_of(call) else { continue };
             match result {
-                Ok(ready) => self.send(now, index, Some(ready.token.clone())),
-                Err(error) => self.settle_request(index, Err(error.clone())),
+                Ok(ready) => self.send(now, call, Some(ready.token.clone())),
+                Err(error) => self.settle_request(call, Err(error.clone())),
             }
+        }
+    }
+
+    /// `logout()`: a request waiting to send a token again must not send a logged-out token.
+    pub(super) fn drop_resends_with_token(&mut self) {
+        let stale: Vec<CallId> = self.requests.iter().filter(|r| matches!(r.stage, Stage::ResendAt { token: Some(_), .. })).map(|r| r.call).collect();
+        for call in stale {
+            self.settle_request(call, Err(Error::LoggedOut));
         }
     }
 }

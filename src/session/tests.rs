@@ -770,6 +770,7 @@ fn storage_writes_and_removes_that_never_answer_are_reported() {
     assert_eq!(h.world.states.last().copied(), Some((State::Ready, Some("STORAGE"))), "the write timed out");
     let call = h.logout();
     assert_eq!(h.run(call).code(), "STORAGE", "logout says the token may still be stored");
+    assert_eq!(h.world.states.last().copied(), Some((State::Idle, Some("STORAGE"))), "and onChange hears it too");
     h.run_until_idle();
     let storage_ops = h.ops(|a| matches!(a, Action::ReadStorage { .. } | Action::WriteStorage { .. } | Action::RemoveStorage { .. }));
     assert_eq!(storage_ops.len(), 3);
@@ -984,4 +985,20 @@ fn every_call_settles_exactly_once_whatever_happens() {
         }
         h.run_until_idle();
     }
+}
+
+#[test]
+fn a_request_waiting_to_resend_a_token_is_dropped_by_logout() {
+    let mut h = Harness::new(with_record("tok-a"), json!({}));
+    h.world.serve(|_, sent| if sent.path() == "/api/profile" { Reply::Fail("request:fail -2:net::ERR_FAILED") } else { Reply::Answer(404, json!({})) });
+    let call = h.get("/api/profile");
+    // The first attempt fails; the request now waits to send `tok-a` again.
+    while h.world.sent_to("/api/profile").is_empty() {
+        h.advance(10);
+    }
+    let logout = h.logout();
+    assert_eq!(h.run(call).code(), "LOGGED_OUT");
+    assert_eq!(h.run(logout), Outcome::Done);
+    h.run_until_idle();
+    assert_eq!(h.world.sent_to("/api/profile").len(), 1, "the logged-out token was not sent again");
 }
