@@ -1,137 +1,251 @@
 #!/usr/bin/env node
-// Second half of scripts/build.sh: turns wasm-bindgen's bundler output into the SDK that a
-// mini-program can load, and refuses to ship a .wasm that iOS would reject.
+// Second half of scripts/build.sh: turns cargo's .wasm into the SDK a mini-program loads, and
+// refuses to ship anything iOS WeChat would reject.
 //
-//   build/bindgen/wx_session_bg.wasm → wasm-opt (lower bulk-memory + sign-ext, -Oz, strip
-//   target_features) → validate with MVP features only → audit (one funcref table, no
-//   externref, no exported Global) → dist/wx_session_bg.wasm (+ .br)
-//   build/bindgen/wx_session_bg.js + src/*.js → dist/index.js (one CommonJS file)
+//   wasm: binaryen (its JS API): drop Global exports → lower bulk-memory, sign-ext and
+//         non-trapping float-to-int to MVP → optimize for size with MVP features only →
+//         validate as MVP → audit (no imports, no Global export, one funcref table at most)
+//         → blank panic-location paths → dist/wx_session_bg.wasm (+ .br)
+//   js:   every module under src/ (the entry is index.js; each require('./x') must resolve)
+//         → one CommonJS file, minified to ES5 → loaded once to check its exports → dist/index.js
+//
+// Options (tests push other inputs through the same steps):
+//   --from FILE (cargo's .wasm)  --to DIR (default dist)  --no-demo (don't copy into the demo)
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
+const vm = require('vm');
 const zlib = require('zlib');
-const { execFileSync } = require('child_process');
-const { auditWasm, dropGlobalExports } = require('./wasm-sections');
 
 const here = __dirname;
-const demoLib = path.join(here, '..', 'demo-miniprogram', 'miniprogram', 'libs', 'wx-session');
+const root = path.join(here, '..');
+const demoLib = path.join(root, 'demo-miniprogram', 'miniprogram', 'libs', 'wx-session');
+const WASM_NAME = 'wx_session_bg.wasm';
+// What the bundle must export, no more, no less.
+const API = ['createSession', 'WxSessionError', 'isWxSessionError', 'DEFAULT_WASM_PATH'];
 
-// Options for tests that push another wasm-bindgen output through the same steps:
-//   --from DIR (default build/bindgen) --to DIR (default dist) --no-demo (don't copy into the demo)
 function option(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? path.resolve(process.argv[at + 1]) : fallback;
 }
-const bindgen = option('from', path.join(here, 'build', 'bindgen'));
-const dist = option('to', path.join(here, 'dist'));
-const copyToDemo = !process.argv.includes('--no-demo');
-const wasmOpt = path.join(here, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
 
 function step(message) {
   process.stderr.write(`\x1b[1m==> ${message}\x1b[0m\n`);
 }
 
-function run(args) {
-  execFileSync(process.execPath, [wasmOpt, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+// binaryen 132 is an ES module with top-level await: it can only be imported.
+function loadBinaryen() {
+  return import('binaryen').then((m) => m.default);
 }
 
-// iOS cannot instantiate a module that exports a Global. wasm-bindgen 0.2.130 exports two
-// (`__abort_handler`, `__instance_terminated`) for its unwind/reinit machinery, which a
-// panic=abort build never emits JS for. Drop those exports; refuse if the JS reads one.
-function withoutGlobalExports(file, bindingsJs) {
-  const { bytes, removed } = dropGlobalExports(fs.readFileSync(file));
-  const used = removed.filter((name) => bindingsJs.includes(name));
-  if (used.length) throw new Error(`the JS bindings use exported Globals ${used.join(', ')}: cannot drop them`);
-  if (removed.length) step(`dropped Global exports the JS never reads: ${removed.join(', ')}`);
-  const out = path.join(path.dirname(bindgen), 'no-global-exports.wasm');
-  fs.writeFileSync(out, bytes);
-  return out;
+// The features rustc's std may still use, which the lowering passes rewrite into MVP code.
+function postMvpFeatures(binaryen) {
+  const F = binaryen.Features;
+  return F.MVP | F.MutableGlobals | F.SignExt | F.BulkMemory | F.BulkMemoryOpt | F.NontrappingFPToInt;
 }
 
-function buildWasm(bindgenWasm, bindingsJs) {
-  const unoptimized = withoutGlobalExports(bindgenWasm, bindingsJs);
-  const out = path.join(dist, 'wx_session_bg.wasm');
-  // Binaryen reads the target_features section and enables what it claims, so the lowering
-  // passes see the post-MVP instructions the precompiled std carries, and rewrite them.
-  step('wasm-opt: lower bulk-memory and sign-ext to MVP, -Oz, strip target_features');
-  run([
-    unoptimized,
-    '--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals',
-    '--llvm-memory-copy-fill-lowering', '--signext-lowering',
-    '-Oz',
-    '--strip-target-features', '--strip-debug', '--strip-producers',
-    '-o', out,
-  ]);
-  step('validate with MVP features only');
-  // No target_features section is left, so --mvp-features really means MVP here.
-  run([out, '--mvp-features', '-o', process.platform === 'win32' ? 'NUL' : '/dev/null']);
-  const problems = auditWasm(fs.readFileSync(out));
-  if (problems.length) {
-    throw new Error(`the .wasm would be rejected on iOS:\n  - ${problems.join('\n  - ')}`);
+const KIND_NAMES = ['function', 'table', 'memory', 'global', 'tag'];
+
+/**
+ * What iOS WeChat's MVP-only engine would reject, or what the glue can't provide: a list of
+ * problems, empty when the module is fine. Validation runs with MVP features only.
+ * @param {Uint8Array} bytes a .wasm file
+ * @returns {Promise<{problems: string[], exports: {name: string, kind: string}[], imports: number, tables: number}>}
+ */
+async function inspectWasm(bytes) {
+  const binaryen = await loadBinaryen();
+  const problems = [];
+  let module;
+  try {
+    module = binaryen.readBinary(bytes);
+  } catch (error) {
+    return { problems: [`not a wasm binary: ${error.message}`], exports: [], imports: 0, tables: 0 };
   }
-  const bytes = fs.readFileSync(out);
-  const br = zlib.brotliCompressSync(bytes, {
-    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
-  });
-  fs.writeFileSync(out + '.br', br);
-  return { wasm: bytes.length, br: br.length };
+  try {
+    const exports = [];
+    for (let i = 0; i < module.getNumExports(); i++) {
+      const info = binaryen.getExportInfo(module.getExportByIndex(i));
+      const kind = KIND_NAMES[info.kind] || `kind ${info.kind}`;
+      exports.push({ name: info.name, kind });
+      if (kind === 'global') problems.push(`exports Global \`${info.name}\` (iOS cannot instantiate it)`);
+      else if (kind !== 'function' && kind !== 'memory') problems.push(`exports a ${kind} (\`${info.name}\`)`);
+    }
+    // The core never calls JS: any import means something (wasm-bindgen, std's env) crept in.
+    let imports = 0;
+    for (let i = 0; i < module.getNumFunctions(); i++) {
+      const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+      if (info.module) {
+        imports++;
+        problems.push(`imports function ${info.module}.${info.base}`);
+      }
+    }
+    for (let i = 0; i < module.getNumGlobals(); i++) {
+      const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+      if (info.module) {
+        imports++;
+        problems.push(`imports Global ${info.module}.${info.base}`);
+      }
+    }
+    const tables = module.getNumTables();
+    if (tables > 1) problems.push(`${tables} tables (MVP allows one)`);
+    for (let i = 0; i < tables; i++) {
+      const table = module.getTableByIndex(i);
+      const info = binaryen.getTableInfo(table);
+      if (info.module) problems.push(`imports table ${info.module}.${info.base}`);
+      if (binaryen._BinaryenTableGetType(table) !== binaryen.funcref) problems.push(`table \`${info.name}\` is not of funcref`);
+    }
+    if (!module.hasMemory()) problems.push('has no memory');
+    else {
+      const memory = module.getMemoryInfo();
+      if (memory.module) problems.push(`imports its memory from ${memory.module}.${memory.base}`);
+      if (memory.shared || memory.is64) problems.push('has a shared or 64-bit memory');
+    }
+    // binaryen would enable whatever a target_features section claims: none may be left.
+    if (Buffer.from(bytes).includes('target_features')) problems.push('still carries a target_features section');
+    module.setFeatures(binaryen.Features.MVP);
+    if (!quietly(() => module.validate())) problems.push('does not validate with MVP features only (post-MVP instructions)');
+    const paths = locationPaths(bytes);
+    if (paths.length) problems.push(`carries source paths (${paths.slice(0, 2).join(', ')}…)`);
+    return { problems, exports, imports, tables };
+  } finally {
+    module.dispose();
+  }
 }
 
-// wasm-bindgen's `*_bg.js` is an ES module; the mini-program runtime only has CommonJS.
-// Its free references to TextEncoder, TextDecoder and globalThis are bound to our own.
-function bindingsModule() {
-  const source = fs.readFileSync(path.join(bindgen, 'wx_session_bg.js'), 'utf8');
-  const names = [];
-  const body = source
-    .replace(/^export function (\w+)/gm, (_, name) => { names.push(name); return `function ${name}`; })
-    .replace(/^export class (\w+)/gm, (_, name) => { names.push(name); return `class ${name}`; });
-  const leftover = body.match(/^(export|import)\b.*$/m);
-  if (leftover) throw new Error(`unexpected ES module syntax in wasm-bindgen output: ${leftover[0]}`);
-  return [
-    "var TextEncoder = require('./text-codec').TextEncoder;",
-    "var TextDecoder = require('./text-codec').TextDecoder;",
-    '// wasm-bindgen-futures looks up queueMicrotask on the global object. Older iOS base',
-    '// libraries have no `globalThis`: give it an object without queueMicrotask, so it',
-    '// schedules with Promise.then, which every runtime has.',
-    'var globalThis = {};',
-    body,
-    `module.exports = { ${names.join(', ')} };`,
-  ].join('\n');
+// Runs `fn` with binaryen's validator output (printed on stdout/stderr) kept out of the build log.
+function quietly(fn) {
+  const write = process.stdout.write;
+  const writeErr = process.stderr.write;
+  process.stdout.write = () => true;
+  process.stderr.write = () => true;
+  try {
+    return fn();
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
 }
 
-function bundle(version) {
-  const modules = {
-    './index': fs.readFileSync(path.join(here, 'src', 'index.js'), 'utf8'),
-    './loader': fs.readFileSync(path.join(here, 'src', 'loader.js'), 'utf8'),
-    './host': fs.readFileSync(path.join(here, 'src', 'host.js'), 'utf8'),
-    './text-codec': fs.readFileSync(path.join(here, 'src', 'text-codec.js'), 'utf8'),
-    './bindings': bindingsModule(),
-  };
-  const parts = [
-    `// wx-session ${version}: generated by js-glue/build.js from js-glue/src and wasm-bindgen's output.`,
-    '// Do not edit: run scripts/build.sh.',
-    "'use strict';",
-    'var __wxsModules = {',
-  ];
+// Source paths of panic locations (`/rustc/<hash>/library/core/src/…rs`, a cargo registry,
+// the build machine's checkout): data the trapping panic handler never reads.
+const LOCATION_PATH = /[\x21-\x7e]*\/[\x21-\x7e]*?\.rs(?![A-Za-z0-9_])/g;
+
+function locationPaths(bytes) {
+  return Buffer.from(bytes).toString('latin1').match(LOCATION_PATH) || [];
+}
+
+// Zeroes every panic-location path in place (same length: the module stays valid).
+function blankLocationPaths(bytes) {
+  const text = Buffer.from(bytes).toString('latin1');
+  const out = Buffer.from(bytes);
+  let blanked = 0;
+  for (const match of text.matchAll(LOCATION_PATH)) {
+    out.fill(0, match.index, match.index + match[0].length);
+    blanked++;
+  }
+  return { bytes: out, blanked };
+}
+
+/**
+ * cargo's .wasm → the shipped one. Throws when the result would be rejected on iOS.
+ * @param {Uint8Array} input
+ */
+async function buildWasm(input) {
+  const binaryen = await loadBinaryen();
+  const module = binaryen.readBinary(input);
+  let bytes;
+  try {
+    // rustc exports `__data_end` and `__heap_base` as Globals; nothing reads them, and iOS
+    // refuses a module that exports a Global.
+    const dropped = [];
+    for (let i = module.getNumExports() - 1; i >= 0; i--) {
+      const info = binaryen.getExportInfo(module.getExportByIndex(i));
+      if (KIND_NAMES[info.kind] === 'global') {
+        module.removeExport(info.name);
+        dropped.push(info.name);
+      }
+    }
+    if (dropped.length) step(`dropped Global exports: ${dropped.join(', ')}`);
+    step('binaryen: lower bulk-memory, sign-ext and float-to-int to MVP, optimize for size');
+    module.setFeatures(postMvpFeatures(binaryen));
+    module.runPasses(['llvm-memory-copy-fill-lowering', 'signext-lowering', 'llvm-nontrapping-fptoint-lowering']);
+    // From here on only MVP instructions exist, and the optimizer may not add others.
+    module.setFeatures(binaryen.Features.MVP);
+    binaryen.setOptimizeLevel(2);
+    binaryen.setShrinkLevel(2);
+    binaryen.setDebugInfo(false);
+    module.runPasses(['merge-similar-functions']);
+    module.optimize();
+    module.runPasses(['strip-debug', 'strip-producers', 'strip-target-features']);
+    if (!quietly(() => module.validate())) {
+      throw new Error('the .wasm would be rejected on iOS: after lowering it still has post-MVP instructions');
+    }
+    bytes = module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+  const { bytes: blanked, blanked: count } = blankLocationPaths(bytes);
+  if (count) step(`blanked ${count} panic-location paths`);
+  step('audit: MVP only, no imports, no Global export, one funcref table at most, no source paths');
+  const { problems } = await inspectWasm(blanked);
+  if (problems.length) throw new Error(`the .wasm would be rejected on iOS:\n  - ${problems.join('\n  - ')}`);
+  return blanked;
+}
+
+/**
+ * The modules of the bundle: every .js file in src/. Each `require('./name')` must name one;
+ * any other require fails the build (the mini-program runtime has nothing else to give).
+ */
+function sourceModules(srcDir) {
+  const modules = {};
+  for (const file of fs.readdirSync(srcDir).filter((f) => f.endsWith('.js')).sort()) {
+    modules[`./${file.slice(0, -3)}`] = fs.readFileSync(path.join(srcDir, file), 'utf8');
+  }
+  if (!modules['./index']) throw new Error('src/index.js is missing');
+  for (const [name, source] of Object.entries(modules)) {
+    for (const match of source.matchAll(/\brequire\s*\(([^)]*)\)/g)) {
+      const target = match[1].trim().replace(/^['"]|['"]$/g, '');
+      if (!modules[target]) throw new Error(`${name}.js: require(${match[1]}) is not a module in src/`);
+    }
+  }
+  return modules;
+}
+
+async function bundle(version) {
+  const modules = sourceModules(path.join(here, 'src'));
+  const parts = ["'use strict';", 'var __modules = {'];
   for (const [name, source] of Object.entries(modules)) {
     parts.push(`${JSON.stringify(name)}: function (module, exports, require) {\n${source}\n},`);
   }
   parts.push(
     '};',
-    'var __wxsCache = {};',
-    'function __wxsRequire(name) {',
-    '  if (!__wxsCache[name]) {',
+    'var __cache = {};',
+    'function __require(name) {',
+    '  if (!__cache[name]) {',
     '    var module = { exports: {} };',
-    '    __wxsCache[name] = module;',
-    '    __wxsModules[name](module, module.exports, __wxsRequire);',
+    '    __cache[name] = module;',
+    '    __modules[name](module, module.exports, __require);',
     '  }',
-    '  return __wxsCache[name].exports;',
+    '  return __cache[name].exports;',
     '}',
-    "module.exports = __wxsRequire('./index');",
-    '',
+    "module.exports = __require('./index');",
   );
-  return parts.join('\n');
+  const { minify } = require('terser');
+  // ES5 out: the glue runs on old base libraries too, and is shipped as is.
+  const result = await minify(parts.join('\n'), { ecma: 5, compress: { passes: 2 }, mangle: true, format: { ecma: 5 } });
+  const banner = `// wx-session ${version} (MIT). Built by js-glue/build.js from js-glue/src; run scripts/build.sh to regenerate.\n`;
+  return banner + result.code + '\n';
+}
+
+// Loads the bundle as a mini-program would (CommonJS, no WebAssembly) and checks its exports.
+function checkEntry(code) {
+  const module = { exports: {} };
+  const sandbox = vm.createContext({ setTimeout, clearTimeout, Date, Math, Promise });
+  vm.runInContext(`(function (module, exports) {${code}\n})`, sandbox)(module, module.exports);
+  const names = Object.keys(module.exports).sort();
+  if (names.join() !== [...API].sort().join()) throw new Error(`the bundle exports ${names.join(', ')}, not ${API.join(', ')}`);
+  if (typeof module.exports.createSession !== 'function') throw new Error('createSession is not a function');
 }
 
 function copyDir(from, to) {
@@ -140,26 +254,39 @@ function copyDir(from, to) {
   for (const name of fs.readdirSync(from)) fs.copyFileSync(path.join(from, name), path.join(to, name));
 }
 
-function main() {
+function brotli(bytes) {
+  return zlib.brotliCompressSync(bytes, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+  });
+}
+
+async function main() {
+  const from = option('from', path.join(root, 'target', 'sdk', 'wasm32-unknown-unknown', 'release', 'wx_session.wasm'));
+  const dist = option('to', path.join(here, 'dist'));
   const version = require('./package.json').version;
+  const wasm = await buildWasm(fs.readFileSync(from));
+  step('bundle dist/index.js (CommonJS, minified ES5) and typings');
+  const js = await bundle(version);
+  checkEntry(js);
   fs.rmSync(dist, { recursive: true, force: true });
   fs.mkdirSync(dist, { recursive: true });
-  const bindingsJs = fs.readFileSync(path.join(bindgen, 'wx_session_bg.js'), 'utf8');
-  const sizes = buildWasm(path.join(bindgen, 'wx_session_bg.wasm'), bindingsJs);
-  step('bundle dist/index.js (CommonJS) and typings');
-  fs.writeFileSync(path.join(dist, 'index.js'), bundle(version));
+  fs.writeFileSync(path.join(dist, WASM_NAME), wasm);
+  const br = brotli(wasm);
+  fs.writeFileSync(path.join(dist, `${WASM_NAME}.br`), br);
+  fs.writeFileSync(path.join(dist, 'index.js'), js);
   fs.copyFileSync(path.join(here, 'src', 'index.d.ts'), path.join(dist, 'index.d.ts'));
-  const js = fs.statSync(path.join(dist, 'index.js')).size;
-  console.log(`built ${path.relative(process.cwd(), dist)}: wx_session_bg.wasm ${sizes.wasm} B, .wasm.br ${sizes.br} B, index.js ${js} B`);
-  if (copyToDemo) {
+  console.log(`built ${path.relative(process.cwd(), dist)}: ${WASM_NAME} ${wasm.length} B, .wasm.br ${br.length} B, index.js ${Buffer.byteLength(js)} B → shipped ${br.length + Buffer.byteLength(js)} B`);
+  if (!process.argv.includes('--no-demo')) {
     copyDir(dist, demoLib);
     console.log(`copied to ${path.relative(process.cwd(), demoLib)}`);
   }
 }
 
-try {
-  main();
-} catch (error) {
-  console.error(`build failed: ${error.message}`);
-  process.exit(1);
+module.exports = { inspectWasm, buildWasm, sourceModules, locationPaths, loadBinaryen };
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(`build failed: ${error.message}`);
+    process.exit(1);
+  });
 }

@@ -1,7 +1,9 @@
 # Shared by the scripts: install what is missing, skip what is already there.
 # shellcheck shell=bash
 
-WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen` pin in Cargo.toml
+# The wasm tests' runner must be exactly the wasm-bindgen version Cargo.toml pins (read from the
+# lock file, so the version is written in one place).
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$(dirname "${BASH_SOURCE[0]}")/../Cargo.lock")
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ./scripts/build.sh   # layer 3 tests the built SDK, so build it from this checkout first
+ensure_wasm_bindgen  # the runner of the wasm tests
 ensure_jsc
 ensure_npm_packages tests   # Tencent's compilers, miniprogram-simulate, typings, tsc
 mkdir -p .run
@@ -24,7 +25,7 @@ cargo test 2>&1 | tee .run/native.log
 read -r native_pass native_fail native_skip < <(cargo_counts .run/native.log)
 
 say "2/3 wasm tests on Node (wasm-bindgen-test)"
-cargo test --target wasm32-unknown-unknown --profile wasm-test --test wasm 2>&1 | tee .run/wasm.log
+cargo test --target wasm32-unknown-unknown --test wasm 2>&1 | tee .run/wasm.log
 read -r wasm_pass wasm_fail wasm_skip < <(cargo_counts .run/wasm.log)
 
 say "3/3 JS tests: glue in the strict sandbox, wasm audit, demo end to end (node --test)"

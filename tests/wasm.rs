@@ -1,191 +1,193 @@
-//! The wasm layer under Node: the exported `WxSession` driving a fake JS host.
-//! Run with `cargo test --target wasm32-unknown-unknown --test wasm` (wasm-bindgen-test-runner).
+//! The exported ABI on wasm32, in Node: what `js-glue/src/core.js` and `driver.js` rely on —
+//! the slot's layout, strings through linear memory, handles, plain data — driven the way the
+//! glue drives it. Run with `wasm-pack test --node` (or scripts/test.sh).
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Object, Promise, Reflect};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use wx_session::wasm::{HostCallbacks, WxSession};
+use wx_session::plain::{self, Writer};
+use wx_session::wasm::*;
 
-#[wasm_bindgen(inline_js = r#"
-// A host like js-glue/src/host.js builds, over an in-memory backend.
-// mode: 'ok' | 'login-fails' | 'storage-full'
-export function fakeHost(mode) {
-  const world = { storage: {}, logins: 0, requests: [], states: [], valid: new Set(), tokens: 0, timers: new Set() };
-  const host = {
-    getStorage(key) { return world.storage[key]; },
-    setStorage(key, value) {
-      if (mode === 'storage-full') throw new Error('setStorageSync:fail exceed storage max size 10M');
-      world.storage[key] = value;
-    },
-    removeStorage(key) { delete world.storage[key]; },
-    checkSession() { return Promise.resolve(true); },
-    login() {
-      world.logins += 1;
-      return mode === 'login-fails' ? Promise.reject({ errMsg: 'login:fail auth deny' }) : Promise.resolve('code-' + world.logins);
-    },
-    loginExtra() { return Promise.resolve({}); },
-    request(options) {
-      world.requests.push(options);
-      if (options.url.endsWith('/login')) {
-        const token = 'tok-' + (++world.tokens);
-        world.valid.add(token);
-        return Promise.resolve({ statusCode: 200, data: { token, session_key: 'SECRET' }, header: {} });
-      }
-      const ok = world.valid.has(options.header.token);
-      return Promise.resolve({ statusCode: ok ? 200 : 401, data: ok ? { echo: options.data } : {}, header: {} });
-    },
-    now() { return 1700000000000; },
-    sleep(ms) {
-      let timer;
-      let wake;
-      const p = new Promise((resolve) => { wake = resolve; });
-      timer = setTimeout(() => { world.timers.delete(timer); wake(); }, ms);
-      world.timers.add(timer);
-      p.cancel = () => { world.timers.delete(timer); clearTimeout(timer); wake(); };
-      return p;
-    },
-    cancelSleep(p) { p.cancel(); },
-    stateChanged(state, error) { world.states.push(error ? state + ':' + error.code : state); },
-  };
-  return { host, world };
-}
-export function revokeAll(world) { world.valid.clear(); }
-export function sameObject(a, b) { return a === b; }
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = fakeHost)]
-    fn fake_host(mode: &str) -> JsValue;
-    #[wasm_bindgen(js_name = revokeAll)]
-    fn revoke_all(world: &JsValue);
-    #[wasm_bindgen(js_name = sameObject)]
-    fn same_object(a: &JsValue, b: &JsValue) -> bool;
+/// Reads the slot the way core.js does: 32-bit words; string i at words 6+i (pointer), 11+i
+/// (length).
+fn word(i: usize) -> u32 {
+    let slot = wxs_slot() as *const u32;
+    // SAFETY: the slot is a live static of at least 16 words (see src/wasm/slot.rs).
+    unsafe { *slot.add(i) }
 }
 
-fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).expect("property")
+fn bytes(i: usize) -> Vec<u8> {
+    let (ptr, len) = (word(6 + i) as *const u8, word(11 + i) as usize);
+    // SAFETY: the slot's string i points at `len` bytes owned by the slot until the next action.
+    unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
 }
 
-fn config() -> JsValue {
-    let config = Object::new();
-    Reflect::set(&config, &"baseUrl".into(), &"https://api.test".into()).unwrap();
-    Reflect::set(&config, &"useCheckSession".into(), &JsValue::FALSE).unwrap();
-    config.into()
+fn text(i: usize) -> String {
+    String::from_utf8(bytes(i)).expect("the core writes UTF-8")
 }
 
-fn session(mode: &str) -> (WxSession, JsValue) {
-    let fake = fake_host(mode);
-    let callbacks: HostCallbacks = get(&fake, "host").unchecked_into();
-    (WxSession::new(config(), callbacks).expect("valid config"), get(&fake, "world"))
+/// Writes `data` where the glue writes its input; returns the length.
+fn input(data: &[u8]) -> u32 {
+    let at = wxs_input(data.len() as u32);
+    // SAFETY: wxs_input returned room for at least `data.len()` bytes.
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
+    data.len() as u32
 }
 
-async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
-    JsFuture::from(promise).await
+fn config(base_url: &str, extra: impl FnOnce(&mut Writer)) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.object(2).key("baseUrl").string(base_url).key("useCheckSession").bool(false);
+    extra(&mut w);
+    w.into_bytes()
 }
 
-fn states(world: &JsValue) -> Vec<String> {
-    Array::from(&get(world, "states")).iter().filter_map(|s| s.as_string()).collect()
+fn create(config: &[u8]) -> u32 {
+    wxs_create(input(config), 7, 0)
+}
+
+/// The next action's kind and its numbers `a`…`e`.
+fn next(handle: u32) -> (u32, [u32; 5]) {
+    let kind = wxs_next_action(handle);
+    (kind, [word(1), word(2), word(3), word(4), word(5)])
+}
+
+const NOW: f64 = 1_700_000_000_000.0;
+
+#[wasm_bindgen_test]
+fn a_first_launch_through_the_abi() {
+    let h = create(&config("https://api.test", |_| {}));
+    assert!(h > 0);
+    let call = wxs_ensure(h, NOW);
+
+    // "checking" (state 1), then the stored token: kind 1 (ReadStorage), the key in string 0.
+    assert_eq!(next(h), (Kind::Report as u32, [1, 0, 0, 0, 0]));
+    let (kind, [op, ..]) = next(h);
+    assert_eq!((kind, text(0).as_str()), (Kind::ReadStorage as u32, "token"));
+    assert_eq!(next(h).0, 0);
+    wxs_storage_read(h, NOW, op, 0, 0);
+
+    // wx.login, then the login request with the code in the body.
+    let mut login_op = 0;
+    while let (kind, [a, ..]) = next(h) {
+        if kind == 0 {
+            break;
+        }
+        if kind == Kind::WxLogin as u32 {
+            login_op = a;
+        }
+    }
+    assert!(login_op > 0);
+    let code = input(b"061code");
+    wxs_wx_login_done(h, NOW, login_op, 1, code);
+    let (kind, [send_op, call_of_send, method, timeout, flags]) = next(h);
+    assert_eq!(kind, Kind::Send as u32);
+    assert_eq!(call_of_send, 0, "a login is no caller's request");
+    assert_eq!((method, timeout), (2, 10_000), "POST, the default time limit");
+    assert_eq!(text(0), "https://api.test/login");
+    assert_eq!(flags & 0xff, 1, "the login read set");
+    assert_ne!(flags & (1 << 9), 0, "a body field");
+    assert_eq!((text(3), text(4)), ("code".to_string(), "061code".to_string()));
+
+    // The answer: status 200 and the token field (the login read set is just `token`).
+    assert_eq!(wxs_read_paths(h, 1), 1);
+    wxs_read_path(h, 1, 0);
+    assert_eq!(text(0), "token");
+    let token = input("tok-中文".as_bytes());
+    wxs_field(5, 0.0, token);
+    wxs_http_answered(h, NOW + 5.0, send_op, 200);
+
+    // The record to store (plain data), the report, and `ensure` resolved with the token.
+    let mut resolved = None;
+    loop {
+        let (kind, [a, b, ..]) = next(h);
+        match kind {
+            0 => break,
+            k if k == Kind::WriteStorage as u32 => {
+                let record = bytes(1);
+                assert_eq!(plain::tag_of(&record), Some(plain::OBJECT));
+                let token = "tok-中文".as_bytes();
+                assert!(record.windows(token.len()).any(|w| w == token), "the record holds the token");
+                wxs_storage_done(h, a, 1, 0);
+            }
+            k if k == Kind::ResolveReady as u32 => resolved = Some((a, b, text(0))),
+            _ => {}
+        }
+    }
+    assert_eq!(resolved, Some((call, 1, "tok-中文".to_string())), "source 1 is 'login'");
+    assert_eq!(wxs_deadline(h), -1.0, "nothing left waiting");
+    wxs_drop(h);
 }
 
 #[wasm_bindgen_test]
-fn a_bad_config_key_is_a_config_error_naming_it() {
-    let config = config();
-    let login = Object::new();
-    Reflect::set(&login, &"tokenPath".into(), &"data..skey".into()).unwrap();
-    Reflect::set(&config, &"login".into(), &login).unwrap();
-    let callbacks: HostCallbacks = get(&fake_host("ok"), "host").unchecked_into();
-    let error = WxSession::new(config, callbacks).err().expect("refused");
-    assert_eq!(get(&error, "code").as_string().as_deref(), Some("CONFIG"));
-    assert_eq!(get(&error, "key").as_string().as_deref(), Some("login.tokenPath"));
-    assert!(error.is_instance_of::<js_sys::Error>());
+fn a_bad_config_gives_handle_zero_and_the_error_in_the_slot() {
+    let mut w = Writer::new();
+    w.object(2).key("baseUrl").string("https://x").key("login").object(1).key("tokenPath").number(7.0);
+    assert_eq!(create(w.bytes()), 0);
+    assert_eq!(word(0), Kind::Reject as u32);
+    assert_eq!((text(0).as_str(), text(2).as_str()), ("CONFIG", "login.tokenPath"));
+    assert!(text(1).contains("expected a string, got a number"), "{}", text(1));
 }
 
 #[wasm_bindgen_test]
-fn a_misspelt_config_key_is_refused() {
-    let config = config();
-    Reflect::set(&config, &"retrys".into(), &JsValue::from_f64(3.0)).unwrap();
-    let callbacks: HostCallbacks = get(&fake_host("ok"), "host").unchecked_into();
-    let error = WxSession::new(config, callbacks).err().expect("refused");
-    assert_eq!(get(&error, "key").as_string().as_deref(), Some("retrys"));
+fn requests_with_unreadable_options_are_refused_by_the_core() {
+    let h = create(&config("https://api.test", |_| {}));
+    let url = input(b"/api/profile");
+    let call = wxs_request(h, NOW, url, u32::MAX, 2, 2, f64::NAN);
+    assert_eq!(next(h), (Kind::Reject as u32, [call, 0, 0, 0, 0]));
+    assert_eq!((text(0).as_str(), text(2).as_str()), ("CONFIG", "request.method"));
+    let url = input(b"/api/profile");
+    let call = wxs_request(h, NOW, url, 0, 3, 2, f64::NAN);
+    assert_eq!(next(h).1[0], call);
+    assert_eq!(text(2), "request.auth");
+    let url = input(b"/api/profile");
+    wxs_request(h, NOW, url, 0, 2, 2, 1.5);
+    next(h);
+    assert_eq!(text(2), "request.timeout");
+    wxs_drop(h);
 }
 
 #[wasm_bindgen_test]
-async fn ensure_logs_in_and_stores_only_the_token() {
-    let (session, world) = session("ok");
-    let ready = settle(session.ensure()).await.expect("logged in");
-    assert_eq!(get(&ready, "token").as_string().as_deref(), Some("tok-1"));
-    assert_eq!(get(&ready, "source").as_string().as_deref(), Some("login"));
-    let record = get(&get(&world, "storage"), "token");
-    assert_eq!(get(&record, "v").as_f64(), Some(1.0));
-    assert_eq!(get(&record, "token").as_string().as_deref(), Some("tok-1"));
-    assert!(get(&record, "session_key").is_undefined());
-    assert_eq!(states(&world), ["checking", "logging-in", "ready"]);
-    assert_eq!(get(&world, "timers").unchecked_into::<js_sys::Set>().size(), 0, "no timer left behind");
+fn unknown_handles_and_ops_are_ignored() {
+    assert_eq!(wxs_ensure(999, NOW), 0);
+    assert_eq!(wxs_next_action(999), 0);
+    assert_eq!(wxs_deadline(0), -1.0);
+    wxs_http_answered(12345, NOW, 1, 200);
+    let h = create(&config("https://api.test", |_| {}));
+    wxs_http_failed(h, NOW, 424242, input(b"request:fail"));
+    wxs_field(4, 1.0, 0); // a stray field for an answer that never comes
+    wxs_http_answered(h, NOW, 424243, 200);
+    assert_eq!(wxs_next_action(h), 0, "no action for ops the machine never started");
+    wxs_drop(h);
+    assert_eq!(wxs_ensure(h, NOW), 0, "a dropped handle is gone");
 }
 
 #[wasm_bindgen_test]
-async fn request_forwards_the_callers_data_object_and_adds_the_token() {
-    let (session, world) = session("ok");
-    let data = Object::new();
-    Reflect::set(&data, &"big".into(), &"payload".into()).unwrap();
-    let header = Object::new();
-    Reflect::set(&header, &"X-Trace".into(), &"t1".into()).unwrap();
-    let options = Object::new();
-    Reflect::set(&options, &"url".into(), &"/api/echo".into()).unwrap();
-    Reflect::set(&options, &"method".into(), &"POST".into()).unwrap();
-    Reflect::set(&options, &"data".into(), &data).unwrap();
-    Reflect::set(&options, &"header".into(), &header).unwrap();
-    Reflect::set(&options, &"dataType".into(), &"json".into()).unwrap();
-    let response = settle(session.request(options.into())).await.expect("answered");
-    assert_eq!(get(&response, "statusCode").as_f64(), Some(200.0));
-    let requests = Array::from(&get(&world, "requests"));
-    let sent = requests.get(requests.length() - 1);
-    assert!(same_object(&get(&sent, "data"), &data), "the body object is forwarded, not copied");
-    assert_eq!(get(&sent, "url").as_string().as_deref(), Some("https://api.test/api/echo"));
-    assert_eq!(get(&sent, "dataType").as_string().as_deref(), Some("json"));
-    let sent_header = get(&sent, "header");
-    assert_eq!(get(&sent_header, "token").as_string().as_deref(), Some("tok-1"));
-    assert_eq!(get(&sent_header, "X-Trace").as_string().as_deref(), Some("t1"));
+fn handles_are_reused_after_drop_and_sessions_stay_apart() {
+    let a = create(&config("https://a.test", |_| {}));
+    let b = create(&config("https://b.test", |_| {}));
+    assert_ne!(a, b);
+    wxs_drop(a);
+    let c = create(&config("https://c.test", |_| {}));
+    assert_eq!(c, a, "the free slot is reused");
+    wxs_ensure(b, NOW);
+    assert_eq!(wxs_next_action(c), 0, "c saw nothing of b's call");
+    assert_eq!(wxs_next_action(b), Kind::Report as u32);
+    assert_eq!(wxs_next_action(b), Kind::ReadStorage as u32);
+    wxs_drop(b);
+    wxs_drop(c);
 }
 
 #[wasm_bindgen_test]
-async fn a_401_logs_in_again_once_and_retries() {
-    let (session, world) = session("ok");
-    settle(session.ensure()).await.expect("logged in");
-    revoke_all(&world);
-    let options = Object::new();
-    Reflect::set(&options, &"url".into(), &"/api/profile".into()).unwrap();
-    let response = settle(session.request(options.into())).await.expect("answered");
-    assert_eq!(get(&response, "statusCode").as_f64(), Some(200.0));
-    assert_eq!(get(&world, "logins").as_f64(), Some(2.0));
-}
-
-#[wasm_bindgen_test]
-async fn a_failed_wx_login_rejects_with_a_typed_error_and_can_be_retried() {
-    let (session, world) = session("login-fails");
-    let error = settle(session.ensure()).await.expect_err("rejected");
-    assert_eq!(get(&error, "code").as_string().as_deref(), Some("WX_LOGIN_FAILED"));
-    assert!(get(&error, "message").as_string().unwrap().contains("auth deny"));
-    assert_eq!(get(&world, "logins").as_f64(), Some(3.0), "1 try + 2 retries, each a fresh wx.login");
-    assert_eq!(states(&world).last().map(String::as_str), Some("failed:WX_LOGIN_FAILED"));
-    settle(session.ensure()).await.expect_err("tries again, rejected again");
-    assert_eq!(get(&world, "logins").as_f64(), Some(6.0));
-}
-
-#[wasm_bindgen_test]
-async fn storage_that_throws_is_reported_and_the_session_goes_on() {
-    let (session, world) = session("storage-full");
-    let ready = settle(session.ensure()).await.expect("logged in despite storage");
-    assert_eq!(get(&ready, "source").as_string().as_deref(), Some("login"));
-    assert!(states(&world).iter().any(|s| s.ends_with(":STORAGE")), "{:?}", states(&world));
-}
-
-#[wasm_bindgen_test]
-async fn bad_request_options_are_config_errors() {
-    let (session, _) = session("ok");
-    let error = settle(session.request(Object::new().into())).await.expect_err("refused");
-    assert_eq!(get(&error, "code").as_string().as_deref(), Some("CONFIG"));
-    assert_eq!(get(&error, "key").as_string().as_deref(), Some("request.url"));
+fn time_and_u64_arithmetic_behave_on_wasm32() {
+    // Deadlines are whole milliseconds since the epoch (u64), crossing as f64.
+    let h = create(&config("https://api.test", |_| {}));
+    wxs_ensure(h, NOW);
+    assert_eq!(wxs_deadline(h), NOW + 10_000.0);
+    wxs_timeout(h, NOW + 10_000.0); // the storage read never answered: on to wx.login
+    let mut saw_login = false;
+    while let kind @ 1.. = wxs_next_action(h) {
+        saw_login |= kind == Kind::WxLogin as u32;
+    }
+    assert!(saw_login);
+    assert_eq!(wxs_deadline(h), NOW + 20_000.0);
+    wxs_drop(h);
 }

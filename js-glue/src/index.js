@@ -1,36 +1,74 @@
 // wx-session: createSession(config) → { ensure, request, logout, onChange }.
-// Thin by design: the flow (single-flight login, retries, re-login) runs in the Rust core.
+// The flow (single-flight login, retries, re-login) runs in the Rust core; see driver.js.
 'use strict';
 
-var bindings = require('./bindings');
-var loader = require('./loader');
-var makeHost = require('./host').makeHost;
+var core = require('./core');
+var plain = require('./plain');
+var errors = require('./errors');
+var createDriver = require('./driver').createDriver;
 
-// Where WeChat DevTools' "构建 npm" puts this package's files.
+// Where WeChat DevTools' 构建npm puts this package's files.
 var DEFAULT_WASM_PATH = '/miniprogram_npm/wx-session/wx_session_bg.wasm';
 
 function createSession(config) {
   var listeners = [];
   var emit = function (state, error) {
-    for (var i = 0; i < listeners.length; i++) {
-      try { listeners[i](state, error); } catch (e) { /* a listener's bug must not break the session */ }
+    // A copy: a listener that unsubscribes itself must not make the next one miss the event.
+    var now = listeners.slice();
+    for (var i = 0; i < now.length; i++) {
+      try {
+        now[i](state, error);
+      } catch (e) {
+        // a listener's bug must not break the session
+      }
     }
   };
 
-  var ready = start(config || {}, emit);
-  // Every method reports the failure itself; don't let the shared promise count as unhandled.
-  ready.then(null, function (error) { emit('failed', error); });
+  var setup;
+  try {
+    setup = prepare(config);
+  } catch (e) {
+    setup = { error: e };
+  }
+  var driver = null;
+  var starting = null;
+
+  // Runs `use(driver)` once the wasm is loaded and the session created; a session whose
+  // instance died is created again on a fresh one.
+  function withDriver(use, reject) {
+    if (driver && !driver.dead()) return use(driver);
+    if (setup.error) return reject(setup.error);
+    if (!starting) {
+      starting = core.load(setup.wasmPath).then(function (instance) {
+        starting = null;
+        driver = createDriver(instance, setup, emit);
+        return driver;
+      });
+      starting.then(null, function (error) {
+        starting = null;
+        // A bad config stays bad; a load failure may pass (the next call tries again).
+        if (error.code === 'CONFIG') setup = { error: error };
+        emit('failed', error);
+      });
+    }
+    starting.then(use, reject);
+  }
+
+  function call(method, options) {
+    return new Promise(function (resolve, reject) {
+      withDriver(function (d) {
+        d[method]({ resolve: resolve, reject: reject, options: options });
+      }, reject);
+    });
+  }
+
+  if (setup.error) emit('failed', setup.error);
+  else withDriver(function () {}, function () {}); // start loading the wasm now
 
   return {
-    ensure: function () {
-      return ready.then(function (core) { return core.ensure(); });
-    },
-    request: function (options) {
-      return ready.then(function (core) { return core.request(options); });
-    },
-    logout: function () {
-      return ready.then(function (core) { return core.logout(); });
-    },
+    ensure: function () { return call('ensure'); },
+    request: function (options) { return call('request', options); },
+    logout: function () { return call('logout'); },
     onChange: function (listener) {
       if (typeof listener !== 'function') throw new TypeError('onChange needs a function');
       listeners.push(listener);
@@ -42,48 +80,42 @@ function createSession(config) {
   };
 }
 
-// Loads the wasm (once per path) and builds the core session. Rejects with a CONFIG or
-// WASM_LOAD error that every call then reports.
-function start(config, emit) {
-  return new Promise(function (resolve) {
-    var wxApi = config.wx || (typeof wx !== 'undefined' ? wx : undefined);
-    if (!wxApi) throw configError('wx', 'no global wx: pass config.wx');
-    var login = config.login || {};
-    if (login.extra !== undefined && typeof login.extra !== 'function') {
-      throw configError('login.extra', 'must be a function returning a Promise of an object');
-    }
-    var wasmPath = config.wasmPath === undefined ? DEFAULT_WASM_PATH : config.wasmPath;
-    if (typeof wasmPath !== 'string' || !wasmPath) throw configError('wasmPath', 'must be a package path string');
-    var host = makeHost(wxApi, { loginExtra: login.extra, onState: emit });
-    resolve(loader.load(wasmPath, bindings).then(function (b) {
-      return new b.WxSession(coreConfig(config), host);
-    }));
-  });
-}
-
-// The config the Rust core validates: everything but the JS-only values.
-function coreConfig(config) {
-  var copy = {};
-  for (var key in config) {
-    if (key !== 'wx') copy[key] = config[key];
+// Reads the JS-only keys (`wx`, `wasmPath`, `login.extra`) and writes the rest as plain data for
+// the core, which validates it. Throws a CONFIG error for what can't even be read.
+function prepare(config) {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) {
+    throw errors.configError('config', 'pass an object like { baseUrl: \'https://api.example.com\' }');
   }
-  if (config.login && typeof config.login === 'object') {
-    var login = {};
-    for (var k in config.login) {
-      if (k !== 'extra') login[k] = config.login[k];
-    }
-    login.hasExtra = typeof config.login.extra === 'function';
-    copy.login = login;
+  var own;
+  try {
+    own = { wx: config.wx, wasmPath: config.wasmPath, login: config.login };
+    own.extra = own.login && typeof own.login === 'object' ? own.login.extra : undefined;
+  } catch (e) {
+    throw errors.configError('config', 'cannot be read: ' + errors.describe(e));
   }
-  return copy;
+  var wxApi = own.wx || (typeof wx !== 'undefined' ? wx : undefined);
+  if (!wxApi) throw errors.configError('wx', 'there is no global wx here: pass config.wx');
+  if (own.extra !== undefined && typeof own.extra !== 'function') {
+    throw errors.configError('login.extra', 'must be a function returning a Promise of an object');
+  }
+  var wasmPath = own.wasmPath === undefined ? DEFAULT_WASM_PATH : own.wasmPath;
+  if (typeof wasmPath !== 'string' || !wasmPath) throw errors.configError('wasmPath', 'must be a package path string');
+  var bytes;
+  try {
+    bytes = plain.encode(config, function (key, path) {
+      if (path.length === 0) return key === 'wx' || key === 'wasmPath';
+      return path.length === 1 && path[0] === 'login' && key === 'extra';
+    });
+  } catch (e) {
+    if (e instanceof plain.PlainError) throw errors.configError(e.key || 'config', e.reason);
+    throw e;
+  }
+  return { bytes: bytes, wx: wxApi, wasmPath: wasmPath, loginExtra: own.extra };
 }
 
-function configError(key, reason) {
-  var error = new Error('invalid config `' + key + '`: ' + reason);
-  error.name = 'WxSessionError';
-  error.code = 'CONFIG';
-  error.key = key;
-  return error;
-}
-
-module.exports = { createSession: createSession, DEFAULT_WASM_PATH: DEFAULT_WASM_PATH };
+module.exports = {
+  createSession: createSession,
+  WxSessionError: errors.WxSessionError,
+  isWxSessionError: errors.isWxSessionError,
+  DEFAULT_WASM_PATH: DEFAULT_WASM_PATH,
+};

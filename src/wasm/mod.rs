@@ -3,8 +3,9 @@
 //! exception can ever unwind through these frames.
 //!
 //! The protocol, which `js-glue/src/core.js` speaks:
-//! - Strings *in*: the glue asks for room with [`wxs_input`], writes UTF-8 there, and passes the
-//!   length to the next call.
+//! - Strings *in*: the glue asks for room with [`wxs_input`] (exported as `input`, like every
+//!   function here without its `wxs_` prefix), writes UTF-8 there, and passes the length to the
+//!   next call.
 //! - Actions *out*: [`wxs_next_action`] fills the [`Slot`] (its address: [`wxs_slot`]) with the
 //!   next action and returns its kind (0 when there is none). Strings in the slot are
 //!   `(pointer, length)` pairs, valid until the next `wxs_next_action`.
@@ -91,7 +92,7 @@ fn text(input: &[u8], len: u32) -> &str {
 }
 
 /// Room for `len` bytes of input; returns where to write them.
-#[no_mangle]
+#[export_name = "input"]
 pub extern "C" fn wxs_input(len: u32) -> *mut u8 {
     with(core::ptr::null_mut(), |instance| {
         if instance.input.len() < len as usize {
@@ -102,14 +103,14 @@ pub extern "C" fn wxs_input(len: u32) -> *mut u8 {
 }
 
 /// The address of the action slot (it never moves).
-#[no_mangle]
+#[export_name = "slot"]
 pub extern "C" fn wxs_slot() -> *const Slot {
     with(core::ptr::null(), |instance| &instance.slot as *const Slot)
 }
 
 /// Creates a session from the config as plain data (`len` bytes of input). Returns its handle,
 /// or 0 with the `CONFIG` error in the slot (as a `Reject` of call 0).
-#[no_mangle]
+#[export_name = "create"]
 pub extern "C" fn wxs_create(len: u32, seed: u32, login_extra: u32) -> u32 {
     with(0, |instance| {
         let bytes = instance.input.get(..len as usize).unwrap_or_default();
@@ -139,7 +140,7 @@ pub extern "C" fn wxs_create(len: u32, seed: u32, login_extra: u32) -> u32 {
 }
 
 /// Forgets session `handle`.
-#[no_mangle]
+#[export_name = "drop"]
 pub extern "C" fn wxs_drop(handle: u32) {
     with((), |instance| {
         if let Some(entry) = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get_mut(i)) {
@@ -149,13 +150,13 @@ pub extern "C" fn wxs_drop(handle: u32) {
 }
 
 /// How many paths the glue reads from answers of read set `set`; [`wxs_read_path`] gives each.
-#[no_mangle]
+#[export_name = "read_paths"]
 pub extern "C" fn wxs_read_paths(handle: u32, set: u32) -> u32 {
     with_session(handle, 0, |entry, _, _| read_set(set).map_or(0, |set| entry.session.read_paths(set).len() as u32))
 }
 
 /// Puts path `index` of read set `set` in the slot's first string (dot-separated).
-#[no_mangle]
+#[export_name = "read_path"]
 pub extern "C" fn wxs_read_path(handle: u32, set: u32, index: u32) {
     with((), |instance| {
         let path = (handle as usize)
@@ -172,7 +173,7 @@ fn read_set(set: u32) -> Option<ReadSet> {
     ReadSet::ALL.get(set as usize).copied()
 }
 
-#[no_mangle]
+#[export_name = "ensure"]
 pub extern "C" fn wxs_ensure(handle: u32, now: f64) -> u32 {
     with_session(handle, 0, |entry, _, _| entry.session.ensure(millis(now)))
 }
@@ -190,7 +191,7 @@ fn flag(value: u32, default: bool) -> Option<bool> {
 /// `request(opts)`: the URL is `url_len` bytes of input; `method` indexes [`Method::ALL`]
 /// (anything else is not a method); `auth`/`retry` are tri-state flags; `timeout` is NaN when not
 /// given.
-#[no_mangle]
+#[export_name = "request"]
 pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, auth: u32, retry: u32, timeout: f64) -> u32 {
     with_session(handle, 0, |entry, input, _| {
         let session = &mut entry.session;
@@ -216,26 +217,26 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
     })
 }
 
-#[no_mangle]
+#[export_name = "logout"]
 pub extern "C" fn wxs_logout(handle: u32, now: f64) -> u32 {
     with_session(handle, 0, |entry, _, _| entry.session.logout(millis(now)))
 }
 
 /// Time passed: call when [`wxs_deadline`] is due.
-#[no_mangle]
+#[export_name = "timeout"]
 pub extern "C" fn wxs_timeout(handle: u32, now: f64) {
     with_session(handle, (), |entry, _, _| entry.session.handle_timeout(millis(now)));
 }
 
 /// When [`wxs_timeout`] must next be called (ms since the epoch), or -1 when nothing waits.
-#[no_mangle]
+#[export_name = "deadline"]
 pub extern "C" fn wxs_deadline(handle: u32) -> f64 {
     with_session(handle, -1.0, |entry, _, _| entry.session.next_deadline().map_or(-1.0, |at| at as f64))
 }
 
 /// The storage read of op `op`: `kind` 0 missing, 1 the value as plain data, 2 unreadable (the
 /// input says why); the input is `len` bytes.
-#[no_mangle]
+#[export_name = "storage_read"]
 pub extern "C" fn wxs_storage_read(handle: u32, now: f64, op: u32, kind: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let bytes = input.get(..len as usize).unwrap_or_default();
@@ -249,7 +250,7 @@ pub extern "C" fn wxs_storage_read(handle: u32, now: f64, op: u32, kind: u32, le
 }
 
 /// A storage write or remove finished; when `ok` is 0 the input holds the error message.
-#[no_mangle]
+#[export_name = "storage_done"]
 pub extern "C" fn wxs_storage_done(handle: u32, op: u32, ok: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let message = text(input, len);
@@ -257,13 +258,13 @@ pub extern "C" fn wxs_storage_done(handle: u32, op: u32, ok: u32, len: u32) {
     });
 }
 
-#[no_mangle]
+#[export_name = "session_checked"]
 pub extern "C" fn wxs_check_session_done(handle: u32, now: f64, op: u32, valid: u32) {
     with_session(handle, (), |entry, _, _| entry.session.check_session_done(millis(now), op, valid != 0));
 }
 
 /// `wx.login` answered: the input holds the code (`ok` 1) or the `errMsg` (`ok` 0).
-#[no_mangle]
+#[export_name = "wx_login_done"]
 pub extern "C" fn wxs_wx_login_done(handle: u32, now: f64, op: u32, ok: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let text = text(input, len);
@@ -273,7 +274,7 @@ pub extern "C" fn wxs_wx_login_done(handle: u32, now: f64, op: u32, ok: u32, len
 
 /// `login.extra()` settled: an object the glue keeps (`ok` 1), or a failure whose reason is the
 /// input.
-#[no_mangle]
+#[export_name = "extra_done"]
 pub extern "C" fn wxs_login_extra_done(handle: u32, now: f64, op: u32, ok: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let text = text(input, len);
@@ -283,7 +284,7 @@ pub extern "C" fn wxs_login_extra_done(handle: u32, now: f64, op: u32, ok: u32, 
 
 /// Adds one field of the answer being reported, in read-set order: `tag` 0 absent, 1 null,
 /// 2 false, 3 true, 4 the number `number`, 5 the string in the input, 6 something else.
-#[no_mangle]
+#[export_name = "field"]
 pub extern "C" fn wxs_field(tag: u32, number: f64, len: u32) {
     with((), |instance| {
         let field = match tag {
@@ -300,7 +301,7 @@ pub extern "C" fn wxs_field(tag: u32, number: f64, len: u32) {
 }
 
 /// An HTTP answer for op `op` with `status` and the fields added since the last answer.
-#[no_mangle]
+#[export_name = "http_answered"]
 pub extern "C" fn wxs_http_answered(handle: u32, now: f64, op: u32, status: u32) {
     with_session(handle, (), |entry, _, fields| {
         let status = u16::try_from(status).unwrap_or(0);
@@ -312,7 +313,7 @@ pub extern "C" fn wxs_http_answered(handle: u32, now: f64, op: u32, status: u32)
 }
 
 /// An HTTP request failed; the input holds the platform's `errMsg`.
-#[no_mangle]
+#[export_name = "http_failed"]
 pub extern "C" fn wxs_http_failed(handle: u32, now: f64, op: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let err_msg = text(input, len);
@@ -321,7 +322,7 @@ pub extern "C" fn wxs_http_failed(handle: u32, now: f64, op: u32, len: u32) {
 }
 
 /// Puts the next action of session `handle` in the slot and returns its [`Kind`] (0: none).
-#[no_mangle]
+#[export_name = "next_action"]
 pub extern "C" fn wxs_next_action(handle: u32) -> u32 {
     with(0, |instance| {
         let Some(entry) = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get_mut(i)).and_then(Option::as_mut) else {

@@ -84,15 +84,18 @@ test('the brotli-compressed .wasm.br loads', async () => {
   assert.equal(result.token, 'tok-1');
 });
 
-test('without WXWebAssembly every call rejects with WASM_LOAD and onChange hears it', async () => {
+test('without WXWebAssembly every call rejects with WASM_LOAD and onChange hears it; a later call loads again', async () => {
   const { create, runtime } = sdk();
-  runtime.run('delete this.WXWebAssembly');
+  runtime.run('this.savedWXWebAssembly = WXWebAssembly; delete this.WXWebAssembly');
   const session = create();
   const heard = [];
   session.onChange((state, error) => heard.push(`${state}:${error && error.code}`));
   await assert.rejects(session.ensure(), { code: 'WASM_LOAD' });
   await assert.rejects(session.request({ url: '/x' }), { code: 'WASM_LOAD' });
-  assert.deepEqual(heard, ['failed:WASM_LOAD']);
+  assert.deepEqual(heard, ['failed:WASM_LOAD', 'failed:WASM_LOAD'], 'each failed load is reported');
+  // The file shows up (a hot reload finished): the next call loads it and logs in.
+  runtime.run('this.WXWebAssembly = this.savedWXWebAssembly');
+  assert.equal((await session.ensure()).source, 'login');
 });
 
 test('a bad config key rejects every call with CONFIG naming the key', async () => {

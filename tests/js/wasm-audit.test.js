@@ -1,76 +1,70 @@
-// The shipped .wasm must be what iOS WeChat accepts: MVP instructions only, one funcref table,
-// no externref, no exported Global. And the checks must be able to fail.
+// The shipped .wasm must be what iOS WeChat accepts and what the glue can drive: MVP
+// instructions only, no imports, no Global export, one funcref table, no source paths. And the
+// checks must be able to fail.
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
-const { execFileSync } = require('child_process');
-const { inspectWasm } = require('../../js-glue/wasm-sections');
+const { inspectWasm, buildWasm, locationPaths, loadBinaryen } = require('../../js-glue/build');
 
-const GLUE = path.join(__dirname, '..', '..', 'js-glue');
-const SHIPPED = path.join(GLUE, 'dist', 'wx_session_bg.wasm');
-const WASM_OPT = path.join(GLUE, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
+const ROOT = path.join(__dirname, '..', '..');
+const DIST = path.join(ROOT, 'js-glue', 'dist');
+const DEMO = path.join(ROOT, 'demo-miniprogram', 'miniprogram', 'libs', 'wx-session');
+const SHIPPED = path.join(DIST, 'wx_session_bg.wasm');
+const CARGO_OUTPUT = path.join(ROOT, 'target', 'sdk', 'wasm32-unknown-unknown', 'release', 'wx_session.wasm');
 
-function validatesAsMvp(file) {
-  try {
-    execFileSync(process.execPath, [WASM_OPT, file, '--mvp-features', '-o', '/dev/null'], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-test('the shipped .wasm validates with MVP features only', () => {
-  assert.equal(validatesAsMvp(SHIPPED), true);
-});
-
-test('the shipped .wasm has one funcref table, no externref, no Global export, no target_features', () => {
-  const report = inspectWasm(fs.readFileSync(SHIPPED));
+test('the shipped .wasm passes the audit: MVP only, no imports, only functions and memory exported', async () => {
+  const report = await inspectWasm(fs.readFileSync(SHIPPED));
   assert.deepEqual(report.problems, []);
-  assert.equal(report.tables, 1);
-  assert.ok(!report.exports.some((e) => e.kind === 'global'));
-  assert.ok(!report.customSections.includes('target_features'));
+  assert.equal(report.imports, 0);
+  assert.ok(report.tables <= 1);
+  assert.deepEqual([...new Set(report.exports.map((e) => e.kind))].sort(), ['function', 'memory']);
+  assert.ok(report.exports.some((e) => e.name === 'next_action'), 'the ABI is there');
 });
 
-test('the demo carries the same .wasm as dist', () => {
-  const demo = path.join(__dirname, '..', '..', 'demo-miniprogram', 'miniprogram', 'libs', 'wx-session', 'wx_session_bg.wasm');
-  assert.ok(fs.readFileSync(demo).equals(fs.readFileSync(SHIPPED)), 'run scripts/build.sh');
+test('the shipped .wasm carries no build-machine or toolchain paths', () => {
+  const bytes = fs.readFileSync(SHIPPED);
+  assert.deepEqual(locationPaths(bytes), []);
+  for (const text of ['/root/', '/rustc/', '.cargo', 'registry', '/home/', 'src/']) assert.ok(!bytes.includes(text), text);
 });
 
-test('the checks fail on wasm-bindgen output that skipped our post-processing', () => {
-  const raw = fs.readFileSync(path.join(GLUE, 'build', 'bindgen', 'wx_session_bg.wasm'));
-  const problems = inspectWasm(raw).problems;
-  assert.ok(problems.some((p) => /exports Global `__abort_handler`/.test(p)), problems.join('; '));
-  // Optimized but not lowered: sign-ext/bulk-memory instructions remain and MVP validation fails.
-  const unlowered = path.join(GLUE, 'build', 'unlowered.wasm');
-  execFileSync(process.execPath, [WASM_OPT, path.join(GLUE, 'build', 'no-global-exports.wasm'),
-    '--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals', '-Oz', '--strip-target-features', '-o', unlowered]);
-  assert.equal(validatesAsMvp(unlowered), false);
+test('the .wasm.br is the .wasm', () => {
+  const zlib = require('zlib');
+  assert.ok(zlib.brotliDecompressSync(fs.readFileSync(`${SHIPPED}.br`)).equals(fs.readFileSync(SHIPPED)));
 });
 
-test('a build without the MVP settings is refused by the build', () => {
-  // Same crate, same pipeline, but without -Ctarget-cpu=mvp: Rust's default wasm features.
-  const root = path.join(GLUE, '..');
-  const targetDir = path.join(root, 'target', 'no-mvp');
-  // RUSTFLAGS takes precedence over .cargo/config.toml's rustflags (a --config array would be
-  // appended to them, leaving -Ctarget-cpu=mvp in place).
-  execFileSync('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '--lib', '--target-dir', targetDir],
-    { cwd: root, stdio: 'pipe', env: { ...process.env, RUSTFLAGS: '-Ctarget-cpu=generic' } });
-  const out = path.join(GLUE, 'build', 'no-mvp');
-  fs.rmSync(out, { recursive: true, force: true });
-  execFileSync('wasm-bindgen', ['--target', 'bundler', '--out-dir', path.join(out, 'bindgen'), '--out-name', 'wx_session',
-    path.join(targetDir, 'wasm32-unknown-unknown', 'release', 'wx_session.wasm')], { stdio: 'pipe' });
-  let failure = '';
-  try {
-    execFileSync(process.execPath, [path.join(GLUE, 'build.js'), '--from', path.join(out, 'bindgen'), '--to', path.join(out, 'dist'), '--no-demo'], { stdio: 'pipe', encoding: 'utf8' });
-  } catch (error) {
-    failure = `${error.stdout}${error.stderr}`;
+test('the demo carries exactly the files of dist, byte for byte', () => {
+  const names = (dir) => fs.readdirSync(dir).sort();
+  assert.deepEqual(names(DEMO), names(DIST), 'run scripts/build.sh');
+  for (const name of names(DIST)) {
+    assert.ok(fs.readFileSync(path.join(DEMO, name)).equals(fs.readFileSync(path.join(DIST, name))), `${name} differs: run scripts/build.sh`);
   }
-  assert.match(failure, /build failed/, 'the non-MVP build must not produce an SDK');
-  const mvp = fs.statSync(path.join(root, 'target', 'wasm32-unknown-unknown', 'release', 'wx_session.wasm')).size;
-  const generic = fs.statSync(path.join(targetDir, 'wasm32-unknown-unknown', 'release', 'wx_session.wasm')).size;
-  assert.notEqual(generic, mvp, 'really a different build');
-  assert.ok(!fs.existsSync(path.join(out, 'dist', 'index.js')), 'nothing shipped');
+});
+
+test('the audit refuses cargo\'s raw output: Global exports, post-MVP instructions, source paths', async () => {
+  const { problems } = await inspectWasm(fs.readFileSync(CARGO_OUTPUT));
+  const all = problems.join('\n');
+  assert.match(all, /exports Global `__heap_base`/);
+  assert.match(all, /does not validate with MVP features only/);
+  assert.match(all, /carries source paths/);
+});
+
+test('the build refuses a module it cannot lower to MVP, or one that imports from JS', async () => {
+  const binaryen = await loadBinaryen();
+  // A function using a SIMD instruction: nothing lowers that.
+  const simd = new binaryen.Module();
+  simd.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128);
+  simd.setMemory(1, 1, 'memory');
+  simd.addFunction('f', binaryen.none, binaryen.v128, [], simd.v128.const([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  simd.addFunctionExport('f', 'f');
+  await assert.rejects(buildWasm(simd.emitBinary()), /would be rejected on iOS/);
+  // A module importing a JS function (as wasm-bindgen output does).
+  const imports = new binaryen.Module();
+  imports.setMemory(1, 1, 'memory');
+  imports.addFunctionImport('log', 'env', 'log', binaryen.none, binaryen.none);
+  imports.addFunction('f', binaryen.none, binaryen.none, [], imports.call('log', [], binaryen.none));
+  imports.addFunctionExport('f', 'f');
+  await assert.rejects(buildWasm(imports.emitBinary()), /imports function env\.log/);
 });

@@ -1,0 +1,391 @@
+// The driver of one session: it starts calls in the core's machine, performs the actions the
+// machine asks for with wx.*, and feeds back what happened, with the time. Decisions (when to
+// log in, retry, what is invalid) are the core's; this file only moves plain data.
+'use strict';
+
+var core = require('./core');
+var plain = require('./plain');
+var errors = require('./errors');
+
+var KIND = core.KIND;
+var SEND = core.SEND;
+var hasOwn = Object.prototype.hasOwnProperty;
+// Request options that are the SDK's or ours to set, never copied from the caller's.
+var RESERVED = { url: 1, method: 1, header: 1, timeout: 1, auth: 1, retry: 1, success: 1, fail: 1, complete: 1 };
+// Longest answer field (or string body parsed for the rules) read for the core, in characters.
+var MAX_FIELD = 65536;
+var ABSENT = {};
+var UNREADABLE = {};
+
+// Creates the session in the core `c` and returns its driver: { ensure, request, logout, dead }.
+// `setup`: { bytes (the config as plain data), wx, loginExtra }; `emit(state, error)` tells
+// onChange listeners. Throws the core's CONFIG error for a bad config.
+function createDriver(c, setup, emit) {
+  var wx = setup.wx;
+  var h = c.call(function (x) {
+    return x.create(c.data(setup.bytes), Math.floor(Math.random() * 4294967296), setup.loginExtra ? 1 : 0);
+  });
+  if (!h) throw c.error();
+  var calls = {}; // call id → { resolve, reject, options, base, header, answer }
+  var ops = {}; // op id → { call, read, task } while the platform works on it
+  var extra = null; // the object login.extra() resolved to
+  var header = null; // [name, value] of the last Send that carried one
+  var timer = null;
+  var timerAt = -1;
+  var dead = null;
+  var paths = [];
+  for (var set = 0; set < core.READ_SETS; set++) paths.push(readPaths(set));
+  c.onDeath.push(die);
+
+  function readPaths(set) {
+    var list = [];
+    var n = c.call(function (x) { return x.read_paths(h, set); });
+    for (var i = 0; i < n; i++) {
+      c.call(function (x) { x.read_path(h, set, i); });
+      list.push(c.str(0).split('.'));
+    }
+    return list;
+  }
+
+  // Runs `begin(exports, now)`, which starts a call in the machine and returns its id;
+  // `call` ({ resolve, reject, … }) is settled when the machine says so.
+  function start(call, begin) {
+    try {
+      calls[c.call(function (x) { return begin(x, Date.now()); })] = call;
+      drain();
+    } catch (e) {
+      call.reject(errors.isWxSessionError(e) ? e : c.dead || e);
+    }
+  }
+
+  // `call.options` are wx.request's options (plus `auth`, `retry`). What the core needs is read
+  // here; the rest is copied once, so a throwing getter fails this call only.
+  function request(call) {
+    var o = call.options;
+    var f;
+    try {
+      if (!o || typeof o !== 'object') throw errors.configError('request', 'pass an options object like wx.request\'s');
+      f = { url: o.url, method: o.method, auth: o.auth, retry: o.retry, timeout: o.timeout };
+      call.base = copyOwn(o, RESERVED);
+      call.header = o.header && typeof o.header === 'object' ? copyOwn(o.header) : null;
+    } catch (e) {
+      return call.reject(errors.isWxSessionError(e) ? e : errors.configError('request', 'its options cannot be read: ' + errors.describe(e)));
+    }
+    var method = f.method === undefined ? 0 : core.METHODS.indexOf(typeof f.method === 'string' ? f.method.toUpperCase() : '');
+    var timeout = f.timeout === undefined ? NaN : typeof f.timeout === 'number' ? f.timeout : -1;
+    var url = typeof f.url === 'string' ? f.url : '';
+    start(call, function (x, now) {
+      return x.request(h, now, c.text(url), method >>> 0, flag(f.auth), flag(f.retry), timeout);
+    });
+  }
+
+  // Performs the machine's actions until it has none, then sets the timer for its next deadline.
+  function drain() {
+    for (;;) {
+      var kind = c.call(function (x) { return x.next_action(h); });
+      if (!kind) break;
+      perform(kind);
+    }
+    schedule();
+  }
+
+  function perform(kind) {
+    var a = c.num(1);
+    switch (kind) {
+      case KIND.READ_STORAGE: return readStorage(a, c.str(0));
+      case KIND.WRITE_STORAGE: return writeStorage(a, c.str(0), plain.decode(c.raw(1)));
+      case KIND.REMOVE_STORAGE: return writeStorage(a, c.str(0));
+      case KIND.CHECK_SESSION: return checkSession(a);
+      case KIND.WX_LOGIN: return wxLogin(a);
+      case KIND.LOGIN_EXTRA: return runLoginExtra(a);
+      case KIND.SEND: return send(a);
+      case KIND.CANCEL: return cancel(a);
+      case KIND.REPORT: return emit(core.STATES[a], c.error());
+    }
+    // The rest settle call `a`.
+    var call = calls[a];
+    if (!call) return;
+    delete calls[a];
+    if (kind === KIND.RESOLVE_READY) call.resolve({ token: c.str(0), source: c.num(2) ? 'login' : 'storage' });
+    else if (kind === KIND.RESOLVE_ANSWER) call.resolve(call.answer);
+    else if (kind === KIND.RESOLVE_DONE) call.resolve(undefined);
+    else call.reject(c.error());
+  }
+
+  // Tells the machine operation `op` finished, with `report(exports, now, entry)`, once: later
+  // callbacks for the same operation (a platform calling both success and fail) are ignored.
+  function finish(op, report) {
+    var entry = ops[op];
+    if (!entry || dead) return;
+    delete ops[op];
+    try {
+      c.call(function (x) { report(x, Date.now(), entry); });
+      drain();
+    } catch (e) {
+      // the instance died: die() has settled every call
+    }
+  }
+
+  function readStorage(op, key) {
+    var kind = 0;
+    var bytes = null;
+    var why = '';
+    try {
+      var value = wx.getStorageSync(key);
+      if (value !== '' && value !== undefined) {
+        bytes = plain.encode(value);
+        kind = 1;
+      }
+    } catch (e) {
+      kind = 2;
+      why = e instanceof plain.PlainError ? 'the stored value ' + e.reason : errors.describe(e);
+    }
+    ops[op] = {};
+    finish(op, function (x, now) {
+      x.storage_read(h, now, op, kind, kind === 1 ? c.data(bytes) : kind === 2 ? c.text(why) : 0);
+    });
+  }
+
+  // Writes `value` under `key`, or removes the key when `value` is undefined.
+  function writeStorage(op, key, value) {
+    var failure = null;
+    try {
+      if (value === undefined) wx.removeStorageSync(key);
+      else wx.setStorageSync(key, value);
+    } catch (e) {
+      failure = errors.describe(e);
+    }
+    ops[op] = {};
+    finish(op, function (x) {
+      x.storage_done(h, op, failure === null ? 1 : 0, failure === null ? 0 : c.text(failure));
+    });
+  }
+
+  function checkSession(op) {
+    var done = function (valid) {
+      return function () {
+        finish(op, function (x, now) { x.session_checked(h, now, op, valid); });
+      };
+    };
+    ops[op] = {};
+    try {
+      wx.checkSession({ success: done(1), fail: done(0) });
+    } catch (e) {
+      done(0)();
+    }
+  }
+
+  function wxLogin(op) {
+    var answer = function (ok, text) {
+      finish(op, function (x, now) { x.wx_login_done(h, now, op, ok, c.text(text)); });
+    };
+    ops[op] = {};
+    try {
+      wx.login({
+        success: function (res) {
+          var code = '';
+          try {
+            code = res && typeof res.code === 'string' ? res.code : '';
+          } catch (e) {
+            // an unreadable answer is an answer without a code
+          }
+          answer(1, code);
+        },
+        fail: function (err) { answer(0, errors.describe(err)); },
+      });
+    } catch (e) {
+      answer(0, errors.describe(e));
+    }
+  }
+
+  // Calls login.extra() and keeps its object for the login body.
+  function runLoginExtra(op) {
+    var answer = function (failure) {
+      finish(op, function (x, now) {
+        x.extra_done(h, now, op, failure === null ? 1 : 0, failure === null ? 0 : c.text(failure));
+      });
+    };
+    ops[op] = {};
+    new Promise(function (resolve) { resolve(setup.loginExtra()); }).then(function (object) {
+      if (object === undefined || object === null) object = {};
+      if (typeof object !== 'object' || Array.isArray(object)) return answer('login.extra() must resolve to an object');
+      try {
+        extra = copyOwn(object);
+      } catch (e) {
+        return answer('its object cannot be read: ' + errors.describe(e));
+      }
+      answer(null);
+    }, function (e) {
+      answer(errors.describe(e));
+    });
+  }
+
+  function send(op) {
+    var callId = c.num(2);
+    var flags = c.num(5);
+    var call = callId ? calls[callId] : null;
+    var options = call ? copyOwn(call.base) : {};
+    var own = call && call.header;
+    options.url = c.str(0);
+    options.method = core.METHODS[c.num(3)];
+    options.timeout = c.num(4);
+    if (flags & SEND.HEADER) {
+      if (!(flags & SEND.SAME_HEADER)) header = [c.str(1), c.str(2)];
+      var name = header[0].toLowerCase();
+      var merged = {};
+      // The caller's headers, without any spelling of ours (`authorization` beside `Authorization`).
+      for (var key in own) {
+        if (hasOwn.call(own, key) && key.toLowerCase() !== name) merged[key] = own[key];
+      }
+      merged[header[0]] = header[1];
+      options.header = merged;
+    } else if (own) {
+      options.header = own;
+    }
+    if (flags & SEND.BODY) {
+      var body = flags & SEND.EXTRA && extra ? copyOwn(extra) : {};
+      body[c.str(3)] = c.str(4);
+      options.data = body;
+    }
+    var entry = { call: callId, read: flags & 255, task: null };
+    options.success = function (res) { answered(op, res); };
+    options.fail = function (err) {
+      var text = errors.describe(err);
+      finish(op, function (x, now) { x.http_failed(h, now, op, c.text(text)); });
+    };
+    ops[op] = entry;
+    try {
+      entry.task = wx.request(options);
+    } catch (e) {
+      options.fail(e);
+    }
+  }
+
+  // An HTTP answer: its status and the fields the machine reads cross; the answer itself stays
+  // here until the call resolves with it.
+  function answered(op, res) {
+    finish(op, function (x, now, entry) {
+      var call = entry.call ? calls[entry.call] : null;
+      if (call) call.answer = res;
+      var status = 0;
+      var data;
+      try {
+        status = typeof res.statusCode === 'number' ? res.statusCode : 0;
+        data = res.data;
+      } catch (e) {
+        // an unreadable answer has status 0 and no fields
+      }
+      var list = paths[entry.read] || [];
+      if (list.length && typeof data === 'string' && data.length <= MAX_FIELD) data = parseJson(data);
+      for (var i = 0; i < list.length; i++) reportField(x, lookup(data, list[i]));
+      x.http_answered(h, now, op, status >>> 0);
+    });
+  }
+
+  function reportField(x, value) {
+    if (value === ABSENT) x.field(0, 0, 0);
+    else if (value === null) x.field(1, 0, 0);
+    else if (value === false || value === true) x.field(value ? 3 : 2, 0, 0);
+    else if (typeof value === 'number') x.field(4, value, 0);
+    else if (typeof value === 'string' && value.length <= MAX_FIELD) x.field(5, 0, c.text(value));
+    else x.field(6, 0, 0);
+  }
+
+  function cancel(op) {
+    var entry = ops[op];
+    delete ops[op];
+    if (entry && entry.task) {
+      try {
+        entry.task.abort();
+      } catch (e) {
+        // nothing more to do for a task that can't be aborted
+      }
+    }
+  }
+
+  // One timer, for the machine's next deadline.
+  function schedule() {
+    var at = c.call(function (x) { return x.deadline(h); });
+    if (at < 0 || (timer !== null && timerAt > at)) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (at < 0 || timer !== null) return; // none needed, or one fires first and sets the next
+    timerAt = at;
+    timer = setTimeout(function () {
+      timer = null;
+      if (dead) return;
+      try {
+        c.call(function (x) { x.timeout(h, Date.now()); });
+        drain();
+      } catch (e) {
+        // the instance died: die() has settled every call
+      }
+    }, Math.max(0, at - Date.now()));
+  }
+
+  // The instance trapped: every call in flight fails with INTERNAL, and the session starts over
+  // on a fresh instance at its next call.
+  function die(error) {
+    if (dead) return;
+    dead = error;
+    clearTimeout(timer);
+    for (var op in ops) cancel(op);
+    var pending = calls;
+    calls = {};
+    for (var id in pending) pending[id].reject(error);
+    emit('failed', error);
+  }
+
+  return {
+    ensure: function (call) {
+      start(call, function (x, now) { return x.ensure(h, now); });
+    },
+    request: request,
+    logout: function (call) {
+      start(call, function (x, now) { return x.logout(h, now); });
+    },
+    dead: function () {
+      return dead;
+    },
+  };
+}
+
+// A boolean option for the core: 0 false, 1 true, 2 not given, 3 something else.
+function flag(value) {
+  return value === undefined ? 2 : value === true ? 1 : value === false ? 0 : 3;
+}
+
+// The own enumerable members of `object`, except `skip`'s.
+function copyOwn(object, skip) {
+  var copy = {};
+  for (var key in object) {
+    if (hasOwn.call(object, key) && !(skip && hasOwn.call(skip, key))) copy[key] = object[key];
+  }
+  return copy;
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return text;
+  }
+}
+
+// The value at `path` in `data`: own members only; ABSENT when a step is missing, UNREADABLE
+// when a getter throws.
+function lookup(data, path) {
+  var node = data;
+  try {
+    for (var i = 0; i < path.length; i++) {
+      if (node === null || typeof node !== 'object' || !hasOwn.call(node, path[i])) return ABSENT;
+      node = node[path[i]];
+    }
+  } catch (e) {
+    return UNREADABLE;
+  }
+  return node === undefined ? ABSENT : node;
+}
+
+module.exports = { createDriver: createDriver };

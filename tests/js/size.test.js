@@ -1,0 +1,24 @@
+// The size budget: what a mini-program pays in package bytes for the SDK. Sizes are
+// deterministic, so this is a test; timings live in scripts/bench.sh.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const path = require('path');
+
+const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
+const SHIPPED_BUDGET = 40 * 1024; // .wasm.br + every JS file in dist/
+const RAW_WASM_BUDGET = 100 * 1024;
+
+test(`shipped bytes (.wasm.br + JS) stay within ${SHIPPED_BUDGET} B`, () => {
+  const js = fs.readdirSync(DIST).filter((f) => f.endsWith('.js')).reduce((sum, f) => sum + fs.statSync(path.join(DIST, f)).size, 0);
+  const br = fs.statSync(path.join(DIST, 'wx_session_bg.wasm.br')).size;
+  assert.ok(js > 0 && br > 0);
+  assert.ok(br + js <= SHIPPED_BUDGET, `shipped ${br + js} B (wasm.br ${br} + js ${js}) > ${SHIPPED_BUDGET} B: see scripts/size.sh`);
+});
+
+test(`the raw .wasm stays within ${RAW_WASM_BUDGET} B`, () => {
+  const raw = fs.statSync(path.join(DIST, 'wx_session_bg.wasm')).size;
+  assert.ok(raw <= RAW_WASM_BUDGET, `wx_session_bg.wasm is ${raw} B`);
+});
