@@ -1,4 +1,5 @@
-// Type definitions for wx-session. Kept by hand next to the Rust config (src/config.rs).
+// Type definitions for wx-session. Kept by hand next to the Rust config (src/config.rs); a test
+// checks the config keys and error codes against the Rust source and both READMEs.
 
 /** A rule on a server answer; every part given must hold. */
 export type Rule =
@@ -90,6 +91,7 @@ export type SessionState = 'idle' | 'checking' | 'logging-in' | 'ready' | 'faile
 export type ErrorCode =
   | 'CONFIG'
   | 'WASM_LOAD'
+  | 'INTERNAL'
   | 'WX_LOGIN_FAILED'
   | 'LOGIN_EXTRA_FAILED'
   | 'NETWORK'
@@ -101,14 +103,20 @@ export type ErrorCode =
   | 'SESSION_EXPIRED'
   | 'LOGGED_OUT';
 
-export interface WxSessionError extends Error {
+/** Every rejection and every error `onChange` reports. Messages never contain the token. */
+export class WxSessionError extends Error {
   name: 'WxSessionError';
+  /** Stable: branch on it. */
   code: ErrorCode;
-  /** CONFIG: the offending key, e.g. 'login.tokenPath'. */
+  /** CONFIG: the offending key, e.g. 'login.tokenPath' or 'request.url'. */
   key?: string;
   /** SERVER_REJECTED: the HTTP status. */
   status?: number;
+  constructor(code: ErrorCode, message: string, key?: string, status?: number);
 }
+
+/** True for a WxSessionError, also one from another copy of the SDK. */
+export function isWxSessionError(value: unknown): value is WxSessionError;
 
 export interface EnsureResult {
   token: string;

@@ -187,3 +187,27 @@ test('wasm memory stays flat over thousands of requests (nothing leaks per call)
   for (let i = 0; i < 5000; i++) await session.request({ url: '/api/profile' });
   assert.equal(memory.buffer.byteLength, before);
 });
+
+test('every rejection is a WxSessionError, exported with isWxSessionError', async () => {
+  const { create, runtime } = sdk({ respond: () => ({ errMsg: 'request:fail -2:net::ERR_FAILED' }) });
+  const { WxSessionError, isWxSessionError } = runtime.requireModule('index.js');
+  const failures = await Promise.all([
+    create({ retrys: 1 }).ensure(), // CONFIG from the core
+    create({ wasmPath: 7 }).ensure(), // CONFIG from the glue
+    create({ wasmPath: '/missing.wasm' }).ensure(), // WASM_LOAD
+    create({ retries: 0 }).ensure(), // NETWORK (the login request fails)
+    create().request({ url: 'https://elsewhere.test/x' }), // CONFIG request.url
+    create().request(null), // CONFIG request
+  ].map((p) => p.then(() => assert.fail('resolved'), (e) => e)));
+  assert.deepEqual(failures.map((e) => e.code), ['CONFIG', 'CONFIG', 'WASM_LOAD', 'NETWORK', 'CONFIG', 'CONFIG']);
+  for (const error of failures) {
+    assert.ok(error instanceof WxSessionError, error.code);
+    assert.ok(error instanceof runtime.run('Error'), 'an Error of the page\'s realm');
+    assert.ok(isWxSessionError(error));
+    assert.equal(error.name, 'WxSessionError');
+    assert.match(String(error.stack), /^WxSessionError: /);
+  }
+  assert.equal(failures[4].key, 'request.url');
+  assert.ok(!isWxSessionError(new Error('x')) && !isWxSessionError(null) && !isWxSessionError({ code: 1 }));
+  assert.ok(isWxSessionError({ name: 'WxSessionError', code: 'NETWORK' }), 'from another copy of the SDK');
+});

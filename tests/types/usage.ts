@@ -11,6 +11,7 @@ import {
   SessionConfig,
   SessionState,
   WxSessionError,
+  isWxSessionError,
 } from '../../js-glue/dist/index';
 
 const invalidWhen: Rule[] = [{ status: 401 }, { path: 'code', equals: -1 }, { path: 'error', in: ['ERR_SKEY_INVALID'] }];
@@ -71,6 +72,15 @@ session.request({ url: '/api/order', method: 'POST', data: { id: 1 }, retry: tru
   if (code === 'SERVER_REJECTED') console.log(error.status);
   if (code === 'CONFIG') console.log(error.key);
 });
+
+session.ensure().catch((error: unknown) => {
+  if (isWxSessionError(error)) {
+    const narrowed: WxSessionError = error;
+    console.log(narrowed.code === 'INTERNAL', error instanceof WxSessionError);
+  }
+});
+const made = new WxSessionError('NETWORK', 'offline');
+console.log(made.code, made instanceof Error);
 
 const stop: () => void = session.onChange((state: SessionState, error?: WxSessionError) => {
   if (state === 'failed' && error) console.log(error.code);
