@@ -11,6 +11,7 @@
 //
 // Options (tests push other inputs through the same steps):
 //   --from FILE (cargo's .wasm)  --to DIR (default dist)  --no-demo (don't copy into the demo)
+//   --readable (don't minify the bundle, for profiling)
 'use strict';
 
 const fs = require('fs');
@@ -232,8 +233,12 @@ async function bundle(version) {
     "module.exports = __require('./index');",
   );
   const { minify } = require('terser');
-  // ES5 out: the glue runs on old base libraries too, and is shipped as is.
-  const result = await minify(parts.join('\n'), { ecma: 5, compress: { passes: 2 }, mangle: true, format: { ecma: 5 } });
+  // ES5 out: the glue runs on old base libraries too, and is shipped as is. (--readable keeps
+  // names and layout, for profiling.)
+  const readable = process.argv.includes('--readable');
+  const result = readable
+    ? { code: parts.join('\n') }
+    : await minify(parts.join('\n'), { ecma: 5, compress: { passes: 2 }, mangle: true, format: { ecma: 5 } });
   const banner = `// wx-session ${version} (MIT). Built by js-glue/build.js from js-glue/src; run scripts/build.sh to regenerate.\n`;
   return banner + result.code + '\n';
 }

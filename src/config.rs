@@ -8,6 +8,7 @@
 //! back to a default. The JS-only keys (`wx`, `wasmPath`, `login.extra`) never reach the core.
 
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -212,11 +213,11 @@ impl Config {
         if login.code_in == CodeIn::Body && login.code_key.0 == "__proto__" {
             return Err(Error::config("login.codeKey", "`__proto__` cannot be a body field"));
         }
-        if self.target(login.url.as_str()).is_none() {
+        if self.target(&Rc::from(login.url.as_str())).is_none() {
             return Err(Error::config("login.url", "must be a path or an http(s) URL"));
         }
         if let Some(check) = &self.check {
-            if self.target(check.url.as_str()).is_none() {
+            if self.target(&Rc::from(check.url.as_str())).is_none() {
                 return Err(Error::config("check.url", "must be a path or an http(s) URL"));
             }
         }
@@ -225,28 +226,65 @@ impl Config {
 
     /// Where a caller's URL goes: relative URLs join `baseUrl`; absolute ones pass through.
     /// `None` for text that is not a usable URL.
-    pub fn target(&self, url: &str) -> Option<Target> {
-        if url.is_empty() || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    pub fn target(&self, url: &Rc<str>) -> Option<Target> {
+        let unusable = |c: char| c.is_control() || c.is_whitespace();
+        let bad = if url.is_ascii() { url.bytes().any(|b| b <= b' ' || b == 0x7f) } else { url.chars().any(unusable) };
+        if url.is_empty() || bad {
             return None;
         }
-        if let Some(origin) = origin_of(url) {
-            let same_origin = origin_of(&self.base_url.0).is_some_and(|base| base.same_as(&origin));
-            return Some(Target { url: url.to_string(), same_origin });
-        }
         if has_scheme(url) {
-            return None; // `ftp://…`, `javascript:…`
+            // Absolute: only http(s), and the token only goes to baseUrl's origin.
+            let origin = origin_of(url)?;
+            let same_origin = origin_of(&self.base_url.0).is_some_and(|base| base == origin);
+            return Some(Target { given: Rc::clone(url), same_origin, joined: Joined::AsGiven });
         }
-        let separator = if url.starts_with('/') || url.starts_with('?') { "" } else { "/" };
-        Some(Target { url: format!("{}{separator}{url}", self.base_url.0), same_origin: true })
+        let slash = !(url.starts_with('/') || url.starts_with('?'));
+        let joined = if slash { Joined::BaseSlash } else { Joined::Base };
+        Some(Target { given: Rc::clone(url), same_origin: true, joined })
+    }
+
+    /// The full URL of an endpoint the config names (`login.url`, `check.url`).
+    pub fn endpoint(&self, url: &UrlPath) -> String {
+        self.target(&Rc::from(url.as_str())).map_or_else(String::new, |target| target.full(self))
     }
 }
 
-/// A full URL for a request, and whether it goes to `baseUrl`'s origin (only then does the
-/// token travel with it).
+/// Where a request goes: the caller's URL, how `baseUrl` goes in front of it, and whether it
+/// goes to `baseUrl`'s origin (only then does the token travel with it). The full URL is made
+/// only when needed: the glue makes it from strings it already has ([`Joined`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
-    pub url: String,
+    pub given: Rc<str>,
     pub same_origin: bool,
+    pub joined: Joined,
+}
+
+impl Target {
+    /// The full URL.
+    pub fn full(&self, config: &Config) -> String {
+        let base = match self.joined {
+            Joined::AsGiven => "",
+            Joined::Base | Joined::BaseSlash => config.base_url.as_str(),
+        };
+        let mut full = String::with_capacity(base.len() + 1 + self.given.len());
+        full.push_str(base);
+        if self.joined == Joined::BaseSlash {
+            full.push('/');
+        }
+        full.push_str(&self.given);
+        full
+    }
+}
+
+/// How a target URL was made from the URL a caller gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joined {
+    /// The caller's URL as given (absolute).
+    AsGiven,
+    /// `baseUrl` + the caller's URL.
+    Base,
+    /// `baseUrl` + `/` + the caller's URL.
+    BaseSlash,
 }
 
 /// `scheme://host[:port]`, lower-cased, default port dropped.
@@ -254,12 +292,6 @@ pub struct Target {
 struct Origin {
     secure: bool,
     authority: String,
-}
-
-impl Origin {
-    fn same_as(&self, other: &Origin) -> bool {
-        self == other
-    }
 }
 
 fn origin_of(url: &str) -> Option<Origin> {
@@ -669,17 +701,17 @@ mod tests {
     #[test]
     fn targets_join_base_and_only_its_origin_carries_the_token() {
         let c = parse(r#"{"baseUrl":"http://127.0.0.1:3000"}"#).unwrap();
-        let target = |url| c.target(url).map(|t| (t.url, t.same_origin));
+        let target = |url: &str| c.target(&Rc::from(url)).map(|t| (t.full(&c), t.same_origin));
         assert_eq!(target("/login"), Some(("http://127.0.0.1:3000/login".into(), true)));
         assert_eq!(target("api/x?q=1"), Some(("http://127.0.0.1:3000/api/x?q=1".into(), true)));
         assert_eq!(target("HTTP://127.0.0.1:3000/y"), Some(("HTTP://127.0.0.1:3000/y".into(), true)));
         assert_eq!(target("https://other.test/y"), Some(("https://other.test/y".into(), false)));
         assert_eq!(target("http://127.0.0.1:3001/y").map(|t| t.1), Some(false), "another port is another origin");
         for bad in ["", "/a b", "/a\r\nb", "javascript:alert(1)", "ftp://x/y"] {
-            assert_eq!(c.target(bad), None, "{bad:?}");
+            assert_eq!(c.target(&Rc::from(bad)), None, "{bad:?}");
         }
         let https = parse(r#"{"baseUrl":"https://api.test"}"#).unwrap();
-        assert!(https.target("https://api.test:443/x").unwrap().same_origin, "default port");
+        assert!(https.target(&Rc::from("https://api.test:443/x")).unwrap().same_origin, "default port");
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn check_code(code: &str) -> Result<(), Error> {
 pub fn request(config: &Config, code: &str) -> LoginRequest {
     let login = &config.login;
     // `Config::from_json` made sure the login URL has a target.
-    let mut url = config.target(login.url.as_str()).map(|t| t.url).unwrap_or_default();
+    let mut url = config.endpoint(&login.url);
     let field = || Some((login.code_key.as_str().to_string(), code.to_string()));
     let (mut header, mut body) = (None, None);
     match login.code_in {

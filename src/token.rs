@@ -5,7 +5,8 @@
 //! anything else (a number, an unrelated object, broken JSON) counts as "no token" and is only
 //! replaced after a successful login.
 
-use alloc::string::{String, ToString};
+use alloc::rc::Rc;
+use alloc::string::String;
 use core::fmt;
 
 use crate::plain::{self, ReadPlain, Reader, Writer};
@@ -16,9 +17,9 @@ pub const MAX_TOKEN_BYTES: usize = 8192;
 
 /// The developer's session token: non-empty, at most [`MAX_TOKEN_BYTES`], no control characters
 /// (a `\r\n` in a header value would let a server or storage inject headers). `Debug` never
-/// prints it.
+/// prints it. Cheap to clone: every request in flight holds the one it carries.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
+pub struct Token(Rc<str>);
 
 impl Token {
     /// Checks a token string.
@@ -37,7 +38,7 @@ impl Token {
         } else if text.chars().any(char::is_control) {
             Err("contains control characters")
         } else {
-            Ok(Token(text.to_string()))
+            Ok(Token(Rc::from(text)))
         }
     }
 

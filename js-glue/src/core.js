@@ -12,61 +12,95 @@ var KIND = {
   REJECT: 12, REPORT: 13,
 };
 // Send flags in `e`; its low byte is the read set.
-var SEND = { HEADER: 1 << 8, BODY: 1 << 9, EXTRA: 1 << 10, SAME_HEADER: 1 << 11 };
+var SEND = {
+  HEADER: 1 << 8, BODY: 1 << 9, EXTRA: 1 << 10, SAME_HEADER: 1 << 11,
+  // The URL is the caller's as given / baseUrl + it / baseUrl + '/' + it (string 0 is empty).
+  URL_AS_GIVEN: 1 << 12, URL_BASE: 1 << 13, URL_BASE_SLASH: 1 << 14,
+};
 var STATES = ['idle', 'checking', 'logging-in', 'ready', 'failed'];
 var METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
 var READ_SETS = 3;
 
-// One loaded instance. `call(fn)` runs `fn(exports)`; a throw means the instance trapped: it is
-// dead for good, and the functions in `onDeath` hear it once.
+// One loaded instance: its exports, helpers for the slot and the input area, and `die(cause)`:
+// a throw while the glue works with the instance means it trapped (or the glue broke); it is
+// dead for good, and the functions in `onDeath` hear it once. `run(fn)` runs `fn` that way.
 function createCore(x) {
   var memory = x.memory;
   var buffer = null;
   var bytes = null;
   var words = null;
-  var slot = x.slot() >>> 2;
+  var floats = null;
+  var slot = x.slot(); // the slot's address (8-byte aligned)
+  var inputAt = 0; // the input area: where, and how many bytes it has room for
+  var inputRoom = 0;
 
-  // Typed views over memory, made again when memory grew.
+  // Typed views over memory, made again when memory grew (only a call into the instance can
+  // grow it: next() and the input helpers refresh them). Growing detaches the old buffer, whose
+  // views then have length 0.
   function views() {
-    if (memory.buffer !== buffer) {
+    if (!bytes || bytes.length === 0) {
       buffer = memory.buffer;
       bytes = new Uint8Array(buffer);
       words = new Uint32Array(buffer);
+      floats = new Float64Array(buffer);
     }
   }
 
-  // Slot fields: numbers `a`…`e` are words 1–5; string i is at words 6+i (pointer), 11+i (length).
-  function num(i) {
+  // Room for `n` bytes of input; only the instance's `input` moves the area, so its address is
+  // asked for only when the area must grow.
+  function input(n) {
+    if (n > inputRoom) {
+      inputRoom = Math.max(n, 1024);
+      inputAt = x.input(inputRoom);
+    }
     views();
-    return words[slot + i];
+    return inputAt;
+  }
+
+  // Slot fields (src/wasm/slot.rs): kind word 0, numbers `a`…`e` words 1–5, string i at words
+  // 6+i (pointer) and 11+i (length), `more` word 16, the deadline the f64 at words 18–19.
+  function num(i) {
+    return words[(slot >> 2) + i];
   }
 
   function str(i) {
-    views();
-    return utf8.decode(bytes, words[slot + 6 + i], words[slot + 11 + i]);
+    return utf8.decode(bytes, words[(slot >> 2) + 6 + i], words[(slot >> 2) + 11 + i]);
   }
 
   var core = {
+    exports: x,
     dead: null,
     onDeath: [],
     num: num,
     str: str,
+    views: views,
+    // The next action of session `h` into the slot: its kind (0 for none).
+    next: function (h) {
+      var kind = x.next_action(h);
+      views();
+      return kind;
+    },
+    // After next(): do more actions wait?
+    more: function () {
+      return words[(slot >> 2) + 16];
+    },
+    // After the last next(): the machine's next deadline, or -1.
+    deadline: function () {
+      return floats[(slot >> 3) + 9];
+    },
     // The slot's string i as bytes (plain data).
     raw: function (i) {
-      views();
-      var at = words[slot + 6 + i];
-      return bytes.slice(at, at + words[slot + 11 + i]);
+      var at = words[(slot >> 2) + 6 + i];
+      return bytes.slice(at, at + words[(slot >> 2) + 11 + i]);
     },
     // Writes `text` to the input area; returns its length in bytes.
     text: function (text) {
-      var at = x.input(text.length * 3);
-      views();
+      var at = input(text.length * 3); // first: it may replace `bytes`
       return utf8.encodeInto(text, bytes, at);
     },
     // Copies `data` (bytes) to the input area; returns the length.
     data: function (data) {
-      var at = x.input(data.length);
-      views();
+      var at = input(data.length);
       bytes.set(data, at);
       return data.length;
     },
@@ -75,15 +109,16 @@ function createCore(x) {
       var code = str(0);
       return code ? new errors.WxSessionError(code, str(1), str(2), num(2)) : undefined;
     },
-    call: function (fn) {
+    run: function (fn) {
       if (core.dead) throw core.dead;
       try {
-        return fn(x);
+        return fn();
       } catch (e) {
         die(e);
         throw core.dead;
       }
     },
+    die: die,
   };
 
   function die(cause) {

@@ -17,44 +17,64 @@ var MAX_FIELD = 65536;
 var ABSENT = {};
 var UNREADABLE = {};
 
-// Creates the session in the core `c` and returns its driver: { ensure, request, logout, dead }.
+// Creates the session in the core `c` and returns its driver: { ensure, request, logout, dead }
+// (`dead`: the error once the instance died).
 // `setup`: { bytes (the config as plain data), wx, loginExtra }; `emit(state, error)` tells
 // onChange listeners. Throws the core's CONFIG error for a bad config.
 function createDriver(c, setup, emit) {
   var wx = setup.wx;
-  var h = c.call(function (x) {
+  var x = c.exports;
+  var h = c.run(function () {
     return x.create(c.data(setup.bytes), Math.floor(Math.random() * 4294967296), setup.loginExtra ? 1 : 0);
   });
-  if (!h) throw c.error();
-  var calls = {}; // call id → { resolve, reject, options, base, header, answer }
-  var ops = {}; // op id → { call, read, task } while the platform works on it
+  if (!h) {
+    c.views(); // the error is in the slot
+    throw c.error();
+  }
+  var calls = new Map(); // call id → { resolve, reject, options, base, header, answer }
+  var ops = new Map(); // op id → { call, read, task } while the platform works on it
   var extra = null; // the object login.extra() resolved to
   var header = null; // [name, value] of the last Send that carried one
+  var base = c.run(function () {
+    x.base_url(h);
+    c.views();
+    return c.str(0);
+  });
   var timer = null;
   var timerAt = -1;
   var dead = null;
   var paths = [];
-  for (var set = 0; set < core.READ_SETS; set++) paths.push(readPaths(set));
+  c.run(function () {
+    for (var set = 0; set < core.READ_SETS; set++) paths.push(readPaths(set));
+  });
   c.onDeath.push(die);
 
   function readPaths(set) {
     var list = [];
-    var n = c.call(function (x) { return x.read_paths(h, set); });
-    for (var i = 0; i < n; i++) {
-      c.call(function (x) { x.read_path(h, set, i); });
+    for (var i = 0, n = x.read_paths(h, set); i < n; i++) {
+      x.read_path(h, set, i);
+      c.views();
       list.push(c.str(0).split('.'));
     }
     return list;
   }
 
-  // Runs `begin(exports, now)`, which starts a call in the machine and returns its id;
-  // `call` ({ resolve, reject, … }) is settled when the machine says so.
-  function start(call, begin) {
+  // The instance is entered in three places: start() (a call), take() (a platform callback)
+  // and the timer. A throw there means it trapped: c.die() settles every call through die().
+
+  // Starts `call` ({ resolve, reject, … }) in the machine: `kind` 0 ensure, 1 request, 2 logout.
+  // It is settled when the machine says so.
+  function start(call, kind) {
+    if (c.dead) return call.reject(c.dead);
     try {
-      calls[c.call(function (x) { return begin(x, Date.now()); })] = call;
+      var now = Date.now();
+      var id = kind === 1 ? x.request(h, now, c.text(call.url), call.method, call.auth, call.retry, call.timeout)
+        : kind === 0 ? x.ensure(h, now) : x.logout(h, now);
+      calls.set(id, call);
       drain();
     } catch (e) {
-      call.reject(errors.isWxSessionError(e) ? e : c.dead || e);
+      c.die(e);
+      call.reject(c.dead); // if die() has not already
     }
   }
 
@@ -62,31 +82,39 @@ function createDriver(c, setup, emit) {
   // here; the rest is copied once, so a throwing getter fails this call only.
   function request(call) {
     var o = call.options;
-    var f;
+    var url, method, auth, retry, timeout;
     try {
       if (!o || typeof o !== 'object') throw errors.configError('request', 'pass an options object like wx.request\'s');
-      f = { url: o.url, method: o.method, auth: o.auth, retry: o.retry, timeout: o.timeout };
+      url = o.url;
+      method = o.method;
+      auth = o.auth;
+      retry = o.retry;
+      timeout = o.timeout;
       call.base = copyOwn(o, RESERVED);
       call.header = o.header && typeof o.header === 'object' ? copyOwn(o.header) : null;
     } catch (e) {
       return call.reject(errors.isWxSessionError(e) ? e : errors.configError('request', 'its options cannot be read: ' + errors.describe(e)));
     }
-    var method = f.method === undefined ? 0 : core.METHODS.indexOf(typeof f.method === 'string' ? f.method.toUpperCase() : '');
-    var timeout = f.timeout === undefined ? NaN : typeof f.timeout === 'number' ? f.timeout : -1;
-    var url = typeof f.url === 'string' ? f.url : '';
-    start(call, function (x, now) {
-      return x.request(h, now, c.text(url), method >>> 0, flag(f.auth), flag(f.retry), timeout);
-    });
+    call.url = typeof url === 'string' ? url : '';
+    call.method = (method === undefined ? 0 : core.METHODS.indexOf(typeof method === 'string' ? method.toUpperCase() : '')) >>> 0;
+    call.auth = flag(auth);
+    call.retry = flag(retry);
+    call.timeout = timeout === undefined ? NaN : typeof timeout === 'number' ? timeout : -1;
+    start(call, 1);
   }
 
   // Performs the machine's actions until it has none, then sets the timer for its next deadline.
+  // Every slot field an action needs is read before anything is called out: a platform
+  // callback may run at once and drain (and fill the slot) again.
   function drain() {
-    for (;;) {
-      var kind = c.call(function (x) { return x.next_action(h); });
-      if (!kind) break;
-      perform(kind);
-    }
-    schedule();
+    var more;
+    do {
+      var kind = c.next(h);
+      more = c.more();
+      if (kind) perform(kind);
+    } while (more);
+    // The slot now holds what the latest next() saw, nested drains included.
+    schedule(c.deadline());
   }
 
   function perform(kind) {
@@ -103,26 +131,33 @@ function createDriver(c, setup, emit) {
       case KIND.REPORT: return emit(core.STATES[a], c.error());
     }
     // The rest settle call `a`.
-    var call = calls[a];
+    var call = calls.get(a);
     if (!call) return;
-    delete calls[a];
+    calls.delete(a);
     if (kind === KIND.RESOLVE_READY) call.resolve({ token: c.str(0), source: c.num(2) ? 'login' : 'storage' });
     else if (kind === KIND.RESOLVE_ANSWER) call.resolve(call.answer);
     else if (kind === KIND.RESOLVE_DONE) call.resolve(undefined);
     else call.reject(c.error());
   }
 
-  // Tells the machine operation `op` finished, with `report(exports, now, entry)`, once: later
-  // callbacks for the same operation (a platform calling both success and fail) are ignored.
+  // The platform finished operation `op`: its entry, once (later callbacks for the same
+  // operation, a platform calling both success and fail, get null).
+  function take(op) {
+    var entry = ops.get(op);
+    if (!entry || dead) return null;
+    ops.delete(op);
+    return entry;
+  }
+
+  // Tells the machine `op` finished, with `report(now, entry)`.
   function finish(op, report) {
-    var entry = ops[op];
-    if (!entry || dead) return;
-    delete ops[op];
+    var entry = take(op);
+    if (!entry) return;
     try {
-      c.call(function (x) { report(x, Date.now(), entry); });
+      report(Date.now(), entry);
       drain();
     } catch (e) {
-      // the instance died: die() has settled every call
+      c.die(e);
     }
   }
 
@@ -140,8 +175,8 @@ function createDriver(c, setup, emit) {
       kind = 2;
       why = e instanceof plain.PlainError ? 'the stored value ' + e.reason : errors.describe(e);
     }
-    ops[op] = {};
-    finish(op, function (x, now) {
+    ops.set(op, {});
+    finish(op, function (now) {
       x.storage_read(h, now, op, kind, kind === 1 ? c.data(bytes) : kind === 2 ? c.text(why) : 0);
     });
   }
@@ -155,8 +190,8 @@ function createDriver(c, setup, emit) {
     } catch (e) {
       failure = errors.describe(e);
     }
-    ops[op] = {};
-    finish(op, function (x) {
+    ops.set(op, {});
+    finish(op, function () {
       x.storage_done(h, op, failure === null ? 1 : 0, failure === null ? 0 : c.text(failure));
     });
   }
@@ -164,10 +199,10 @@ function createDriver(c, setup, emit) {
   function checkSession(op) {
     var done = function (valid) {
       return function () {
-        finish(op, function (x, now) { x.session_checked(h, now, op, valid); });
+        finish(op, function (now) { x.session_checked(h, now, op, valid); });
       };
     };
-    ops[op] = {};
+    ops.set(op, {});
     try {
       wx.checkSession({ success: done(1), fail: done(0) });
     } catch (e) {
@@ -177,9 +212,9 @@ function createDriver(c, setup, emit) {
 
   function wxLogin(op) {
     var answer = function (ok, text) {
-      finish(op, function (x, now) { x.wx_login_done(h, now, op, ok, c.text(text)); });
+      finish(op, function (now) { x.wx_login_done(h, now, op, ok, c.text(text)); });
     };
-    ops[op] = {};
+    ops.set(op, {});
     try {
       wx.login({
         success: function (res) {
@@ -201,11 +236,11 @@ function createDriver(c, setup, emit) {
   // Calls login.extra() and keeps its object for the login body.
   function runLoginExtra(op) {
     var answer = function (failure) {
-      finish(op, function (x, now) {
+      finish(op, function (now) {
         x.extra_done(h, now, op, failure === null ? 1 : 0, failure === null ? 0 : c.text(failure));
       });
     };
-    ops[op] = {};
+    ops.set(op, {});
     new Promise(function (resolve) { resolve(setup.loginExtra()); }).then(function (object) {
       if (object === undefined || object === null) object = {};
       if (typeof object !== 'object' || Array.isArray(object)) return answer('login.extra() must resolve to an object');
@@ -223,10 +258,16 @@ function createDriver(c, setup, emit) {
   function send(op) {
     var callId = c.num(2);
     var flags = c.num(5);
-    var call = callId ? calls[callId] : null;
-    var options = call ? copyOwn(call.base) : {};
+    var call = callId ? calls.get(callId) : null;
+    // The copy made at request() goes out the first time; a retry sends a copy of it.
+    var options = !call ? {} : call.sent ? copyOwn(call.base) : call.base;
+    if (call) call.sent = true;
     var own = call && call.header;
-    options.url = c.str(0);
+    // An API URL is made here from the caller's string, as the core says; others are read.
+    if (flags & SEND.URL_AS_GIVEN) options.url = call.url;
+    else if (flags & SEND.URL_BASE) options.url = base + call.url;
+    else if (flags & SEND.URL_BASE_SLASH) options.url = base + '/' + call.url;
+    else options.url = c.str(0);
     options.method = core.METHODS[c.num(3)];
     options.timeout = c.num(4);
     if (flags & SEND.HEADER) {
@@ -251,9 +292,9 @@ function createDriver(c, setup, emit) {
     options.success = function (res) { answered(op, res); };
     options.fail = function (err) {
       var text = errors.describe(err);
-      finish(op, function (x, now) { x.http_failed(h, now, op, c.text(text)); });
+      finish(op, function (now) { x.http_failed(h, now, op, c.text(text)); });
     };
-    ops[op] = entry;
+    ops.set(op, entry);
     try {
       entry.task = wx.request(options);
     } catch (e) {
@@ -264,25 +305,30 @@ function createDriver(c, setup, emit) {
   // An HTTP answer: its status and the fields the machine reads cross; the answer itself stays
   // here until the call resolves with it.
   function answered(op, res) {
-    finish(op, function (x, now, entry) {
-      var call = entry.call ? calls[entry.call] : null;
-      if (call) call.answer = res;
-      var status = 0;
-      var data;
-      try {
-        status = typeof res.statusCode === 'number' ? res.statusCode : 0;
-        data = res.data;
-      } catch (e) {
-        // an unreadable answer has status 0 and no fields
-      }
-      var list = paths[entry.read] || [];
-      if (list.length && typeof data === 'string' && data.length <= MAX_FIELD) data = parseJson(data);
-      for (var i = 0; i < list.length; i++) reportField(x, lookup(data, list[i]));
-      x.http_answered(h, now, op, status >>> 0);
-    });
+    var entry = take(op);
+    if (!entry) return;
+    var call = entry.call ? calls.get(entry.call) : null;
+    if (call) call.answer = res;
+    var status = 0;
+    var data;
+    try {
+      status = typeof res.statusCode === 'number' ? res.statusCode : 0;
+      data = res.data;
+    } catch (e) {
+      // an unreadable answer has status 0 and no fields
+    }
+    var list = paths[entry.read] || [];
+    if (list.length && typeof data === 'string' && data.length <= MAX_FIELD) data = parseJson(data);
+    try {
+      for (var i = 0; i < list.length; i++) reportField(lookup(data, list[i]));
+      x.http_answered(h, Date.now(), op, status >>> 0);
+      drain();
+    } catch (e) {
+      c.die(e);
+    }
   }
 
-  function reportField(x, value) {
+  function reportField(value) {
     if (value === ABSENT) x.field(0, 0, 0);
     else if (value === null) x.field(1, 0, 0);
     else if (value === false || value === true) x.field(value ? 3 : 2, 0, 0);
@@ -292,8 +338,8 @@ function createDriver(c, setup, emit) {
   }
 
   function cancel(op) {
-    var entry = ops[op];
-    delete ops[op];
+    var entry = ops.get(op);
+    ops.delete(op);
     if (entry && entry.task) {
       try {
         entry.task.abort();
@@ -303,25 +349,25 @@ function createDriver(c, setup, emit) {
     }
   }
 
-  // One timer, for the machine's next deadline.
-  function schedule() {
-    var at = c.call(function (x) { return x.deadline(h); });
-    if (at < 0 || (timer !== null && timerAt > at)) {
-      clearTimeout(timer);
-      timer = null;
-    }
-    if (at < 0 || timer !== null) return; // none needed, or one fires first and sets the next
+  // One timer, for the machine's next deadline. It is never cleared early: a timer that fires
+  // when nothing is due costs nothing, while clearing and setting one for every request cost
+  // a third of the SDK's time per request. When it fires, the next one is set.
+  function schedule(at) {
+    if (at < 0 || (timer !== null && timerAt <= at)) return;
+    clearTimeout(timer);
     timerAt = at;
-    timer = setTimeout(function () {
-      timer = null;
-      if (dead) return;
-      try {
-        c.call(function (x) { x.timeout(h, Date.now()); });
-        drain();
-      } catch (e) {
-        // the instance died: die() has settled every call
-      }
-    }, Math.max(0, at - Date.now()));
+    timer = setTimeout(tick, Math.max(0, at - Date.now()));
+  }
+
+  function tick() {
+    timer = null;
+    if (dead) return;
+    try {
+      x.timeout(h, Date.now());
+      drain();
+    } catch (e) {
+      c.die(e);
+    }
   }
 
   // The instance trapped: every call in flight fails with INTERNAL, and the session starts over
@@ -329,26 +375,26 @@ function createDriver(c, setup, emit) {
   function die(error) {
     if (dead) return;
     dead = error;
+    api.dead = error;
     clearTimeout(timer);
-    for (var op in ops) cancel(op);
+    ops.forEach(function (entry, op) { cancel(op); });
     var pending = calls;
-    calls = {};
-    for (var id in pending) pending[id].reject(error);
+    calls = new Map();
+    pending.forEach(function (call) { call.reject(error); });
     emit('failed', error);
   }
 
-  return {
+  var api = {
     ensure: function (call) {
-      start(call, function (x, now) { return x.ensure(h, now); });
+      start(call, 0);
     },
     request: request,
     logout: function (call) {
-      start(call, function (x, now) { return x.logout(h, now); });
+      start(call, 2);
     },
-    dead: function () {
-      return dead;
-    },
+    dead: null, // the error that killed the instance
   };
+  return api;
 }
 
 // A boolean option for the core: 0 false, 1 true, 2 not given, 3 something else.

@@ -36,7 +36,7 @@ function createSession(config) {
   // Runs `use(driver)` once the wasm is loaded and the session created; a session whose
   // instance died is created again on a fresh one.
   function withDriver(use, reject) {
-    if (driver && !driver.dead()) return use(driver);
+    if (driver && !driver.dead) return use(driver);
     if (setup.error) return reject(setup.error);
     if (!starting) {
       starting = core.load(setup.wasmPath).then(function (instance) {
@@ -54,12 +54,20 @@ function createSession(config) {
     starting.then(use, reject);
   }
 
+  // A call: the record the driver works with (all its fields from the start: one shape for
+  // every call), and the Promise for the app.
   function call(method, options) {
-    return new Promise(function (resolve, reject) {
-      withDriver(function (d) {
-        d[method]({ resolve: resolve, reject: reject, options: options });
-      }, reject);
+    var c = {
+      resolve: null, reject: null, options: options,
+      url: '', method: 0, auth: 0, retry: 0, timeout: 0, base: null, header: null, sent: false, answer: null,
+    };
+    var promise = new Promise(function (resolve, reject) {
+      c.resolve = resolve;
+      c.reject = reject;
     });
+    if (driver && !driver.dead) driver[method](c);
+    else withDriver(function (d) { d[method](c); }, c.reject);
+    return promise;
   }
 
   if (setup.error) emit('failed', setup.error);

@@ -38,6 +38,12 @@ function encodeInto(text, bytes, at) {
 // Reads `length` bytes of UTF-8 at `at`. The core only writes valid UTF-8.
 function decode(bytes, at, length) {
   var end = at + length;
+  // URLs and header values are ASCII: one native call for them.
+  if (length <= 4096) {
+    var i = at;
+    while (i < end && bytes[i] < 0x80) i++;
+    if (i === end) return String.fromCharCode.apply(null, bytes.subarray(at, end));
+  }
   var units = [];
   var text = '';
   while (at < end) {

@@ -4,6 +4,7 @@
 //! The flow is a sequence of [`Step`]s, each waiting for one operation or one backoff timer.
 //! Everyone who needs a token while it runs waits for its end ([`Session::settle_waiters`]).
 
+use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 
 use super::{Action, Error, Owner, Ready, Resolution, Send, Session, Source, State};
@@ -138,13 +139,13 @@ impl Session {
         let Some(check) = &self.config.check else {
             return self.use_stored(now, stored, migrate);
         };
-        let url = self.config.target(check.url.as_str()).map(|t| t.url).unwrap_or_default();
+        let url = Rc::from(self.config.endpoint(&check.url));
         let method = check.method;
         let timeout_ms = self.config.timeout_ms.get();
         let header = Some(self.token_header(&stored.token));
         let op = self.start_op(Owner::Flow, now, timeout_ms);
         self.set_step(Step::ServerCheck { stored, migrate });
-        let send = Send { op, call: None, url, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Check };
+        let send = Send { op, call: None, url, joined: None, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Check };
         self.actions.push_back(Action::Send(send));
     }
 
@@ -226,9 +227,10 @@ impl Session {
         let send = Send {
             op,
             call: None,
-            url: request.url,
+            url: Rc::from(request.url),
+            joined: None,
             method: request.method,
-            header: request.header,
+            header: request.header.map(Rc::new),
             body: request.body,
             extra: self.login_extra,
             timeout_ms,

@@ -469,7 +469,13 @@ impl Harness {
                         }
                     }
                 }
-                let sent = Sent { url: send.url, method: send.method.as_str(), header: send.header, body, at: 0 };
+                let header = send.header.map(|h| (h.0.clone(), h.1.clone()));
+                // The full URL, made the way the glue makes it.
+                let url = match send.joined {
+                    None => send.url.to_string(),
+                    Some(joined) => crate::config::Target { given: send.url.clone(), same_origin: true, joined }.full(self.session.config()),
+                };
+                let sent = Sent { url, method: send.method.as_str(), header, body, at: 0 };
                 self.world.requests_made += 1;
                 let n = self.world.requests_made;
                 let stagger = match self.world.stagger_ms {

@@ -15,6 +15,8 @@ mod flow;
 mod request;
 
 use alloc::collections::VecDeque;
+use alloc::rc::Rc;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::answer::{Answer, ReadPaths, ReadSet};
@@ -40,7 +42,7 @@ pub type OpId = u32;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiRequest {
     /// Path relative to `baseUrl`, or an absolute URL.
-    pub url: alloc::string::String,
+    pub url: Rc<str>,
     pub method: Method,
     /// `false` skips the token and the re-login logic.
     pub auth: bool,
@@ -97,16 +99,22 @@ impl State {
     }
 }
 
+/// A header name and value. Shared: the token's header is made once per token, not per request.
+pub type Header = Rc<(String, String)>;
+
 /// One HTTP request for the driver to send (`wx.request`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Send {
     pub op: OpId,
     /// For an API request: the call whose options (`data`, `dataType`…) go along untouched.
     pub call: Option<CallId>,
-    pub url: alloc::string::String,
+    /// The full URL when `joined` is `None`; else the caller's URL, which `baseUrl` goes in
+    /// front of as `joined` says (the glue has both strings already: no URL crosses back).
+    pub url: Rc<str>,
+    pub joined: Option<crate::config::Joined>,
     pub method: Method,
     /// A header to set, replacing any of the same name in any case (the token, or the code).
-    pub header: Option<(alloc::string::String, alloc::string::String)>,
+    pub header: Option<Header>,
     /// A login body field (the code), merged with `login.extra`'s object when `extra` is set.
     pub body: Option<(alloc::string::String, alloc::string::String)>,
     pub extra: bool,
@@ -209,6 +217,8 @@ pub struct Session {
     jitter: Jitter,
     /// The app has a `login.extra()` whose object goes into every login body.
     login_extra: bool,
+    /// The header of the last token sent, reused while the token is the same.
+    last_header: Option<(Token, Header)>,
 }
 
 impl Session {
@@ -230,6 +240,7 @@ impl Session {
             next_id: 1,
             jitter: Jitter::new(seed),
             login_extra: false,
+            last_header: None,
         }
     }
 
@@ -252,6 +263,11 @@ impl Session {
     /// The next action for the driver, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
+    }
+
+    /// Are actions waiting for [`Session::poll_action`]?
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
     }
 
     /// When [`Session::handle_timeout`] must next be called, if anything is waiting.
@@ -423,10 +439,18 @@ impl Session {
         });
     }
 
-    fn token_header(&self, token: &Token) -> (alloc::string::String, alloc::string::String) {
-        let mut value = alloc::string::String::from(self.config.token_prefix.as_str());
+    /// The header carrying `token` (made once per token).
+    fn token_header(&mut self, token: &Token) -> Header {
+        if let Some((last, header)) = &self.last_header {
+            if last == token {
+                return Rc::clone(header);
+            }
+        }
+        let mut value = String::from(self.config.token_prefix.as_str());
         value.push_str(token.as_str());
-        (self.config.token_header.as_str().into(), value)
+        let header = Rc::new((self.config.token_header.as_str().into(), value));
+        self.last_header = Some((token.clone(), Rc::clone(&header)));
+        header
     }
 
     /// Reports a non-fatal error with the current state.

@@ -1,6 +1,7 @@
 //! API requests: the token attached, one shared re-login when the answer says the session is
 //! invalid, and retries of transport failures where sending twice is safe.
 
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use super::{Action, ApiRequest, CallId, Error, OpId, Owner, Ready, Resolution, Send, Session};
@@ -93,10 +94,10 @@ impl Session {
     fn send(&mut self, now: Millis, call: CallId, token: Option<Token>) {
         let header = token.as_ref().map(|token| self.token_header(token));
         let Some(request) = self.request_mut(call) else { return };
-        let (timeout_ms, method, url) = (request.timeout_ms, request.api.method, request.target.url.clone());
+        let (timeout_ms, method, url, joined) = (request.timeout_ms, request.api.method, Rc::clone(&request.target.given), request.target.joined);
         request.stage = Stage::Sending { token };
         let op = self.start_op(Owner::Request(call), now, timeout_ms);
-        let send = Send { op, call: Some(call), url, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
+        let send = Send { op, call: Some(call), url, joined: Some(joined), method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
         self.actions.push_back(Action::Send(send));
     }
 

@@ -1002,3 +1002,4 @@ fn a_request_waiting_to_resend_a_token_is_dropped_by_logout() {
     h.run_until_idle();
     assert_eq!(h.world.sent_to("/api/profile").len(), 1, "the logged-out token was not sent again");
 }
+

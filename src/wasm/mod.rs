@@ -35,8 +35,8 @@ pub use slot::{Kind, Slot};
 /// One entry of the session table.
 struct Entry {
     session: Session,
-    /// The token header of the last `Send`, so an unchanged one crosses as a flag.
-    last_header: Option<(String, String)>,
+    /// The header of the last `Send`, so an unchanged one crosses as a flag.
+    last_header: Option<crate::session::Header>,
 }
 
 /// Everything the exports share.
@@ -149,6 +149,17 @@ pub extern "C" fn wxs_drop(handle: u32) {
     });
 }
 
+/// Puts the session's `baseUrl` (as normalized) in the slot's first string: what the glue
+/// prefixes to a caller's URL when a `Send` says so.
+#[export_name = "base_url"]
+pub extern "C" fn wxs_base_url(handle: u32) {
+    with((), |instance| {
+        let entry = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get(i)).and_then(Option::as_ref);
+        let base = entry.map_or("", |entry| entry.session.config().base_url.as_str());
+        instance.slot.put_text(base);
+    });
+}
+
 /// How many paths the glue reads from answers of read set `set`; [`wxs_read_path`] gives each.
 #[export_name = "read_paths"]
 pub extern "C" fn wxs_read_paths(handle: u32, set: u32) -> u32 {
@@ -209,7 +220,7 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
         };
         match (method, auth, retry, timeout_ms) {
             (Ok(method), Ok(auth), Ok(retry), Ok(timeout_ms)) => {
-                let url = String::from(text(input, url_len));
+                let url = alloc::rc::Rc::from(text(input, url_len));
                 session.request(now, ApiRequest { url, method, auth, retry, timeout_ms })
             }
             (Err(error), ..) | (_, Err(error), ..) | (_, _, Err(error), _) | (.., Err(error)) => session.reject_now(error),
@@ -322,18 +333,24 @@ pub extern "C" fn wxs_http_failed(handle: u32, now: f64, op: u32, len: u32) {
 }
 
 /// Puts the next action of session `handle` in the slot and returns its [`Kind`] (0: none).
+/// The slot also says whether more actions wait and, when none does, the next deadline.
 #[export_name = "next_action"]
 pub extern "C" fn wxs_next_action(handle: u32) -> u32 {
     with(0, |instance| {
         let Some(entry) = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get_mut(i)).and_then(Option::as_mut) else {
+            instance.slot.clear();
             return 0;
         };
-        match entry.session.poll_action() {
+        let kind = match entry.session.poll_action() {
             Some(action) => instance.slot.put(action, &mut entry.last_header) as u32,
             None => {
                 instance.slot.clear();
                 0
             }
-        }
+        };
+        let more = entry.session.has_actions();
+        instance.slot.more = u32::from(more);
+        instance.slot.deadline = if more { -1.0 } else { entry.session.next_deadline().map_or(-1.0, |at| at as f64) };
+        kind
     })
 }

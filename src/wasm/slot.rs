@@ -4,8 +4,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::config::Joined;
 use crate::error::Error;
-use crate::session::{Action, Resolution, Send, Source};
+use crate::session::{Action, Header, Resolution, Send, Source};
 
 /// Action kinds, as [`super::wxs_next_action`] returns them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,11 @@ pub const SEND_BODY: u32 = 1 << 9;
 pub const SEND_EXTRA: u32 = 1 << 10;
 /// The header is the same as in this session's previous `Send` (texts 1–2 are empty).
 pub const SEND_SAME_HEADER: u32 = 1 << 11;
+/// The URL is the caller's `url` as given / `baseUrl` + it / `baseUrl` + `/` + it; text 0 is then
+/// empty (the glue has both strings already).
+pub const SEND_URL_AS_GIVEN: u32 = 1 << 12;
+pub const SEND_URL_BASE: u32 = 1 << 13;
+pub const SEND_URL_BASE_SLASH: u32 = 1 << 14;
 
 /// The state names, in the order `Report`'s `a` uses.
 pub const STATES: [crate::session::State; 5] = {
@@ -55,7 +61,9 @@ pub const STATES: [crate::session::State; 5] = {
 };
 
 /// Six 32-bit numbers and five byte strings (pointer and length each; UTF-8 text except the
-/// stored value). They point into `texts`, owned here until the next action replaces them.
+/// stored value), which point into `texts`, owned here until the next action replaces them.
+/// Then whether more actions wait, and — when none does — the machine's next deadline, so the
+/// glue needs no call to ask for either.
 #[repr(C)]
 pub struct Slot {
     kind: u32,
@@ -66,6 +74,11 @@ pub struct Slot {
     e: u32,
     text_ptr: [u32; 5],
     text_len: [u32; 5],
+    /// Word 16: 1 when [`super::wxs_next_action`] has more to give.
+    pub more: u32,
+    _pad: u32,
+    /// Words 18–19: when no action is left, the next deadline (ms since the epoch), or -1.
+    pub deadline: f64,
     texts: [Vec<u8>; 5],
 }
 
@@ -79,6 +92,9 @@ impl Slot {
         e: 0,
         text_ptr: [0; 5],
         text_len: [0; 5],
+        more: 0,
+        _pad: 0,
+        deadline: -1.0,
         texts: [Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()],
     };
 
@@ -139,7 +155,7 @@ impl Slot {
     }
 
     /// Puts `action` in the slot; `last_header` is the session's previous `Send` header.
-    pub fn put(&mut self, action: Action, last_header: &mut Option<(String, String)>) -> Kind {
+    pub fn put(&mut self, action: Action, last_header: &mut Option<Header>) -> Kind {
         self.clear();
         let kind = match action {
             Action::ReadStorage { op, key } => {
@@ -211,16 +227,21 @@ impl Slot {
         kind
     }
 
-    fn send(&mut self, send: Send, last_header: &mut Option<(String, String)>) {
+    fn send(&mut self, send: Send, last_header: &mut Option<Header>) {
         self.a = send.op;
         self.b = send.call.unwrap_or(0);
         self.c = send.method.index();
         self.d = send.timeout_ms;
         let mut flags = send.read as u32;
-        self.set_text(0, &send.url);
+        match send.joined {
+            None => self.set_text(0, &send.url),
+            Some(Joined::AsGiven) => flags |= SEND_URL_AS_GIVEN,
+            Some(Joined::Base) => flags |= SEND_URL_BASE,
+            Some(Joined::BaseSlash) => flags |= SEND_URL_BASE_SLASH,
+        }
         if let Some(header) = send.header {
             flags |= SEND_HEADER;
-            if last_header.as_ref() == Some(&header) {
+            if last_header.as_ref().is_some_and(|last| alloc::rc::Rc::ptr_eq(last, &header) || *last == header) {
                 flags |= SEND_SAME_HEADER;
             } else {
                 self.set_text(1, &header.0);

@@ -47,6 +47,7 @@ function runInJsc({ timerPromise }) {
       __require('scenarios').run(sdk.createSession, __require('wx-fake').createFakeWx, '/wx_session_bg.wasm').then(function (results) {
         var created = environment.timerPromise ? Promise.created : 0;
         print('RESULT ' + JSON.stringify({ environment: environment, results: results, timerPromisesCreated: created }));
+        quit(); // the SDK's watchdog timer would keep the shell up for nothing
       });
     `,
   });

@@ -151,8 +151,16 @@ function createRuntime(options) {
   const storage = new FileStorage(options.storageFile);
   const counts = { login: 0, request: 0, checkSession: 0 };
   let inFlight = 0; // wx calls waiting for an answer
-  const activeTimers = new Set();
-  const busy = () => inFlight + activeTimers.size; // the runtime is idle at 0
+  const activeTimers = new Map(); // id → when it fires
+  // Work in progress: wx calls in flight, and timers due within WATCHDOG_MS. A timer further
+  // out is a watchdog (the SDK's time limits: it fires for nothing when all went well), not work.
+  const WATCHDOG_MS = 3000;
+  const busy = () => {
+    let soon = 0;
+    const horizon = Date.now() + WATCHDOG_MS;
+    for (const due of activeTimers.values()) if (due <= horizon) soon++;
+    return inFlight + soon; // the runtime is idle at 0
+  };
   const track = (promise) => {
     inFlight += 1;
     return promise.finally(() => { inFlight -= 1; });
@@ -242,7 +250,13 @@ function createRuntime(options) {
       let bytes = fs.readFileSync(file);
       if (file.endsWith('.br')) bytes = zlib.brotliDecompressSync(bytes);
       log(`WXWebAssembly.instantiate(${JSON.stringify(wasmPath)}) ${bytes.length} bytes`);
-      return track(WebAssembly.instantiate(bytes, imports)).then((result) => (options.bareInstance ? result.instance : result));
+      // The instance belongs to the package's realm, as WXWebAssembly's do in WeChat: calls
+      // between the glue and the wasm don't cross realms (which would make them slower).
+      // (Compiled here, since the realm may not generate code, then instantiated there.)
+      return track(WebAssembly.compile(bytes)).then((module) => {
+        const instance = new realmWebAssembly.Instance(module, imports);
+        return options.bareInstance ? instance : { instance, module };
+      });
     },
   };
 
@@ -250,7 +264,7 @@ function createRuntime(options) {
   const timers = {
     setTimeout(fn, ms, ...args) {
       const id = setTimeout(() => { activeTimers.delete(id); fn(...args); }, ms);
-      activeTimers.add(id);
+      activeTimers.set(id, Date.now() + (Number(ms) || 0));
       return id;
     },
     clearTimeout(id) {
@@ -268,6 +282,8 @@ function createRuntime(options) {
     ...timers,
   };
   const context = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false } });
+  // The realm's own WebAssembly, kept for WXWebAssembly only, then removed from the package's sight.
+  const realmWebAssembly = vm.runInContext('WebAssembly', context);
   vm.runInContext(
     'delete this.WebAssembly; delete this.SharedArrayBuffer; delete this.globalThis;',
     context,
