@@ -313,9 +313,17 @@ fn origin_of(url: &str) -> Option<Origin> {
     (!authority.is_empty()).then_some(Origin { secure, authority })
 }
 
+/// Does `url` start with a scheme (`https:`, `ftp:`, `javascript:`)?
 fn has_scheme(url: &str) -> bool {
-    let scheme = url.split(':').next().filter(|scheme| scheme.len() < url.len());
-    scheme.is_some_and(|scheme| !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)))
+    for (i, b) in url.bytes().enumerate() {
+        if b == b':' {
+            return i > 0;
+        }
+        if !(b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
+            return false;
+        }
+    }
+    false
 }
 
 /// Reads a string and checks it with `check`, which says what is wrong.

@@ -146,7 +146,7 @@ impl Session {
         let op = self.start_op(Owner::Flow, now, timeout_ms);
         self.set_step(Step::ServerCheck { stored, migrate });
         let send = Send { op, call: None, url, joined: None, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Check };
-        self.actions.push_back(Action::Send(send));
+        self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
 
     fn check_answered(&mut self, now: Millis, stored: StoredToken, migrate: bool, answer: &Answer) {
@@ -236,7 +236,7 @@ impl Session {
             timeout_ms,
             read: ReadSet::Login,
         };
-        self.actions.push_back(Action::Send(send));
+        self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
 
     /// A check or login exchange ended with an answer or a transport error.

@@ -152,7 +152,8 @@ pub enum Action {
     /// [`Session::login_extra_done`].
     LoginExtra { op: OpId },
     /// `wx.request`; answer with [`Session::http_answered`] or [`Session::http_failed`].
-    Send(Send),
+    /// (Boxed: actions move through a queue, and this one is three times the size of the rest.)
+    Send(alloc::boxed::Box<Send>),
     /// The machine stopped waiting for `op` (its deadline passed, or the session logged out):
     /// abort it if possible and forget it.
     Cancel { op: OpId },

@@ -98,7 +98,7 @@ impl Session {
         request.stage = Stage::Sending { token };
         let op = self.start_op(Owner::Request(call), now, timeout_ms);
         let send = Send { op, call: Some(call), url, joined: Some(joined), method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
-        self.actions.push_back(Action::Send(send));
+        self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
 
     fn request_mut(&mut self, call: CallId) -> Option<&mut Request> {

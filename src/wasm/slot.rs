@@ -99,6 +99,12 @@ impl Slot {
     };
 
     pub fn clear(&mut self) {
+        self.reset();
+        self.expose();
+    }
+
+    /// Empties every field; `expose` must follow.
+    fn reset(&mut self) {
         self.kind = 0;
         self.a = 0;
         self.b = 0;
@@ -108,7 +114,6 @@ impl Slot {
         for text in &mut self.texts {
             text.clear();
         }
-        self.expose();
     }
 
     /// Points the string fields at `texts` (after they changed).
@@ -156,7 +161,7 @@ impl Slot {
 
     /// Puts `action` in the slot; `last_header` is the session's previous `Send` header.
     pub fn put(&mut self, action: Action, last_header: &mut Option<Header>) -> Kind {
-        self.clear();
+        self.reset();
         let kind = match action {
             Action::ReadStorage { op, key } => {
                 self.a = op;
@@ -187,7 +192,7 @@ impl Slot {
                 Kind::LoginExtra
             }
             Action::Send(send) => {
-                self.send(send, last_header);
+                self.send(*send, last_header);
                 Kind::Send
             }
             Action::Cancel { op } => {

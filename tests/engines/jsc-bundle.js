@@ -9,6 +9,9 @@ const fs = require('fs');
 const path = require('path');
 
 // files: {moduleName: path}; packageFiles: {packagePath: diskPath} for WXWebAssembly.
+// `main` may use __require(name), __freshRequire(name) (a new copy of the module, with its own
+// state) and, for benchmarks, __bench.compile(packagePath) (the engine's own compile) and
+// preciseTime().
 function bundleForJsc({ files, packageFiles, main, timerPromise }) {
   const parts = [
     '(function (root) {',
@@ -21,6 +24,9 @@ function bundleForJsc({ files, packageFiles, main, timerPromise }) {
     "      if (!files[packagePath]) return Promise.reject(new Error('WXWebAssembly.instantiate: no such file in the package: ' + packagePath));",
     "      return realWebAssembly.instantiate(readFile(files[packagePath], 'binary'), imports);",
     '    },',
+    '  };',
+    '  root.__bench = {',
+    '    compile: function (packagePath) { return realWebAssembly.compile(readFile(files[packagePath], "binary")); },',
     '  };',
     '  var print = root.print;',
     '  root.console = { log: function () { print(Array.prototype.join.call(arguments, " ")); } };',
@@ -64,6 +70,11 @@ function bundleForJsc({ files, packageFiles, main, timerPromise }) {
     'function __require(name) {',
     '  if (!__cache[name]) { var m = { exports: {} }; __cache[name] = m; __modules[name](m, m.exports, __require); }',
     '  return __cache[name].exports;',
+    '}',
+    'function __freshRequire(name) {',
+    '  var m = { exports: {} };',
+    '  __modules[name](m, m.exports, __require);',
+    '  return m.exports;',
     '}',
   );
   if (timerPromise) parts.push("Promise = __require('timer-promise').TimerPromise;");
