@@ -129,8 +129,9 @@ function quietly(fn) {
 }
 
 // Source paths of panic locations (`/rustc/<hash>/library/core/src/…rs`, a cargo registry,
-// the build machine's checkout): data the trapping panic handler never reads.
-const LOCATION_PATH = /[\x21-\x7e]*\/[\x21-\x7e]*?\.rs(?![A-Za-z0-9_])/g;
+// the build machine's checkout, the crate's own `src/…rs`): data the trapping panic handler
+// never reads. Rust packs strings together, so a path starts at its first `/` (or `src/`).
+const LOCATION_PATH = /(?:\/|src\/)[\x21-\x7e]*?\.rs(?![A-Za-z0-9_])/g;
 
 function locationPaths(bytes) {
   return Buffer.from(bytes).toString('latin1').match(LOCATION_PATH) || [];

@@ -7,7 +7,6 @@
 //! (`login.tokenPath`, `invalidWhen[1]`), so a typo fails at start-up instead of silently falling
 //! back to a default. The JS-only keys (`wx`, `wasmPath`, `login.extra`) never reach the core.
 
-use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -16,6 +15,7 @@ use core::fmt;
 
 use crate::error::Error;
 use crate::plain::{self, ReadPlain, Reader};
+use crate::text::join;
 use crate::rule::{Path, Rule};
 
 /// Upper bounds that keep a typo from turning into an hour of retries.
@@ -352,7 +352,7 @@ impl BaseUrl {
         let scheme_len = if origin.secure { 8 } else { 7 };
         let scheme = if origin.secure { "https://" } else { "http://" };
         let rest = text.get(scheme_len..).unwrap_or_default().trim_end_matches('/');
-        Ok(BaseUrl(format!("{scheme}{rest}")))
+        Ok(BaseUrl(join(&[scheme, rest])))
     }
 
     pub fn as_str(&self) -> &str {

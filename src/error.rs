@@ -5,6 +5,9 @@
 //! never contain the token, a login code or anything like `session_key`.
 
 use alloc::string::String;
+use core::fmt;
+
+use crate::text::{join, number};
 
 /// Everything that can go wrong in a session, as the app sees it.
 ///
@@ -13,59 +16,67 @@ use alloc::string::String;
 /// let err = Error::Network { err_msg: "request:fail".into() };
 /// assert_eq!(err.code(), "NETWORK");
 /// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// The config given to `createSession`, or a call's options, are wrong; `key` names the key.
-    #[error("invalid config `{key}`: {reason}")]
     Config { key: String, reason: String },
 
     /// `wx.login` failed or gave no usable code (after retries).
-    #[error("wx.login failed: {err_msg}")]
     WxLoginFailed { err_msg: String },
 
     /// `login.extra()` failed, didn't settle in time, or the user refused what it asked for.
-    #[error("login extra data failed: {reason}")]
     LoginExtraFailed { reason: String },
 
     /// The request never got an HTTP answer (after retries where allowed).
-    #[error("network error: {err_msg}")]
     Network { err_msg: String },
 
     /// No answer within the time limit the session set.
-    #[error("no answer within {ms} ms")]
     Timeout { ms: u32 },
 
     /// The platform itself reported a timeout (`request:fail timeout`).
-    #[error("the platform reported a timeout: {err_msg}")]
     PlatformTimeout { err_msg: String },
 
     /// The request was aborted (`request:fail abort`, or the caller's `abort()`).
-    #[error("request aborted")]
     Aborted,
 
     /// The login or check endpoint answered, but said no (4xx, or `okWhen` did not match).
-    #[error("the server rejected the {endpoint} request (HTTP {status})")]
     ServerRejected { endpoint: &'static str, status: u16 },
 
     /// The server answered 2xx but the answer lacks what the config says it holds, or the
     /// platform refused the request for good (`url not in domain list`).
-    #[error("bad response from the {endpoint} endpoint: {reason}")]
     BadResponse { endpoint: &'static str, reason: String },
 
     /// A storage call failed (full storage, 1 MB a key). The session goes on in memory.
-    #[error("storage failed: {err_msg}")]
     Storage { err_msg: String },
 
     /// The server still said "session invalid" after a fresh login.
-    #[error("the session is still invalid after logging in again")]
     SessionExpired,
 
     /// `logout()` was called while this call was waiting for a login.
-    #[error("logged out while the call was waiting")]
     LoggedOut,
 }
 
 impl Error {
+    /// The message for humans (never with the token).
+    pub fn message(&self) -> String {
+        match self {
+            Error::Config { key, reason } => join(&["invalid config `", key, "`: ", reason]),
+            Error::WxLoginFailed { err_msg } => join(&["wx.login failed: ", err_msg]),
+            Error::LoginExtraFailed { reason } => join(&["login extra data failed: ", reason]),
+            Error::Network { err_msg } => join(&["network error: ", err_msg]),
+            Error::Timeout { ms } => join(&["no answer within ", &number(u64::from(*ms)), " ms"]),
+            Error::PlatformTimeout { err_msg } => join(&["the platform reported a timeout: ", err_msg]),
+            Error::Aborted => "request aborted".into(),
+            Error::ServerRejected { endpoint, status } => {
+                join(&["the server rejected the ", endpoint, " request (HTTP ", &number(u64::from(*status)), ")"])
+            }
+            Error::BadResponse { endpoint, reason } => join(&["bad response from the ", endpoint, " endpoint: ", reason]),
+            Error::Storage { err_msg } => join(&["storage failed: ", err_msg]),
+            Error::SessionExpired => "the session is still invalid after logging in again".into(),
+            Error::LoggedOut => "logged out while the call was waiting".into(),
+        }
+    }
+
     /// The stable code, e.g. `"WX_LOGIN_FAILED"`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -103,6 +114,14 @@ impl Error {
         Error::Config { key: key.into(), reason: reason.into() }
     }
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for Error {}
 
 /// Every code an [`Error`] can carry, for docs and typings tests.
 pub const ERROR_CODES: &[&str] = &[
@@ -148,6 +167,8 @@ mod tests {
     fn config_error_names_the_key() {
         let error = Error::config("login.tokenPath", "must not be empty");
         assert!(error.to_string().contains("login.tokenPath"), "{error}");
+        assert_eq!(Error::Timeout { ms: 1500 }.message(), "no answer within 1500 ms");
+        assert_eq!(Error::ServerRejected { endpoint: "login", status: 503 }.message(), "the server rejected the login request (HTTP 503)");
         assert_eq!(error.key(), Some("login.tokenPath"));
     }
 }

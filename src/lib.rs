@@ -38,6 +38,7 @@ pub mod plain;
 pub mod retry;
 pub mod rule;
 pub mod session;
+pub mod text;
 pub mod token;
 
 /// The exported functions of the shipped .wasm (wasm32 only).

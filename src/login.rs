@@ -1,13 +1,13 @@
 //! The login exchange as pure functions: the request a `wx.login` code turns into, and what is
 //! taken from the answer (the token and its lifetime; nothing else).
 
-use alloc::format;
 use alloc::string::{String, ToString};
 
 use crate::answer::AnswerView;
 use crate::config::{CodeIn, Config, Method};
 use crate::error::Error;
 use crate::rule::{Field, Scalar};
+use crate::text::join;
 use crate::token::{StoredToken, Token};
 use crate::Millis;
 
@@ -55,8 +55,8 @@ pub fn request(config: &Config, code: &str) -> LoginRequest {
         CodeIn::Body => body = field(),
         CodeIn::Header => header = field(),
         CodeIn::Query => {
-            let separator = if url.as_bytes().contains(&b'?') { '&' } else { '?' };
-            url = format!("{url}{separator}{}={}", encode_query(login.code_key.as_str()), encode_query(code));
+            let separator = if url.as_bytes().contains(&b'?') { "&" } else { "?" };
+            url = join(&[&url, separator, &encode_query(login.code_key.as_str()), "=", &encode_query(code)]);
         }
     }
     LoginRequest { url, method: login.method, header, body }
@@ -74,7 +74,7 @@ pub fn read_answer(config: &Config, answer: &AnswerView, now: Millis) -> Result<
     if !ok {
         return Err(Error::ServerRejected { endpoint: "login", status });
     }
-    let bad = |what: &str, path: &str| Error::BadResponse { endpoint: "login", reason: format!("`{path}` {what}") };
+    let bad = |what: &str, path: &str| Error::BadResponse { endpoint: "login", reason: join(&["`", path, "` ", what]) };
     let token_path = login.token_path.as_str();
     let token = match answer.field(&login.token_path) {
         Field::Scalar(Scalar::Text(text)) => Token::new(text).map_err(|why| bad(why, token_path))?,

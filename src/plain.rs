@@ -21,8 +21,9 @@
 //! `invalidWhen[1]`). This small reader replaced serde, serde_json and serde_path_to_error,
 //! which together cost about 100 KB of the wasm's 246 KB (see the README's size section).
 
-use alloc::format;
 use alloc::string::String;
+
+use crate::text::{join, number};
 use alloc::vec::Vec;
 
 pub const NULL: u8 = 0;
@@ -84,7 +85,7 @@ impl Token<'_> {
             Token::Object(_) => "an object".into(),
             Token::Other(what) => {
                 let vowel = what.starts_with(['a', 'e', 'i', 'o', 'u']);
-                format!("{} {what}", if vowel { "an" } else { "a" })
+                join(&[if vowel { "an " } else { "a " }, what])
             }
         }
     }
@@ -129,7 +130,7 @@ impl<'a> Reader<'a> {
         for step in &self.path {
             match step {
                 Step::Key(name) => push_key(&mut key, name),
-                Step::Index(i) => key.push_str(&format!("[{i}]")),
+                Step::Index(i) => key.push_str(&join(&["[", &number(u64::from(*i)), "]"])),
             }
         }
         if let Some(name) = member {
@@ -179,7 +180,7 @@ impl<'a> Reader<'a> {
     }
 
     fn expected(&self, what: &str, got: &Token) -> Error {
-        self.error(format!("expected {what}, got {}", got.describe()))
+        self.error(join(&["expected ", what, ", got ", &got.describe()]))
     }
 
     /// A string.
@@ -212,7 +213,7 @@ impl<'a> Reader<'a> {
         if n >= f64::from(min) && n <= f64::from(max) && f64::from(n as u32) == n {
             Ok(n as u32)
         } else {
-            Err(self.error(format!("expected a whole number from {min} to {max}")))
+            Err(self.error(join(&["expected a whole number from ", &number(u64::from(min)), " to ", &number(u64::from(max))])))
         }
     }
 
@@ -253,7 +254,7 @@ impl<'a> Reader<'a> {
             }
             if !member(name, self)? {
                 if !fields.is_empty() {
-                    let mut message = format!("unknown key `{name}`, expected one of");
+                    let mut message = join(&["unknown key `", name, "`, expected one of"]);
                     for (i, field) in fields.iter().enumerate() {
                         message.push_str(if i == 0 { " " } else { ", " });
                         message.push_str(field);

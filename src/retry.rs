@@ -99,7 +99,7 @@ pub fn backoff_ms(attempt: u32, random: u32) -> u32 {
     let ceiling = BASE_MS.saturating_mul(1u32 << attempt.min(16)).min(MAX_MS);
     let half = ceiling / 2;
     // (half + 1) * random / 2^32 is in [0, half].
-    let jitter = ((u64::from(half) + 1) * u64::from(random) >> 32) as u32;
+    let jitter = (((u64::from(half) + 1) * u64::from(random)) >> 32) as u32;
     half + jitter
 }
 
@@ -112,7 +112,7 @@ impl Jitter {
         Jitter(if seed == 0 { 0x9E37_79B9 } else { seed })
     }
 
-    pub fn next(&mut self) -> u32 {
+    pub fn draw(&mut self) -> u32 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 17;
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn jitter_never_sticks_at_zero() {
         let mut jitter = Jitter::new(0);
-        let values: Vec<u32> = (0..4).map(|_| jitter.next()).collect();
+        let values: Vec<u32> = (0..4).map(|_| jitter.draw()).collect();
         assert!(values.iter().all(|&v| v != 0), "{values:?}");
         assert_ne!(values[0], values[1]);
     }

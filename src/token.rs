@@ -57,7 +57,9 @@ impl Token {
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Token(<{} bytes>)", self.0.len())
+        f.write_str("Token(<")?;
+        f.write_str(&crate::text::number(self.0.len() as u64))?;
+        f.write_str(" bytes>)")
     }
 }
 

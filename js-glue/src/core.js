@@ -5,22 +5,6 @@
 var utf8 = require('./utf8');
 var errors = require('./errors');
 
-// Action kinds (src/wasm/slot.rs).
-var KIND = {
-  READ_STORAGE: 1, WRITE_STORAGE: 2, REMOVE_STORAGE: 3, CHECK_SESSION: 4, WX_LOGIN: 5,
-  LOGIN_EXTRA: 6, SEND: 7, CANCEL: 8, RESOLVE_READY: 9, RESOLVE_ANSWER: 10, RESOLVE_DONE: 11,
-  REJECT: 12, REPORT: 13,
-};
-// Send flags in `e`; its low byte is the read set.
-var SEND = {
-  HEADER: 1 << 8, BODY: 1 << 9, EXTRA: 1 << 10, SAME_HEADER: 1 << 11,
-  // The URL is the caller's as given / baseUrl + it / baseUrl + '/' + it (string 0 is empty).
-  URL_AS_GIVEN: 1 << 12, URL_BASE: 1 << 13, URL_BASE_SLASH: 1 << 14,
-};
-var STATES = ['idle', 'checking', 'logging-in', 'ready', 'failed'];
-var METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
-var READ_SETS = 3;
-
 // One loaded instance: its exports, helpers for the slot and the input area, and `die(cause)`:
 // a throw while the glue works with the instance means it trapped (or the glue broke); it is
 // dead for good, and the functions in `onDeath` hear it once. `run(fn)` runs `fn` that way.
@@ -189,4 +173,4 @@ function loadError(message) {
   return new errors.WxSessionError('WASM_LOAD', message);
 }
 
-module.exports = { load: load, KIND: KIND, SEND: SEND, STATES: STATES, METHODS: METHODS, READ_SETS: READ_SETS };
+module.exports = { load: load };

@@ -3,12 +3,34 @@
 // log in, retry, what is invalid) are the core's; this file only moves plain data.
 'use strict';
 
-var core = require('./core');
 var plain = require('./plain');
 var errors = require('./errors');
 
-var KIND = core.KIND;
-var SEND = core.SEND;
+// Action kinds (src/wasm/slot.rs).
+var READ_STORAGE = 1;
+var WRITE_STORAGE = 2;
+var REMOVE_STORAGE = 3;
+var CHECK_SESSION = 4;
+var WX_LOGIN = 5;
+var LOGIN_EXTRA = 6;
+var SEND = 7;
+var CANCEL = 8;
+var RESOLVE_READY = 9;
+var RESOLVE_ANSWER = 10;
+var RESOLVE_DONE = 11;
+var REPORT = 13;
+// Send flags (the slot's `e`; its low byte is the read set).
+var SEND_HEADER = 1 << 8;
+var SEND_BODY = 1 << 9;
+var SEND_EXTRA = 1 << 10;
+var SEND_SAME_HEADER = 1 << 11;
+// The URL is the caller's as given / baseUrl + it / baseUrl + '/' + it (string 0 is empty).
+var SEND_URL_AS_GIVEN = 1 << 12;
+var SEND_URL_BASE = 1 << 13;
+var SEND_URL_BASE_SLASH = 1 << 14;
+var STATES = ['idle', 'checking', 'logging-in', 'ready', 'failed'];
+var METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
+var READ_SETS = 3;
 var hasOwn = Object.prototype.hasOwnProperty;
 // Request options that are the SDK's or ours to set, never copied from the caller's.
 var RESERVED = { url: 1, method: 1, header: 1, timeout: 1, auth: 1, retry: 1, success: 1, fail: 1, complete: 1 };
@@ -45,7 +67,7 @@ function createDriver(c, setup, emit) {
   var dead = null;
   var paths = [];
   c.run(function () {
-    for (var set = 0; set < core.READ_SETS; set++) paths.push(readPaths(set));
+    for (var set = 0; set < READ_SETS; set++) paths.push(readPaths(set));
   });
   c.onDeath.push(die);
 
@@ -96,7 +118,7 @@ function createDriver(c, setup, emit) {
       return call.reject(errors.isWxSessionError(e) ? e : errors.configError('request', 'its options cannot be read: ' + errors.describe(e)));
     }
     call.url = typeof url === 'string' ? url : '';
-    call.method = (method === undefined ? 0 : core.METHODS.indexOf(typeof method === 'string' ? method.toUpperCase() : '')) >>> 0;
+    call.method = (method === undefined ? 0 : METHODS.indexOf(typeof method === 'string' ? method.toUpperCase() : '')) >>> 0;
     call.auth = flag(auth);
     call.retry = flag(retry);
     call.timeout = timeout === undefined ? NaN : typeof timeout === 'number' ? timeout : -1;
@@ -120,23 +142,23 @@ function createDriver(c, setup, emit) {
   function perform(kind) {
     var a = c.num(1);
     switch (kind) {
-      case KIND.READ_STORAGE: return readStorage(a, c.str(0));
-      case KIND.WRITE_STORAGE: return writeStorage(a, c.str(0), plain.decode(c.raw(1)));
-      case KIND.REMOVE_STORAGE: return writeStorage(a, c.str(0));
-      case KIND.CHECK_SESSION: return checkSession(a);
-      case KIND.WX_LOGIN: return wxLogin(a);
-      case KIND.LOGIN_EXTRA: return runLoginExtra(a);
-      case KIND.SEND: return send(a);
-      case KIND.CANCEL: return cancel(a);
-      case KIND.REPORT: return emit(core.STATES[a], c.error());
+      case READ_STORAGE: return readStorage(a, c.str(0));
+      case WRITE_STORAGE: return writeStorage(a, c.str(0), plain.decode(c.raw(1)));
+      case REMOVE_STORAGE: return writeStorage(a, c.str(0));
+      case CHECK_SESSION: return checkSession(a);
+      case WX_LOGIN: return wxLogin(a);
+      case LOGIN_EXTRA: return runLoginExtra(a);
+      case SEND: return send(a);
+      case CANCEL: return cancel(a);
+      case REPORT: return emit(STATES[a], c.error());
     }
     // The rest settle call `a`.
     var call = calls.get(a);
     if (!call) return;
     calls.delete(a);
-    if (kind === KIND.RESOLVE_READY) call.resolve({ token: c.str(0), source: c.num(2) ? 'login' : 'storage' });
-    else if (kind === KIND.RESOLVE_ANSWER) call.resolve(call.answer);
-    else if (kind === KIND.RESOLVE_DONE) call.resolve(undefined);
+    if (kind === RESOLVE_READY) call.resolve({ token: c.str(0), source: c.num(2) ? 'login' : 'storage' });
+    else if (kind === RESOLVE_ANSWER) call.resolve(call.answer);
+    else if (kind === RESOLVE_DONE) call.resolve(undefined);
     else call.reject(c.error());
   }
 
@@ -264,14 +286,14 @@ function createDriver(c, setup, emit) {
     if (call) call.sent = true;
     var own = call && call.header;
     // An API URL is made here from the caller's string, as the core says; others are read.
-    if (flags & SEND.URL_AS_GIVEN) options.url = call.url;
-    else if (flags & SEND.URL_BASE) options.url = base + call.url;
-    else if (flags & SEND.URL_BASE_SLASH) options.url = base + '/' + call.url;
+    if (flags & SEND_URL_AS_GIVEN) options.url = call.url;
+    else if (flags & SEND_URL_BASE) options.url = base + call.url;
+    else if (flags & SEND_URL_BASE_SLASH) options.url = base + '/' + call.url;
     else options.url = c.str(0);
-    options.method = core.METHODS[c.num(3)];
+    options.method = METHODS[c.num(3)];
     options.timeout = c.num(4);
-    if (flags & SEND.HEADER) {
-      if (!(flags & SEND.SAME_HEADER)) header = [c.str(1), c.str(2)];
+    if (flags & SEND_HEADER) {
+      if (!(flags & SEND_SAME_HEADER)) header = [c.str(1), c.str(2)];
       var name = header[0].toLowerCase();
       var merged = {};
       // The caller's headers, without any spelling of ours (`authorization` beside `Authorization`).
@@ -283,8 +305,8 @@ function createDriver(c, setup, emit) {
     } else if (own) {
       options.header = own;
     }
-    if (flags & SEND.BODY) {
-      var body = flags & SEND.EXTRA && extra ? copyOwn(extra) : {};
+    if (flags & SEND_BODY) {
+      var body = flags & SEND_EXTRA && extra ? copyOwn(extra) : {};
       body[c.str(3)] = c.str(4);
       options.data = body;
     }

@@ -12,6 +12,7 @@ use crate::answer::{Answer, ReadSet};
 use crate::config::CheckPolicy;
 use crate::login;
 use crate::retry::{backoff_ms, is_transient};
+use crate::text::{join, number};
 use crate::token::{Freshness, StorageRead, StorageValue, StoredToken};
 use crate::Millis;
 
@@ -271,11 +272,11 @@ impl Session {
             Some(Step::ReadStorage | Step::CheckSession { .. }) => self.start_login(now),
             Some(Step::ServerCheck { stored, migrate }) => self.retry_check_or_fail(now, stored, migrate, error),
             Some(Step::WxLogin) => {
-                let err_msg = alloc::format!("wx.login did not answer within {limit} ms");
+                let err_msg = join(&["wx.login did not answer within ", &number(u64::from(limit)), " ms"]);
                 self.retry_login_or_fail(now, Error::WxLoginFailed { err_msg });
             }
             Some(Step::LoginExtra { .. }) => {
-                let reason = alloc::format!("login.extra() did not settle within {limit} ms");
+                let reason = join(&["login.extra() did not settle within ", &number(u64::from(limit)), " ms"]);
                 self.finish(now, Err(Error::LoginExtraFailed { reason }));
             }
             Some(Step::SendLogin) => self.retry_login_or_fail(now, error),
@@ -298,7 +299,7 @@ impl Session {
         if !is_transient(error) || flow.failures >= retries {
             return None;
         }
-        let wait = backoff_ms(flow.failures, self.jitter.next());
+        let wait = backoff_ms(flow.failures, self.jitter.draw());
         flow.failures += 1;
         Some(now.saturating_add(Millis::from(wait)))
     }

@@ -164,7 +164,7 @@ impl Session {
 
     pub(super) fn request_failed(&mut self, now: Millis, call: CallId, error: Error) {
         let retries = self.config.retries.get();
-        let jitter = self.jitter.next();
+        let jitter = self.jitter.draw();
         let Some(request) = self.request_mut(call) else { return };
         let may_retry = request.api.retry || request.api.method.is_idempotent();
         if !(may_retry && is_transient(&error) && request.failures < retries) {

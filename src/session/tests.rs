@@ -303,7 +303,7 @@ fn retry_delays_grow_between_attempts() {
     // The old host's random() was fixed at 0.5; the machine draws its jitter from its seed, so
     // the exact waits are those of the seeded sequence: 300, 600, 1200, 2400 ceilings.
     let mut jitter = Jitter::new(SEED);
-    let expected: Vec<Millis> = (0..4).map(|attempt| Millis::from(backoff_ms(attempt, jitter.next()))).collect();
+    let expected: Vec<Millis> = (0..4).map(|attempt| Millis::from(backoff_ms(attempt, jitter.draw()))).collect();
     assert_eq!(gaps, expected);
     for (attempt, gap) in gaps.iter().enumerate() {
         let ceiling = 300 << attempt;
@@ -738,7 +738,7 @@ fn a_wx_login_that_never_answers_fails_typed_and_is_cancelled() {
     assert_eq!(logins.len(), 2, "one try and one retry, each with its own deadline");
     assert_eq!(h.cancelled, logins);
     let mut jitter = Jitter::new(SEED);
-    assert_eq!(h.now - start, 1000 + Millis::from(backoff_ms(0, jitter.next())) + 1000);
+    assert_eq!(h.now - start, 1000 + Millis::from(backoff_ms(0, jitter.draw())) + 1000);
     assert_eq!(h.world.states.last().copied(), Some((State::Failed, Some("WX_LOGIN_FAILED"))));
     h.run_until_idle();
 }
@@ -941,7 +941,7 @@ fn every_call_settles_exactly_once_whatever_happens() {
         world.storage_full = seed % 5 == 0;
         world.stagger_ms = 300;
         let network = std::cell::RefCell::new(Jitter::new(seed));
-        world.serve(move |w, sent| match network.borrow_mut().next() % 12 {
+        world.serve(move |w, sent| match network.borrow_mut().draw() % 12 {
             0 => Reply::Fail("request:fail -2:net::ERR_FAILED"),
             1 => Reply::Fail("request:fail timeout"),
             2 => Reply::Hang,
@@ -956,7 +956,7 @@ fn every_call_settles_exactly_once_whatever_happens() {
         let mut h = Harness::new(world, config);
         let mut script = Jitter::new(seed.wrapping_mul(7919));
         for _ in 0..40 {
-            let r = script.next();
+            let r = script.draw();
             match r % 10 {
                 0..=2 => {
                     h.get("/api/profile");

@@ -18,7 +18,6 @@ mod slot;
 #[cfg(feature = "standalone")]
 mod runtime;
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -207,7 +206,7 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
     with_session(handle, 0, |entry, input, _| {
         let session = &mut entry.session;
         let now = millis(now);
-        let bad = |key: &str, reason: &str| Error::config(alloc::format!("request.{key}"), reason);
+        let bad = |key: &str, reason: &str| Error::config(crate::text::join(&["request.", key]), reason);
         let method = Method::ALL.get(method as usize).copied().ok_or_else(|| bad("method", "must be an HTTP method wx.request accepts"));
         let auth = flag(auth, true).ok_or_else(|| bad("auth", "must be true or false"));
         let retry = flag(retry, false).ok_or_else(|| bad("retry", "must be true or false"));

@@ -1,7 +1,6 @@
 //! The action slot: one action at a time, laid out for the glue to read from linear memory
 //! (`js-glue/src/core.js` reads the same offsets).
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::Joined;
@@ -152,10 +151,9 @@ impl Slot {
     }
 
     fn error(&mut self, error: &Error) {
-        use alloc::string::ToString;
         self.b = error.status().map_or(0, u32::from);
         self.set_text(0, error.code());
-        self.set_text(1, &error.to_string());
+        self.set_text(1, &error.message());
         self.set_text(2, error.key().unwrap_or(""));
     }
 
