@@ -44,3 +44,14 @@ ensure_jsc() {
     say "no jsc and no way to install it: the JavaScriptCore tests will be SKIPPED (and fail under CI=true)"
   fi
 }
+
+TWIGGY_VERSION=0.8.0
+
+ensure_twiggy() {
+  # twiggy: what each function and crate costs in the wasm (scripts/size.sh).
+  if command -v twiggy >/dev/null && [ "$(twiggy --version | awk '{print $2}')" = "$TWIGGY_VERSION" ]; then
+    return
+  fi
+  say "installing twiggy $TWIGGY_VERSION (about 3 minutes on 2 cores, once)"
+  cargo install twiggy --version "$TWIGGY_VERSION"
+}
