@@ -19,7 +19,8 @@
 //! let config = Config::from_plain(plain.bytes()).unwrap();
 //! let mut session = Session::new(config, 7);
 //! let call = session.ensure(1_000);
-//! // No token in memory: the machine asks for the stored one first.
+//! // No token in memory: the machine reports it is checking, and asks for the stored token.
+//! assert!(matches!(session.poll_action(), Some(Action::Report { .. })));
 //! assert!(matches!(session.poll_action(), Some(Action::ReadStorage { .. })));
 //! # let _ = call;
 //! ```

@@ -40,8 +40,10 @@ pub fn check_code(code: &str) -> Result<(), Error> {
 /// Where the code goes, per `login.codeIn`.
 ///
 /// ```
-/// let config = wx_session::Config::from_json(
-///     r#"{"baseUrl":"https://api.test","login":{"url":"/user/login","method":"GET","codeIn":"query"}}"#).unwrap();
+/// let mut plain = wx_session::plain::Writer::new();
+/// plain.object(2).key("baseUrl").string("https://api.test")
+///     .key("login").object(3).key("url").string("/user/login").key("method").string("GET").key("codeIn").string("query");
+/// let config = wx_session::Config::from_plain(plain.bytes()).unwrap();
 /// let request = wx_session::login::request(&config, "0a1B+c");
 /// assert_eq!(request.url, "https://api.test/user/login?code=0a1B%2Bc");
 /// ```
