@@ -48,13 +48,15 @@ pub struct Config {
     pub invalid_when: Vec<Rule>,
     pub retries: Retries,
     pub timeout_ms: TimeoutMs,
+    /// Origins besides `baseUrl`'s that the token may be sent to.
+    pub trusted_origins: Vec<TrustedOrigin>,
 }
 
 impl Config {
     /// Every key of the config object.
     pub const KEYS: &'static [&'static str] = &[
         "baseUrl", "storageKey", "tokenHeader", "tokenPrefix", "login", "check",
-        "useCheckSession", "invalidWhen", "retries", "timeoutMs",
+        "useCheckSession", "invalidWhen", "retries", "timeoutMs", "trustedOrigins",
     ];
 }
 
@@ -71,6 +73,7 @@ impl ReadPlain for Config {
             invalid_when: vec![Rule::status(401)],
             retries: Retries::default(),
             timeout_ms: TimeoutMs::default(),
+            trusted_origins: Vec::new(),
         };
         reader.object(Config::KEYS, &["baseUrl"], &mut |key, r| {
             match key {
@@ -84,6 +87,7 @@ impl ReadPlain for Config {
                 "invalidWhen" => config.invalid_when = Vec::read(r)?,
                 "retries" => config.retries = Retries::read(r)?,
                 "timeoutMs" => config.timeout_ms = TimeoutMs::read(r)?,
+                "trustedOrigins" => config.trusted_origins = Vec::read(r)?,
                 _ => return Ok(false),
             }
             Ok(true)
@@ -233,10 +237,12 @@ impl Config {
             return None;
         }
         if has_scheme(url) {
-            // Absolute: only http(s), and the token only goes to baseUrl's origin.
+            // Absolute: only http(s), and the token only goes to baseUrl's origin and the
+            // trusted ones.
             let origin = origin_of(url)?;
-            let same_origin = origin_of(&self.base_url.0).is_some_and(|base| base == origin);
-            return Some(Target { given: Rc::clone(url), same_origin, joined: Joined::AsGiven });
+            let trusted = origin_of(&self.base_url.0).is_some_and(|base| base == origin)
+                || self.trusted_origins.iter().any(|trusted| trusted.0 == origin);
+            return Some(Target { given: Rc::clone(url), same_origin: trusted, joined: Joined::AsGiven });
         }
         let slash = !(url.starts_with('/') || url.starts_with('?'));
         let joined = if slash { Joined::BaseSlash } else { Joined::Base };
@@ -255,6 +261,7 @@ impl Config {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub given: Rc<str>,
+    /// The token may go there: `baseUrl`'s origin, or one of `trustedOrigins`.
     pub same_origin: bool,
     pub joined: Joined,
 }
@@ -288,8 +295,8 @@ pub enum Joined {
 }
 
 /// `scheme://host[:port]`, lower-cased, default port dropped.
-#[derive(Debug, PartialEq)]
-struct Origin {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
     secure: bool,
     authority: String,
 }
@@ -363,6 +370,24 @@ impl BaseUrl {
 impl ReadPlain for BaseUrl {
     fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
         checked(reader, BaseUrl::new)
+    }
+}
+
+/// `trustedOrigins[i]`: an origin (`https://cdn.example.com`, any case, default port or not)
+/// that may receive the token too. Just the origin: no path, query or credentials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustedOrigin(Origin);
+
+impl ReadPlain for TrustedOrigin {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        checked(reader, |text| {
+            let origin = origin_of(text).ok_or("must be an origin like https://cdn.example.com")?;
+            let rest = text.splitn(4, '/').nth(3).unwrap_or("");
+            if !rest.is_empty() || text.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#') || origin.authority.contains('@') {
+                return Err("must be just an origin: scheme and host (and port), nothing after");
+            }
+            Ok(TrustedOrigin(origin))
+        })
     }
 }
 
@@ -675,6 +700,9 @@ mod tests {
             (r#"{"baseUrl":"https://x","wx":{}}"#, "wx"),
             (r#"{"baseUrl":"https://x","login":{"url":"javascript:x"}}"#, "login.url"),
             (r#"{"baseUrl":"https://x","check":{"url":"ftp://x/auth"}}"#, "check.url"),
+            (r#"{"baseUrl":"https://x","trustedOrigins":["https://a.test","https://b.test/path"]}"#, "trustedOrigins[1]"),
+            (r#"{"baseUrl":"https://x","trustedOrigins":["cdn.test"]}"#, "trustedOrigins[0]"),
+            (r#"{"baseUrl":"https://x","trustedOrigins":"https://a.test"}"#, "trustedOrigins"),
         ];
         for (json, key) in cases {
             assert_eq!(key_of(json), key, "{json}");
@@ -720,6 +748,10 @@ mod tests {
         }
         let https = parse(r#"{"baseUrl":"https://api.test"}"#).unwrap();
         assert!(https.target(&Rc::from("https://api.test:443/x")).unwrap().same_origin, "default port");
+        let trusting = parse(r#"{"baseUrl":"https://api.test","trustedOrigins":["https://CDN.test","http://files.test:8080/"]}"#).unwrap();
+        let goes = |url: &str| trusting.target(&Rc::from(url)).unwrap().same_origin;
+        assert!(goes("https://cdn.test/a") && goes("http://files.test:8080/x"));
+        assert!(!goes("http://cdn.test/a") && !goes("https://files.test:8080/x") && !goes("https://cdn.test.evil/a"));
     }
 
     #[test]

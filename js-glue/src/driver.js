@@ -312,10 +312,7 @@ function createDriver(c, setup, emit) {
     }
     var entry = { call: callId, read: flags & 255, task: null };
     options.success = function (res) { answered(op, res); };
-    options.fail = function (err) {
-      var text = errors.describe(err);
-      finish(op, function (now) { x.http_failed(h, now, op, c.text(text)); });
-    };
+    options.fail = function (err) { failed(op, errors.describe(err)); };
     ops.set(op, entry);
     try {
       entry.task = wx.request(options);
@@ -327,6 +324,10 @@ function createDriver(c, setup, emit) {
   // An HTTP answer: its status and the fields the machine reads cross; the answer itself stays
   // here until the call resolves with it.
   function answered(op, res) {
+    if (!res || typeof res !== 'object') {
+      // A platform calling success() with nothing: no answer at all.
+      return failed(op, 'request:fail success() without an answer');
+    }
     var entry = take(op);
     if (!entry) return;
     var call = entry.call ? calls.get(entry.call) : null;
@@ -348,6 +349,10 @@ function createDriver(c, setup, emit) {
     } catch (e) {
       c.die(e);
     }
+  }
+
+  function failed(op, errMsg) {
+    finish(op, function (now) { x.http_failed(h, now, op, c.text(errMsg)); });
   }
 
   function reportField(value) {
@@ -424,11 +429,12 @@ function flag(value) {
   return value === undefined ? 2 : value === true ? 1 : value === false ? 0 : 3;
 }
 
-// The own enumerable members of `object`, except `skip`'s.
+// The own enumerable members of `object`, except `skip`'s (and `__proto__`, which as a plain
+// assignment would set the copy's prototype instead).
 function copyOwn(object, skip) {
   var copy = {};
   for (var key in object) {
-    if (hasOwn.call(object, key) && !(skip && hasOwn.call(skip, key))) copy[key] = object[key];
+    if (hasOwn.call(object, key) && key !== '__proto__' && !(skip && hasOwn.call(skip, key))) copy[key] = object[key];
   }
   return copy;
 }

@@ -80,8 +80,10 @@ export interface SessionConfig {
   invalidWhen?: Rule[];
   /** Retries of transient failures (network, 5xx, wx.login). Default 2, at most 10. */
   retries?: number;
-  /** Time limit of each network or wx call, in ms. Default 10000. */
+  /** Time limit of each network, storage or wx call and of login.extra(), in ms. Default 10000. */
   timeoutMs?: number;
+  /** Origins besides baseUrl's that the token may go to, e.g. ['https://cdn.example.com']. */
+  trustedOrigins?: string[];
   /** A wx-like object. Default: the global `wx`. */
   wx?: WxLike;
 }
