@@ -67,7 +67,8 @@ fn a_first_launch_through_the_abi() {
 
     // wx.login, then the login request with the code in the body.
     let mut login_op = 0;
-    while let (kind, [a, ..]) = next(h) {
+    loop {
+        let (kind, [a, ..]) = next(h);
         if kind == 0 {
             break;
         }
