@@ -5,7 +5,7 @@
 //   wasm: binaryen (its JS API): drop Global exports → lower bulk-memory, sign-ext and
 //         non-trapping float-to-int to MVP → optimize for size with MVP features only →
 //         validate as MVP → audit (no imports, no Global export, one funcref table at most)
-//         → blank panic-location paths → dist/wx_session_bg.wasm (+ .br)
+//         → blank panic-location paths → dist/wx_session_bg.wasm.br, wasm/wx_session_bg.wasm
 //   js:   every module under src/ (the entry is index.js; each require('./x') must resolve)
 //         → one CommonJS file, minified to ES5 → loaded once to check its exports → dist/index.js
 //
@@ -320,9 +320,13 @@ function brotli(bytes) {
   });
 }
 
+// dist/ is the package's `miniprogram` folder, which 构建npm copies whole into
+// miniprogram_npm/wx-session/: the JS, the typings and one wasm form, the brotli one (base
+// library ≥ 2.14). The uncompressed .wasm, for apps that support 2.13, goes to wasm/ beside it.
 async function main() {
   const from = option('from', path.join(root, 'target', 'sdk', 'wasm32-unknown-unknown', 'release', 'wx_session.wasm'));
   const dist = option('to', path.join(here, 'dist'));
+  const plainDir = path.join(dist, '..', 'wasm');
   const version = require('./package.json').version;
   const wasm = await buildWasm(fs.readFileSync(from));
   step('bundle dist/index.js (CommonJS, minified ES5) and typings');
@@ -330,12 +334,13 @@ async function main() {
   checkEntry(js);
   fs.rmSync(dist, { recursive: true, force: true });
   fs.mkdirSync(dist, { recursive: true });
-  fs.writeFileSync(path.join(dist, WASM_NAME), wasm);
+  fs.mkdirSync(plainDir, { recursive: true });
+  fs.writeFileSync(path.join(plainDir, WASM_NAME), wasm);
   const br = brotli(wasm);
   fs.writeFileSync(path.join(dist, `${WASM_NAME}.br`), br);
   fs.writeFileSync(path.join(dist, 'index.js'), js);
   fs.copyFileSync(path.join(here, 'src', 'index.d.ts'), path.join(dist, 'index.d.ts'));
-  console.log(`built ${path.relative(process.cwd(), dist)}: ${WASM_NAME} ${wasm.length} B, .wasm.br ${br.length} B, index.js ${Buffer.byteLength(js)} B → shipped ${br.length + Buffer.byteLength(js)} B`);
+  console.log(`built ${path.relative(process.cwd(), dist)}: ${WASM_NAME}.br ${br.length} B + index.js ${Buffer.byteLength(js)} B = shipped ${br.length + Buffer.byteLength(js)} B (${path.relative(process.cwd(), plainDir)}/${WASM_NAME}: ${wasm.length} B)`);
   if (!process.argv.includes('--no-demo')) {
     copyDir(dist, demoLib);
     console.log(`copied to ${path.relative(process.cwd(), demoLib)}`);

@@ -381,12 +381,12 @@ pub struct TrustedOrigin(Origin);
 impl ReadPlain for TrustedOrigin {
     fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
         checked(reader, |text| {
-            let origin = origin_of(text).ok_or("must be an origin like https://cdn.example.com")?;
-            let rest = text.splitn(4, '/').nth(3).unwrap_or("");
-            if !rest.is_empty() || text.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#') || origin.authority.contains('@') {
-                return Err("must be just an origin: scheme and host (and port), nothing after");
+            // A base URL (scheme, host, no query or credentials) whose path is empty.
+            let url = BaseUrl::new(text).map_err(|_| "must be an origin like https://cdn.example.com")?;
+            match origin_of(url.as_str()) {
+                Some(origin) if url.as_str().matches('/').count() == 2 => Ok(TrustedOrigin(origin)),
+                _ => Err("must be just an origin: scheme and host (and port), no path"),
             }
-            Ok(TrustedOrigin(origin))
         })
     }
 }

@@ -6,7 +6,7 @@ App({
   onLaunch: function () {
     this.session = createSession({
       baseUrl: config.baseUrl,
-      wasmPath: '/libs/wx-session/wx_session_bg.wasm',
+      wasmPath: '/libs/wx-session/wx_session_bg.wasm.br',
       storageKey: 'token',
       tokenHeader: 'token',
       login: { url: '/login', tokenPath: 'token', expiresInPath: 'expiresIn' },

@@ -63,7 +63,7 @@ export interface SessionConfig {
   /** Where relative URLs point, e.g. 'https://api.example.com'. Required. */
   baseUrl: string;
   /** Package path of the .wasm (or .wasm.br) for WXWebAssembly.
-   *  Default '/miniprogram_npm/wx-session/wx_session_bg.wasm'. */
+   *  Default '/miniprogram_npm/wx-session/wx_session_bg.wasm.br' (where 构建npm puts it). */
   wasmPath?: string;
   /** Storage key of the token record. Default 'token'. */
   storageKey?: string;

@@ -7,8 +7,8 @@ var plain = require('./plain');
 var errors = require('./errors');
 var createDriver = require('./driver').createDriver;
 
-// Where WeChat DevTools' 构建npm puts this package's files.
-var DEFAULT_WASM_PATH = '/miniprogram_npm/wx-session/wx_session_bg.wasm';
+// Where WeChat DevTools' 构建npm puts this package's wasm (brotli: base library ≥ 2.14).
+var DEFAULT_WASM_PATH = '/miniprogram_npm/wx-session/wx_session_bg.wasm.br';
 
 function createSession(config) {
   var listeners = [];

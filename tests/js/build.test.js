@@ -32,7 +32,7 @@ test('the built index.js exports exactly the API, as CommonJS in a realm without
   vm.runInContext('delete this.WebAssembly', context);
   vm.runInContext(`(function (module, exports) {${fs.readFileSync(path.join(DIST, 'index.js'), 'utf8')}\n})`, context)(module, module.exports);
   assert.deepEqual(Object.keys(module.exports).sort(), ['DEFAULT_WASM_PATH', 'WxSessionError', 'createSession', 'isWxSessionError']);
-  assert.equal(module.exports.DEFAULT_WASM_PATH, '/miniprogram_npm/wx-session/wx_session_bg.wasm');
+  assert.equal(module.exports.DEFAULT_WASM_PATH, '/miniprogram_npm/wx-session/wx_session_bg.wasm.br');
 });
 
 test('the built index.js parses as ES5, for base libraries without ES6', () => {

@@ -35,7 +35,7 @@ function runInJsc({ timerPromise }) {
       'timer-promise': path.join(ENGINES, 'timer-promise.js'),
       scenarios: path.join(ENGINES, 'scenarios.js'),
     },
-    packageFiles: { '/wx_session_bg.wasm': path.join(DIST, 'wx_session_bg.wasm') },
+    packageFiles: { '/wx_session_bg.wasm': path.join(DIST, '..', 'wasm', 'wx_session_bg.wasm') },
     timerPromise,
     main: `
       var environment = {
@@ -84,6 +84,7 @@ test('V8 sandbox with an old-iOS timer-task Promise: every flow completes', asyn
   // A package holding the SDK and the engine-neutral test files.
   const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-promise-'));
   for (const f of fs.readdirSync(DIST)) fs.copyFileSync(path.join(DIST, f), path.join(pkg, f));
+  fs.copyFileSync(path.join(DIST, '..', 'wasm', 'wx_session_bg.wasm'), path.join(pkg, 'wx_session_bg.wasm'));
   for (const f of ['wx-fake.js', 'timer-promise.js', 'scenarios.js']) fs.copyFileSync(path.join(ENGINES, f), path.join(pkg, f));
   const { TimerPromise } = require('../engines/timer-promise');
   const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', promise: TimerPromise });

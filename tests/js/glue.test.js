@@ -3,6 +3,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { createRuntime } = require('../sandbox/runtime');
 const { createFakeWx } = require('../engines/wx-fake');
@@ -49,7 +51,7 @@ function sdk({ respond = simpleServer(), ...options } = {}) {
   const fake = fakeWx(respond);
   const runtime = createRuntime({ packageRoot: DIST, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, ...options });
   const { createSession } = runtime.requireModule('index.js');
-  const create = (config = {}) => createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm', useCheckSession: false, ...config });
+  const create = (config = {}) => createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm.br', useCheckSession: false, ...config });
   return { runtime, create, ...fake };
 }
 
@@ -78,9 +80,12 @@ test('WXWebAssembly resolving to a bare Instance works too', async () => {
   assert.equal(result.source, 'login');
 });
 
-test('the brotli-compressed .wasm.br loads', async () => {
-  const { create } = sdk();
-  const result = await create({ wasmPath: '/wx_session_bg.wasm.br' }).ensure();
+test('the uncompressed .wasm (for base library 2.13) loads too', async () => {
+  const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-plain-'));
+  fs.copyFileSync(path.join(DIST, 'index.js'), path.join(pkg, 'index.js'));
+  fs.copyFileSync(path.join(DIST, '..', 'wasm', 'wx_session_bg.wasm'), path.join(pkg, 'wx_session_bg.wasm'));
+  const { create } = sdk({ packageRoot: pkg });
+  const result = await create({ wasmPath: '/wx_session_bg.wasm' }).ensure();
   assert.equal(result.token, 'tok-1');
 });
 
@@ -181,7 +186,7 @@ test('wasm memory stays flat over thousands of requests (nothing leaks per call)
   let memory;
   const instantiate = runtime.context.WXWebAssembly.instantiate;
   runtime.context.WXWebAssembly.instantiate = (p, imports) => instantiate(p, imports).then((r) => { memory = r.instance.exports.memory; return r; });
-  const session = runtime.requireModule('index.js').createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm', useCheckSession: false });
+  const session = runtime.requireModule('index.js').createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm.br', useCheckSession: false });
   for (let i = 0; i < 500; i++) await session.request({ url: '/api/profile' });
   const before = memory.buffer.byteLength;
   for (let i = 0; i < 5000; i++) await session.request({ url: '/api/profile' });

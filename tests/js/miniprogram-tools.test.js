@@ -128,14 +128,15 @@ test('error codes agree across Rust, the typings and the README', () => {
   assert.deepEqual([...readme].sort(), [...dts].sort());
 });
 
-test('the npm package: `miniprogram` points at a folder with index.js, the .wasm and the .wasm.br', () => {
+test('the npm package: `miniprogram` points at a folder with index.js and one wasm form, the .wasm.br', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'js-glue', 'package.json'), 'utf8'));
   assert.equal(pkg.miniprogram, 'dist');
   const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: path.join(ROOT, 'js-glue'), encoding: 'utf8' }));
   const files = packed[0].files.map((f) => f.path);
-  for (const f of ['dist/index.js', 'dist/wx_session_bg.wasm', 'dist/wx_session_bg.wasm.br', 'dist/index.d.ts', 'package.json']) {
+  for (const f of ['dist/index.js', 'dist/wx_session_bg.wasm.br', 'dist/index.d.ts', 'wasm/wx_session_bg.wasm', 'package.json']) {
     assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
   }
+  assert.ok(!files.includes('dist/wx_session_bg.wasm'), 'one wasm form in the miniprogram folder');
 });
 
 test('after 构建npm, require("wx-session") with the default wasmPath logs in', async () => {
@@ -152,5 +153,5 @@ test('after 构建npm, require("wx-session") with the default wasmPath logs in',
   const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, log: () => {} });
   const ready = await runtime.requireModule('use.js')(fake.wx);
   assert.equal(ready.source, 'login');
-  assert.ok(runtime.lines.some((l) => l.includes('"/miniprogram_npm/wx-session/wx_session_bg.wasm"')), runtime.lines.join('\n'));
+  assert.ok(runtime.lines.some((l) => l.includes('"/miniprogram_npm/wx-session/wx_session_bg.wasm.br"')), runtime.lines.join('\n'));
 });

@@ -48,7 +48,7 @@ function tempStorage() {
 function launch(origin, storageFile, config) {
   const runtime = createRuntime({ packageRoot: DIST, devServer: origin, storageFile });
   const { createSession } = runtime.requireModule('index.js');
-  const session = createSession({ baseUrl: origin, wasmPath: '/wx_session_bg.wasm', ...config });
+  const session = createSession({ baseUrl: origin, wasmPath: '/wx_session_bg.wasm.br', ...config });
   return { runtime, session };
 }
 

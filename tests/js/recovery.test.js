@@ -13,11 +13,12 @@ const { createFakeWx } = require('../engines/wx-fake');
 const { loadBinaryen } = require('../../js-glue/build');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
+const PLAIN = path.join(__dirname, '..', '..', 'js-glue', 'wasm', 'wx_session_bg.wasm');
 
 // The shipped module with `http_answered` trapping: the first HTTP answer kills the instance.
 async function trappingWasm() {
   const binaryen = await loadBinaryen();
-  const module = binaryen.readBinary(fs.readFileSync(path.join(DIST, 'wx_session_bg.wasm')));
+  const module = binaryen.readBinary(fs.readFileSync(PLAIN));
   module.removeExport('http_answered');
   const { i32, f64, none } = binaryen;
   module.addFunction('trap', binaryen.createType([i32, f64, i32, i32]), none, [], module.unreachable());
@@ -63,7 +64,7 @@ test('a trap fails the calls in flight with INTERNAL, and the next call recovers
   assert.ok(heard.a.includes('failed:INTERNAL') && heard.b.includes('failed:INTERNAL'), JSON.stringify(heard));
 
   // The file is fixed (an update): the next calls start a fresh instance and carry on.
-  fs.copyFileSync(path.join(DIST, 'wx_session_bg.wasm'), path.join(pkg, 'wx_session_bg.wasm'));
+  fs.copyFileSync(PLAIN, path.join(pkg, 'wx_session_bg.wasm'));
   const again = await a.ensure();
   assert.deepEqual({ ...again }, { token: 'stored-tok', source: 'storage' }, 'from storage, no new login');
   assert.equal((await a.request({ url: '/api/profile' })).statusCode, 200);

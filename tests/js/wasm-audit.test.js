@@ -12,7 +12,7 @@ const { inspectWasm, buildWasm, locationPaths, loadBinaryen } = require('../../j
 const ROOT = path.join(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'js-glue', 'dist');
 const DEMO = path.join(ROOT, 'demo-miniprogram', 'miniprogram', 'libs', 'wx-session');
-const SHIPPED = path.join(DIST, 'wx_session_bg.wasm');
+const SHIPPED = path.join(ROOT, 'js-glue', 'wasm', 'wx_session_bg.wasm');
 const CARGO_OUTPUT = path.join(ROOT, 'target', 'sdk', 'wasm32-unknown-unknown', 'release', 'wx_session.wasm');
 
 test('the shipped .wasm passes the audit: MVP only, no imports, only functions and memory exported', async () => {
@@ -30,9 +30,10 @@ test('the shipped .wasm carries no build-machine or toolchain paths', () => {
   for (const text of ['/root/', '/rustc/', '.cargo', 'registry', '/home/', 'src/']) assert.ok(!bytes.includes(text), text);
 });
 
-test('the .wasm.br is the .wasm', () => {
+test('dist holds one wasm form, the .wasm.br, and it is the .wasm', () => {
+  assert.deepEqual(fs.readdirSync(DIST).sort(), ['index.d.ts', 'index.js', 'wx_session_bg.wasm.br']);
   const zlib = require('zlib');
-  assert.ok(zlib.brotliDecompressSync(fs.readFileSync(`${SHIPPED}.br`)).equals(fs.readFileSync(SHIPPED)));
+  assert.ok(zlib.brotliDecompressSync(fs.readFileSync(path.join(DIST, 'wx_session_bg.wasm.br'))).equals(fs.readFileSync(SHIPPED)));
 });
 
 test('the demo carries exactly the files of dist, byte for byte', () => {
