@@ -341,6 +341,11 @@ async function main() {
   fs.writeFileSync(path.join(dist, 'index.js'), js);
   fs.copyFileSync(path.join(here, 'src', 'index.d.ts'), path.join(dist, 'index.d.ts'));
   console.log(`built ${path.relative(process.cwd(), dist)}: ${WASM_NAME}.br ${br.length} B + index.js ${Buffer.byteLength(js)} B = shipped ${br.length + Buffer.byteLength(js)} B (${path.relative(process.cwd(), plainDir)}/${WASM_NAME}: ${wasm.length} B)`);
+  // The npm tarball carries the manuals, the licence and the changelog (npm takes README*,
+  // LICENSE* and CHANGELOG* from the package folder): copies of the repository's own.
+  for (const doc of ['README.md', 'README.zh-CN.md', 'LICENSE', 'CHANGELOG.md']) {
+    fs.copyFileSync(path.join(root, doc), path.join(here, doc));
+  }
   if (!process.argv.includes('--no-demo')) {
     copyDir(dist, demoLib);
     console.log(`copied to ${path.relative(process.cwd(), demoLib)}`);

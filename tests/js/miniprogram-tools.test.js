@@ -10,7 +10,6 @@ const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { wxmlToJs, wxssToJs } = require('miniprogram-compiler');
-const { createRuntime } = require('../sandbox/runtime');
 
 // The compilers' output and miniprogram-simulate expect a browser's globals (a webview in
 // DevTools): this test file runs with jsdom's.
@@ -22,7 +21,6 @@ for (const key of ['window', 'document', 'navigator', 'Node', 'Element', 'HTMLEl
 
 const ROOT = path.join(__dirname, '..', '..');
 const MINIPROGRAM = path.join(ROOT, 'demo-miniprogram', 'miniprogram');
-const DIST = path.join(ROOT, 'js-glue', 'dist');
 
 function filesUnder(dir, ext) {
   return fs.readdirSync(dir, { recursive: true }).filter((f) => f.endsWith(ext)).map((f) => f.split(path.sep).join('/'));
@@ -126,32 +124,4 @@ test('error codes agree across Rust, the typings and the README', () => {
   const jsOnly = ['WASM_LOAD', 'INTERNAL'];
   assert.deepEqual([...dts].sort(), [...rust, ...jsOnly].sort());
   assert.deepEqual([...readme].sort(), [...dts].sort());
-});
-
-test('the npm package: `miniprogram` points at a folder with index.js and one wasm form, the .wasm.br', () => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'js-glue', 'package.json'), 'utf8'));
-  assert.equal(pkg.miniprogram, 'dist');
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: path.join(ROOT, 'js-glue'), encoding: 'utf8' }));
-  const files = packed[0].files.map((f) => f.path);
-  for (const f of ['dist/index.js', 'dist/wx_session_bg.wasm.br', 'dist/index.d.ts', 'wasm/wx_session_bg.wasm', 'package.json']) {
-    assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
-  }
-  assert.ok(!files.includes('dist/wx_session_bg.wasm'), 'one wasm form in the miniprogram folder');
-});
-
-test('after 构建npm, require("wx-session") with the default wasmPath logs in', async () => {
-  // DevTools copies every file of the `miniprogram` folder to miniprogram_npm/<name>/.
-  const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-npm-'));
-  fs.cpSync(DIST, path.join(pkg, 'miniprogram_npm', 'wx-session'), { recursive: true });
-  fs.writeFileSync(path.join(pkg, 'app.json'), JSON.stringify({ pages: ['pages/index/index'] }));
-  fs.writeFileSync(path.join(pkg, 'use.js'), `
-    var createSession = require('wx-session').createSession;
-    module.exports = function (wx) { return createSession({ baseUrl: 'https://api.test', wx: wx, useCheckSession: false }).ensure(); };
-  `);
-  const { createFakeWx } = require('../engines/wx-fake');
-  const fake = createFakeWx({});
-  const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, log: () => {} });
-  const ready = await runtime.requireModule('use.js')(fake.wx);
-  assert.equal(ready.source, 'login');
-  assert.ok(runtime.lines.some((l) => l.includes('"/miniprogram_npm/wx-session/wx_session_bg.wasm.br"')), runtime.lines.join('\n'));
 });
