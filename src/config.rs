@@ -11,7 +11,6 @@ use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 use crate::error::Error;
 use crate::plain::{self, ReadPlain, Reader};
@@ -21,7 +20,7 @@ use crate::rule::{Path, Rule};
 /// Upper bounds that keep a typo from turning into an hour of retries.
 pub const MAX_RETRIES: u32 = 10;
 pub const MAX_TIMEOUT_MS: u32 = 120_000;
-/// The largest config accepted, in bytes of plain data (the glue refuses larger ones first).
+/// The largest config accepted, in bytes of plain data.
 pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 
 /// A validated session config.
@@ -221,8 +220,13 @@ impl Config {
             return Err(Error::config("login.url", "must be a path or an http(s) URL"));
         }
         if let Some(check) = &self.check {
-            if self.target(&Rc::from(check.url.as_str())).is_none() {
-                return Err(Error::config("check.url", "must be a path or an http(s) URL"));
+            // The check carries the stored token: only where the token may go.
+            match self.target(&Rc::from(check.url.as_str())) {
+                None => return Err(Error::config("check.url", "must be a path or an http(s) URL")),
+                Some(target) if !target.same_origin => {
+                    return Err(Error::config("check.url", "the check carries the token: use baseUrl's origin or one in trustedOrigins"));
+                }
+                Some(_) => {}
             }
         }
         Ok(())
@@ -302,10 +306,10 @@ pub struct Origin {
 }
 
 fn origin_of(url: &str) -> Option<Origin> {
-    let lower = url.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
-    let (secure, rest) = if lower.starts_with("https://") {
+    let starts = |scheme: &str| url.as_bytes().get(..scheme.len()).is_some_and(|head| head.eq_ignore_ascii_case(scheme.as_bytes()));
+    let (secure, rest) = if starts("https://") {
         (true, url.get(8..)?)
-    } else if lower.starts_with("http://") {
+    } else if starts("http://") {
         (false, url.get(7..)?)
     } else {
         return None;
@@ -587,12 +591,6 @@ impl ReadPlain for Method {
     }
 }
 
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Where the login code travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeIn {
@@ -703,6 +701,7 @@ mod tests {
             (r#"{"baseUrl":"https://x","trustedOrigins":["https://a.test","https://b.test/path"]}"#, "trustedOrigins[1]"),
             (r#"{"baseUrl":"https://x","trustedOrigins":["cdn.test"]}"#, "trustedOrigins[0]"),
             (r#"{"baseUrl":"https://x","trustedOrigins":"https://a.test"}"#, "trustedOrigins"),
+            (r#"{"baseUrl":"https://x","check":{"url":"https://evil.test/auth"}}"#, "check.url"),
         ];
         for (json, key) in cases {
             assert_eq!(key_of(json), key, "{json}");
@@ -729,6 +728,7 @@ mod tests {
         ] {
             assert_eq!(BaseUrl::new(text).map(|b| b.0), Ok(kept.to_string()), "{text}");
         }
+        assert_eq!(BaseUrl::new("http://é.test").map(|b| b.0), Ok("http://é.test".to_string()), "a non-ASCII host after http://");
         for bad in ["https://api.test?v=1", "https://api.test/#frag", "https://api .test", "https://api.test\r\n", "https://", "ftp://x", "api.test", "https://user:pw@api.test"] {
             assert!(BaseUrl::new(bad).is_err(), "{bad:?}");
         }

@@ -92,7 +92,7 @@ function createDriver(c, setup, emit) {
       var now = Date.now();
       var id = kind === 1 ? x.request(h, now, c.text(call.url), call.method, call.auth, call.retry, call.timeout)
         : kind === 0 ? x.ensure(h, now) : x.logout(h, now);
-      calls.set(id, call);
+      calls.set(id >>> 0, call); // ids are u32; the slot gives them unsigned too
       drain();
     } catch (e) {
       c.die(e);
@@ -117,7 +117,8 @@ function createDriver(c, setup, emit) {
     } catch (e) {
       return call.reject(errors.isWxSessionError(e) ? e : errors.configError('request', 'its options cannot be read: ' + errors.describe(e)));
     }
-    call.url = typeof url === 'string' ? url : '';
+    // (The core refuses what is not a usable URL; a huge string would only fill its memory.)
+    call.url = typeof url === 'string' && url.length <= MAX_FIELD ? url : '';
     call.method = (method === undefined ? 0 : METHODS.indexOf(typeof method === 'string' ? method.toUpperCase() : '')) >>> 0;
     call.auth = flag(auth);
     call.retry = flag(retry);
@@ -305,9 +306,11 @@ function createDriver(c, setup, emit) {
     } else if (own) {
       options.header = own;
     }
-    if (flags & SEND_BODY) {
+    if (flags & (SEND_BODY | SEND_EXTRA)) {
+      // login.extra()'s object, and the code when it goes in the body; for a GET login the
+      // platform sends `data` as query parameters.
       var body = flags & SEND_EXTRA && extra ? copyOwn(extra) : {};
-      body[c.str(3)] = c.str(4);
+      if (flags & SEND_BODY) body[c.str(3)] = c.str(4);
       options.data = body;
     }
     var entry = { call: callId, read: flags & 255, task: null };

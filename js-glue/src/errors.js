@@ -28,13 +28,15 @@ function configError(key, reason) {
 // The text of whatever a platform callback or a rejected promise gave: `errMsg`, `message` or
 // the value itself, read without letting a throwing getter escape.
 function describe(value) {
+  var text;
   try {
-    if (value && typeof value.errMsg === 'string') return value.errMsg;
-    if (value && typeof value.message === 'string') return value.message;
-    return String(value);
+    if (value && typeof value.errMsg === 'string') text = value.errMsg;
+    else if (value && typeof value.message === 'string') text = value.message;
+    else text = String(value);
   } catch (e) {
-    return 'unreadable failure';
+    text = 'unreadable failure';
   }
+  return text.length > 1000 ? text.slice(0, 1000) + '…' : text;
 }
 
 module.exports = { WxSessionError: WxSessionError, isWxSessionError: isWxSessionError, configError: configError, describe: describe };

@@ -30,8 +30,8 @@ function noOmit() {
   return false;
 }
 
+// Makes room for `n` more bytes (the limit is checked on what is written, in writeText).
 function room(out, n) {
-  if (out.length + n > MAX_BYTES) throw new PlainError('', 'is larger than 1 MB');
   if (out.length + n <= out.bytes.length) return;
   var bigger = new Uint8Array(Math.max(out.bytes.length * 2, out.length + n));
   bigger.set(out.bytes.subarray(0, out.length));
@@ -46,7 +46,8 @@ function writeCount(out, n) {
   out.bytes[out.length++] = (n >>> 24) & 255;
 }
 
-function writeText(out, text) {
+function writeText(out, text, path) {
+  if (out.length + text.length > MAX_BYTES) throw new PlainError(keyOf(path || []), 'is larger than 1 MB');
   room(out, 4 + text.length * 3);
   var at = out.length;
   out.length += 4;
@@ -54,6 +55,7 @@ function writeText(out, text) {
   out.length = at;
   writeCount(out, n);
   out.length += n;
+  if (out.length > MAX_BYTES) throw new PlainError(keyOf(path || []), 'is larger than 1 MB');
 }
 
 var scratch = new DataView(new ArrayBuffer(8));
@@ -73,12 +75,12 @@ function writeValue(out, value, path, open, omit) {
     for (var b = 0; b < 8; b++) out.bytes[out.length++] = scratch.getUint8(b);
   } else if (typeof value === 'string') {
     out.bytes[out.length++] = STRING;
-    writeText(out, value);
+    writeText(out, value, path);
   } else if (typeof value === 'object') {
     if (open.length >= MAX_DEPTH) throw new PlainError(where(), 'nests deeper than ' + MAX_DEPTH);
     if (open.indexOf(value) >= 0) throw new PlainError(where(), 'contains a cycle');
     open.push(value);
-    if (Array.isArray(value)) writeArray(out, value, path, open, omit);
+    if (isArray(value, path)) writeArray(out, value, path, open, omit);
     else writeObject(out, value, path, open, omit);
     open.pop();
   } else {
@@ -87,8 +89,17 @@ function writeValue(out, value, path, open, omit) {
   }
 }
 
+// Array.isArray, which throws for a revoked Proxy.
+function isArray(value, path) {
+  try {
+    return Array.isArray(value);
+  } catch (e) {
+    throw new PlainError(keyOf(path), 'cannot be read');
+  }
+}
+
 function writeArray(out, items, path, open, omit) {
-  var length = items.length;
+  var length = read(items, 'length', path) >>> 0;
   if (length > MAX_VALUES) throw new PlainError(keyOf(path), 'has more than ' + MAX_VALUES + ' values');
   out.bytes[out.length++] = ARRAY;
   writeCount(out, length);
