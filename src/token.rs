@@ -192,8 +192,9 @@ fn read_string(text: &str) -> StorageRead {
         return StorageRead::Empty;
     }
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        // JSON text: something of someone else's, or garbage. Never use it as a token.
+    if trimmed.starts_with('{') || trimmed.starts_with('[') || trimmed.starts_with('<') {
+        // JSON or HTML text (hand-written code that stored the body of a 502 page): something
+        // of someone else's, or garbage. Never use it as a token.
         return StorageRead::Corrupt;
     }
     match Token::new(text) {
@@ -290,6 +291,8 @@ mod tests {
             json!({"v": 1, "token": "a\r\nb"}),
             json!("{\"v\":1,\"token\":\"abc\"}"),
             json!("[broken"),
+            json!("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>"),
+            json!(" <html>"),
             json!("legacy\r\nX-Injected: 1"),
         ] {
             assert_eq!(stored(corrupt.clone()), StorageRead::Corrupt, "{corrupt}");

@@ -7,7 +7,7 @@
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 
-use super::{Action, Error, Owner, Ready, Resolution, Send, Session, Source, State};
+use super::{Action, Awaits, Error, Owner, Ready, Resolution, Send, Session, Source, State};
 use crate::answer::{Answer, ReadSet};
 use crate::config::CheckPolicy;
 use crate::login;
@@ -59,7 +59,7 @@ impl Session {
         }
         self.report(State::Checking, None);
         self.flow = Some(Flow { step: Step::ReadStorage, failures: 0 });
-        let op = self.start_op(Owner::Flow, now, self.config.timeout_ms.get());
+        let op = self.start_op(Owner::Flow, Awaits::Read, now, self.config.timeout_ms.get());
         let key = self.config.storage_key.as_str().into();
         self.actions.push_back(Action::ReadStorage { op, key });
     }
@@ -111,7 +111,7 @@ impl Session {
             return self.use_stored(now, stored, migrate); // known fresh: no network at all
         }
         if self.config.use_check_session {
-            let op = self.start_op(Owner::Flow, now, self.config.timeout_ms.get());
+            let op = self.start_op(Owner::Flow, Awaits::CheckSession, now, self.config.timeout_ms.get());
             self.set_step(Step::CheckSession { stored, migrate });
             self.actions.push_back(Action::CheckSession { op });
         } else {
@@ -144,7 +144,7 @@ impl Session {
         let method = check.method;
         let timeout_ms = self.config.timeout_ms.get();
         let header = Some(self.token_header(&stored.token));
-        let op = self.start_op(Owner::Flow, now, timeout_ms);
+        let op = self.start_op(Owner::Flow, Awaits::Http, now, timeout_ms);
         self.set_step(Step::ServerCheck { stored, migrate });
         let send = Send { op, call: None, url, joined: None, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Check };
         self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
@@ -190,7 +190,7 @@ impl Session {
     }
 
     fn begin_login(&mut self, now: Millis) {
-        let op = self.start_op(Owner::Flow, now, self.config.timeout_ms.get());
+        let op = self.start_op(Owner::Flow, Awaits::WxLogin, now, self.config.timeout_ms.get());
         self.set_step(Step::WxLogin);
         self.actions.push_back(Action::WxLogin { op });
     }
@@ -202,7 +202,7 @@ impl Session {
         };
         match code {
             Ok(code) if self.login_extra => {
-                let op = self.start_op(Owner::Flow, now, self.config.timeout_ms.get());
+                let op = self.start_op(Owner::Flow, Awaits::LoginExtra, now, self.config.timeout_ms.get());
                 self.set_step(Step::LoginExtra { code });
                 self.actions.push_back(Action::LoginExtra { op });
             }
@@ -223,7 +223,7 @@ impl Session {
     fn send_login(&mut self, now: Millis, code: &str) {
         let request = login::request(&self.config, code);
         let timeout_ms = self.config.timeout_ms.get();
-        let op = self.start_op(Owner::Flow, now, timeout_ms);
+        let op = self.start_op(Owner::Flow, Awaits::Http, now, timeout_ms);
         self.set_step(Step::SendLogin);
         let send = Send {
             op,
@@ -324,7 +324,7 @@ impl Session {
         match result {
             Ok(Outcome { ready, store }) => {
                 if let Some(record) = store {
-                    let op = self.start_op(Owner::Store, now, self.config.timeout_ms.get());
+                    let op = self.start_op(Owner::Store, Awaits::Write, now, self.config.timeout_ms.get());
                     let key = self.config.storage_key.as_str().into();
                     self.actions.push_back(Action::WriteStorage { op, key, value: record.to_plain() });
                 }

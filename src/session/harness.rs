@@ -44,6 +44,75 @@ pub(super) enum Reply {
 
 type Handler = Box<dyn Fn(&mut World, &Sent) -> Reply>;
 
+/// A host capability the machine uses through its driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Capability {
+    StorageGet,
+    StorageSet,
+    StorageRemove,
+    CheckSession,
+    WxLogin,
+    LoginExtra,
+    /// The login exchange (`Send` with [`ReadSet::Login`]).
+    LoginHttp,
+    /// The server check (`Send` with [`ReadSet::Check`]).
+    CheckHttp,
+    /// An API request (`Send` with [`ReadSet::Api`]).
+    ApiHttp,
+}
+
+/// What a faulty capability does instead of its job. A JS exception never reaches the machine:
+/// the glue catches every `wx.*` call that throws and reports it as the platform's failure, so
+/// "throws" is [`Fault::Fails`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fault {
+    /// The platform's failure: storage unreadable or refusing, `checkSession` false, an errMsg.
+    Fails,
+    /// Never answers: only the machine's deadline ends the operation.
+    Hangs,
+    /// Answers, with garbage.
+    Garbage(Garbage),
+}
+
+/// The garbage a capability answers with (not every kind fits every capability).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Garbage {
+    /// A value of the wrong type: a number for the token or for `login.extra()`'s object, the
+    /// string `"0"` for the check's numeric `errCode`.
+    WrongType,
+    /// An HTML error page where JSON (or a code) belongs.
+    Html,
+    /// An empty value, body or errMsg.
+    Empty,
+    /// A 1 MB string.
+    Huge,
+    /// Too deep or cyclic to read: the glue reports `Field::Other` / `StorageValue::Unreadable`.
+    Deep,
+    /// HTTP status 0 with an empty body.
+    Status0,
+    /// A token with CR/LF in it.
+    TokenCrLf,
+    /// `wx.login` succeeding without a code, with CR/LF in it, or with 2 KB of it.
+    CodeEmpty,
+    CodeCrLf,
+    Code2K,
+    /// A result of another kind for the operation (a driver mixing up its callbacks); the
+    /// operation itself then never answers.
+    WrongKind,
+}
+
+/// 1 MB of text.
+pub(super) fn huge() -> String {
+    "x".repeat(1 << 20)
+}
+
+pub(super) const HTML: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+
+/// JSON nested 64 deep (the glue stops reading at 32 and reports `Field::Other`).
+pub(super) fn deep() -> Value {
+    (0..64).fold(json!("bottom"), |inner, _| json!({ "a": inner }))
+}
+
 /// The outside world: storage, `wx.*`, the backend, and what happened.
 pub(super) struct World {
     pub storage: HashMap<String, Value>,
@@ -74,6 +143,10 @@ pub(super) struct World {
     pub tokens_issued: u32,
     /// `wx.login` answers ever given, across relaunches: codes stay unique like WeChat's.
     codes_made: u32,
+    /// Capabilities that misbehave, and how.
+    pub faults: HashMap<Capability, Fault>,
+    /// How many operations a fault was applied to.
+    pub faults_hit: u32,
 }
 
 impl Default for World {
@@ -101,11 +174,20 @@ impl Default for World {
             valid_tokens: HashSet::new(),
             tokens_issued: 0,
             codes_made: 0,
+            faults: HashMap::new(),
+            faults_hit: 0,
         }
     }
 }
 
 impl World {
+    /// The fault `capability` has, counted as applied.
+    fn fault(&mut self, capability: Capability) -> Option<Fault> {
+        let fault = self.faults.get(&capability).copied();
+        self.faults_hit += u32::from(fault.is_some());
+        fault
+    }
+
     /// Replaces the backend's behaviour.
     pub fn serve(&mut self, handler: impl Fn(&mut World, &Sent) -> Reply + 'static) {
         self.handler = Some(Box::new(handler));
@@ -172,8 +254,22 @@ fn storage_value(value: Option<Value>) -> StorageValue {
     }
 }
 
+/// What a storage read answers with `garbage` in place of the stored record.
+fn stored_garbage(garbage: Garbage) -> StorageValue {
+    let plain = |value: Value| StorageValue::Plain(crate::plain::json::to_plain(&value));
+    match garbage {
+        Garbage::WrongType => plain(json!({ "v": 1, "token": 12345, "expiresAt": null, "obtainedAt": 0 })),
+        Garbage::Html => plain(json!(HTML)),
+        Garbage::Empty => plain(json!("")),
+        Garbage::Huge => plain(json!(huge())),
+        Garbage::Deep => StorageValue::Unreadable("the stored value is nested deeper than 32".into()),
+        Garbage::TokenCrLf => plain(json!({ "v": 1, "token": "good\r\nX-Evil: 1", "expiresAt": null, "obtainedAt": 0 })),
+        other => panic!("a storage read has no {other:?} answer"),
+    }
+}
+
 /// Reads `path` from a JSON body the way the glue does: own members, array indexes.
-fn read_field(body: &Value, path: &crate::rule::Path) -> Field {
+pub(super) fn read_field(body: &Value, path: &crate::rule::Path) -> Field {
     let mut node = body;
     for segment in path.segments() {
         let next = match node {
@@ -263,6 +359,8 @@ pub(super) struct Harness {
 }
 
 pub(super) const START: Millis = 1_700_000_000_000;
+/// More steps than any script needs: past this, the machine is looping.
+const MAX_STEPS: u32 = 100_000;
 /// The jitter seed of every harness session.
 pub(super) const SEED: u32 = 1;
 
@@ -338,8 +436,11 @@ impl Harness {
 
     /// Runs until every one of `calls` settles.
     pub fn run_all(&mut self, calls: &[CallId]) -> Vec<Outcome> {
+        let mut steps = 0;
         while !calls.iter().all(|c| self.outcomes.contains_key(c)) {
             assert!(self.step(), "calls {calls:?} are stuck: nothing scheduled, no deadline");
+            steps += 1;
+            assert!(steps < MAX_STEPS, "calls {calls:?} unsettled after {MAX_STEPS} steps: a livelock");
         }
         calls.iter().map(|c| self.outcomes[c].clone()).collect()
     }
@@ -347,7 +448,11 @@ impl Harness {
     /// Runs until nothing is scheduled and the machine waits for nothing; then every call has
     /// settled and every operation was answered or cancelled.
     pub fn run_until_idle(&mut self) {
-        while self.step() {}
+        let mut steps = 0;
+        while self.step() {
+            steps += 1;
+            assert!(steps < MAX_STEPS, "still busy after {MAX_STEPS} steps: a livelock");
+        }
         let unsettled: Vec<_> = self.calls.iter().filter(|c| !self.outcomes.contains_key(c)).collect();
         assert!(unsettled.is_empty(), "calls {unsettled:?} never settled");
         assert!(self.open.is_empty(), "operations {:?} were dropped without an answer or a Cancel", self.open);
@@ -421,15 +526,21 @@ impl Harness {
         }
         match action {
             Action::ReadStorage { op, key } => {
-                let value = if self.world.storage_unreadable {
-                    StorageValue::Unreadable("getStorageSync:fail data corrupted".into())
-                } else {
-                    storage_value(self.world.storage.get(&key).cloned())
+                let value = match self.world.fault(Capability::StorageGet) {
+                    Some(Fault::Hangs) => return,
+                    Some(Fault::Garbage(Garbage::WrongKind)) => return self.session.storage_done(op, Ok(())),
+                    Some(Fault::Fails) => StorageValue::Unreadable("getStorageSync:fail data corrupted".into()),
+                    Some(Fault::Garbage(garbage)) => stored_garbage(garbage),
+                    None if self.world.storage_unreadable => StorageValue::Unreadable("getStorageSync:fail data corrupted".into()),
+                    None => storage_value(self.world.storage.get(&key).cloned()),
                 };
                 self.open.remove(&op);
                 self.session.storage_read(now, op, value);
             }
             Action::WriteStorage { op, key, value } => {
+                if let Some(fault) = self.world.fault(Capability::StorageSet) {
+                    return self.spoil_storage_done(op, fault);
+                }
                 self.open.remove(&op);
                 if self.world.storage_full {
                     self.session.storage_done(op, Err("setStorageSync:fail exceed storage max size 10M"));
@@ -440,6 +551,9 @@ impl Harness {
                 }
             }
             Action::RemoveStorage { op, key } => {
+                if let Some(fault) = self.world.fault(Capability::StorageRemove) {
+                    return self.spoil_storage_done(op, fault);
+                }
                 self.world.storage.remove(&key);
                 self.open.remove(&op);
                 self.session.storage_done(op, Ok(()));
@@ -510,54 +624,115 @@ impl Harness {
         }
     }
 
+    /// Answers storage write or remove `op` as `fault` says (the storage is left as it was).
+    fn spoil_storage_done(&mut self, op: OpId, fault: Fault) {
+        let err_msg = match fault {
+            Fault::Hangs => return,
+            Fault::Garbage(Garbage::WrongKind) => return self.session.storage_read(self.now, op, StorageValue::Missing),
+            Fault::Fails => "setStorageSync:fail exceed storage max size 10M".to_owned(),
+            Fault::Garbage(Garbage::Empty) => String::new(),
+            Fault::Garbage(Garbage::Huge) => huge(),
+            Fault::Garbage(other) => panic!("a storage write has no {other:?} answer"),
+        };
+        self.open.remove(&op);
+        self.session.storage_done(op, Err(&err_msg));
+    }
+
     fn deliver(&mut self, event: Event) {
         let now = self.now;
         match event {
             Event::CheckSession(op, ok) => {
+                let ok = match self.world.fault(Capability::CheckSession) {
+                    None => ok,
+                    Some(Fault::Fails) => false,
+                    Some(Fault::Hangs) => return,
+                    Some(Fault::Garbage(Garbage::WrongKind)) => return self.session.wx_login_done(now, op, Ok("code-wrong-kind")),
+                    Some(Fault::Garbage(other)) => panic!("wx.checkSession has no {other:?} answer: the glue reduces it to success or fail"),
+                };
                 self.open.remove(&op);
                 self.session.check_session_done(now, op, ok);
             }
             Event::WxLogin(op) => {
+                let fault = self.world.fault(Capability::WxLogin);
+                match fault {
+                    Some(Fault::Hangs) => return,
+                    Some(Fault::Garbage(Garbage::WrongKind)) => return self.session.check_session_done(now, op, true),
+                    _ => {}
+                }
                 self.open.remove(&op);
                 self.world.login_calls += 1;
                 self.world.codes_made += 1;
-                if self.world.login_failures > 0 {
-                    self.world.login_failures -= 1;
-                    self.session.wx_login_done(now, op, Err("login:fail system error"));
-                } else {
-                    let code = format!("code-{}", self.world.codes_made);
-                    self.world.issued_codes.insert(code.clone());
-                    self.session.wx_login_done(now, op, Ok(&code));
-                }
+                let answer = match fault {
+                    Some(Fault::Garbage(Garbage::Empty)) => Err(String::new()),
+                    Some(Fault::Garbage(Garbage::CodeEmpty)) => Ok(String::new()),
+                    Some(Fault::Garbage(Garbage::CodeCrLf)) => Ok("code\r\nX-Evil: 1".to_owned()),
+                    Some(Fault::Garbage(Garbage::Code2K)) => Ok("c".repeat(2048)),
+                    Some(Fault::Garbage(Garbage::Huge)) => Ok(huge()),
+                    Some(Fault::Garbage(Garbage::Html)) => Ok(HTML.to_owned()),
+                    Some(Fault::Garbage(other)) => panic!("wx.login has no {other:?} answer"),
+                    Some(Fault::Fails) => Err("login:fail system error".to_owned()),
+                    Some(Fault::Hangs) => unreachable!("answered above"),
+                    None if self.world.login_failures > 0 => {
+                        self.world.login_failures -= 1;
+                        Err("login:fail system error".to_owned())
+                    }
+                    None => {
+                        let code = format!("code-{}", self.world.codes_made);
+                        self.world.issued_codes.insert(code.clone());
+                        Ok(code)
+                    }
+                };
+                self.session.wx_login_done(now, op, answer.as_deref().map_err(String::as_str));
             }
             // As the glue does: an object is kept for the login body, `null` adds nothing,
             // anything else fails the login.
-            Event::Extra(op) => match self.world.extra.clone() {
-                Some(Ok(value @ (Value::Object(_) | Value::Null))) => {
-                    self.open.remove(&op);
-                    self.extra_object = Some(value);
-                    self.session.login_extra_done(now, op, Ok(()));
+            Event::Extra(op) => {
+                let extra = match self.world.fault(Capability::LoginExtra) {
+                    None => self.world.extra.clone(),
+                    Some(Fault::Hangs) => None,
+                    Some(Fault::Garbage(Garbage::WrongKind)) => return self.session.wx_login_done(now, op, Ok("code-wrong-kind")),
+                    Some(Fault::Fails) => Some(Err("getUserProfile:fail auth deny".to_owned())),
+                    Some(Fault::Garbage(Garbage::WrongType)) => Some(Ok(json!(42))),
+                    Some(Fault::Garbage(Garbage::Empty)) => Some(Err(String::new())),
+                    Some(Fault::Garbage(Garbage::Huge)) => Some(Err(huge())),
+                    Some(Fault::Garbage(other)) => panic!("login.extra() has no {other:?} answer"),
+                };
+                match extra {
+                    Some(Ok(value @ (Value::Object(_) | Value::Null))) => {
+                        self.open.remove(&op);
+                        self.extra_object = Some(value);
+                        self.session.login_extra_done(now, op, Ok(()));
+                    }
+                    Some(Ok(_)) => {
+                        self.open.remove(&op);
+                        self.session.login_extra_done(now, op, Err("login.extra() must resolve to an object"));
+                    }
+                    Some(Err(reason)) => {
+                        self.open.remove(&op);
+                        self.session.login_extra_done(now, op, Err(&reason));
+                    }
+                    None => {}
                 }
-                Some(Ok(_)) => {
-                    self.open.remove(&op);
-                    self.session.login_extra_done(now, op, Err("login.extra() must resolve to an object"));
-                }
-                Some(Err(reason)) => {
-                    self.open.remove(&op);
-                    self.session.login_extra_done(now, op, Err(&reason));
-                }
-                None => {}
-            },
+            }
             Event::Http(op, mut sent, read) => {
                 sent.at = now;
                 self.world.sent.push(sent.clone());
-                let reply = match self.world.handler.take() {
-                    Some(handler) => {
-                        let reply = handler(&mut self.world, &sent);
-                        self.world.handler = Some(handler);
-                        reply
-                    }
-                    None => self.world.backend(&sent),
+                let capability = match read {
+                    ReadSet::Login => Capability::LoginHttp,
+                    ReadSet::Check => Capability::CheckHttp,
+                    ReadSet::Api => Capability::ApiHttp,
+                };
+                let reply = match self.world.fault(capability) {
+                    Some(Fault::Garbage(Garbage::WrongKind)) => return self.session.wx_login_done(now, op, Ok("code-wrong-kind")),
+                    Some(fault) => http_fault(fault, read),
+                    None => match self.world.handler.take() {
+                        Some(handler) => {
+                            let reply = handler(&mut self.world, &sent);
+                            self.world.handler = Some(handler);
+                            reply
+                        }
+                        None => self.world.backend(&sent),
+                    },
                 };
                 match reply {
                     Reply::Answer(status, body) => {
@@ -574,6 +749,30 @@ impl Harness {
                 }
             }
         }
+    }
+}
+
+/// What an HTTP exchange of `read` answers when it has `fault` (not a wrong-kind one).
+fn http_fault(fault: Fault, read: ReadSet) -> Reply {
+    // The field the answer should have: the token, the check's `errCode`; an API answer is
+    // garbage as a whole.
+    let field = |value: Value| match read {
+        ReadSet::Login => json!({ "token": value }),
+        ReadSet::Check => json!({ "errCode": value }),
+        ReadSet::Api => value,
+    };
+    let wrong_type = if read == ReadSet::Check { json!("0") } else { json!(12345) };
+    match fault {
+        Fault::Fails => Reply::Fail("request:fail -2:net::ERR_FAILED"),
+        Fault::Hangs => Reply::Hang,
+        Fault::Garbage(Garbage::WrongType) => Reply::Answer(200, field(wrong_type)),
+        Fault::Garbage(Garbage::Html) => Reply::Answer(200, json!(HTML)),
+        Fault::Garbage(Garbage::Empty) => Reply::Answer(200, json!("")),
+        Fault::Garbage(Garbage::Huge) => Reply::Answer(200, field(json!(huge()))),
+        Fault::Garbage(Garbage::Deep) => Reply::Answer(200, field(deep())),
+        Fault::Garbage(Garbage::Status0) => Reply::Answer(0, json!("")),
+        Fault::Garbage(Garbage::TokenCrLf) if read == ReadSet::Login => Reply::Answer(200, field(json!("tok\r\nX-Evil: 1"))),
+        Fault::Garbage(other) => panic!("an HTTP answer of {read:?} has no {other:?} form here"),
     }
 }
 

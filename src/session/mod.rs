@@ -186,10 +186,30 @@ enum Owner {
     Logout(CallId),
 }
 
+/// The result an operation waits for. A result of another kind for its id (a driver mixing up
+/// its callbacks) is ignored like one for an unknown operation: the operation runs on to its
+/// answer or its deadline, and the step waiting for it is never confused.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Awaits {
+    /// [`Session::storage_read`].
+    Read,
+    /// [`Session::storage_done`], for a write or a remove.
+    Write,
+    /// [`Session::check_session_done`].
+    CheckSession,
+    /// [`Session::wx_login_done`].
+    WxLogin,
+    /// [`Session::login_extra_done`].
+    LoginExtra,
+    /// [`Session::http_answered`] or [`Session::http_failed`].
+    Http,
+}
+
 #[derive(Debug, Clone)]
 struct Op {
     id: OpId,
     owner: Owner,
+    awaits: Awaits,
     deadline: Millis,
     /// The limit, for the `TIMEOUT` message.
     limit_ms: u32,
@@ -303,7 +323,7 @@ impl Session {
         self.settle_waiters(now, Err(&Error::LoggedOut));
         self.drop_resends_with_token();
         self.report(State::Idle, None);
-        let op = self.start_op(Owner::Logout(call), now, self.config.timeout_ms.get());
+        let op = self.start_op(Owner::Logout(call), Awaits::Write, now, self.config.timeout_ms.get());
         let key = self.config.storage_key.as_str().into();
         self.actions.push_back(Action::RemoveStorage { op, key });
         call
@@ -347,14 +367,14 @@ impl Session {
 
     /// The storage read of a flow finished.
     pub fn storage_read(&mut self, now: Millis, op: OpId, value: StorageValue) {
-        if self.finish_op(op) == Some(Owner::Flow) {
+        if self.finish_op(op, Awaits::Read) == Some(Owner::Flow) {
             self.flow_storage_read(now, value);
         }
     }
 
     /// A storage write or remove finished; `Err` carries the platform's message.
     pub fn storage_done(&mut self, op: OpId, result: Result<(), &str>) {
-        match (self.finish_op(op), result) {
+        match (self.finish_op(op, Awaits::Write), result) {
             (Some(Owner::Logout(call)), Ok(())) => self.actions.push_back(Action::Resolve { call, value: Resolution::Done }),
             (Some(Owner::Logout(call)), Err(err_msg)) => {
                 let error = Error::Storage { err_msg: err_msg.into() };
@@ -368,28 +388,28 @@ impl Session {
 
     /// `wx.checkSession` answered: is WeChat's own session still valid?
     pub fn check_session_done(&mut self, now: Millis, op: OpId, valid: bool) {
-        if self.finish_op(op) == Some(Owner::Flow) {
+        if self.finish_op(op, Awaits::CheckSession) == Some(Owner::Flow) {
             self.flow_check_session_done(now, valid);
         }
     }
 
     /// `wx.login` answered with a code, or failed with an `errMsg`.
     pub fn wx_login_done(&mut self, now: Millis, op: OpId, result: Result<&str, &str>) {
-        if self.finish_op(op) == Some(Owner::Flow) {
+        if self.finish_op(op, Awaits::WxLogin) == Some(Owner::Flow) {
             self.flow_wx_login_done(now, result);
         }
     }
 
     /// `login.extra()` resolved to an object (kept by the driver) or failed for `reason`.
     pub fn login_extra_done(&mut self, now: Millis, op: OpId, result: Result<(), &str>) {
-        if self.finish_op(op) == Some(Owner::Flow) {
+        if self.finish_op(op, Awaits::LoginExtra) == Some(Owner::Flow) {
             self.flow_login_extra_done(now, result);
         }
     }
 
     /// An HTTP answer arrived: its status and the fields of the request's [`ReadSet`].
     pub fn http_answered(&mut self, now: Millis, op: OpId, answer: Answer) {
-        match self.finish_op(op) {
+        match self.finish_op(op, Awaits::Http) {
             Some(Owner::Flow) => self.flow_http_done(now, Ok(answer)),
             Some(Owner::Request(call)) => self.request_answered(now, call, op, &answer),
             _ => {}
@@ -399,7 +419,7 @@ impl Session {
     /// An HTTP request failed without an answer; `err_msg` is the platform's (`request:fail …`).
     pub fn http_failed(&mut self, now: Millis, op: OpId, err_msg: &str) {
         let error = crate::retry::transport_error(err_msg);
-        match self.finish_op(op) {
+        match self.finish_op(op, Awaits::Http) {
             Some(Owner::Flow) => self.flow_http_done(now, Err(error)),
             Some(Owner::Request(call)) => self.request_failed(now, call, error),
             _ => {}
@@ -416,15 +436,16 @@ impl Session {
     }
 
     /// Registers an operation and returns its id.
-    fn start_op(&mut self, owner: Owner, now: Millis, limit_ms: u32) -> OpId {
+    fn start_op(&mut self, owner: Owner, awaits: Awaits, now: Millis, limit_ms: u32) -> OpId {
         let id = self.new_id();
-        self.ops.push(Op { id, owner, deadline: now.saturating_add(Millis::from(limit_ms)), limit_ms });
+        self.ops.push(Op { id, owner, awaits, deadline: now.saturating_add(Millis::from(limit_ms)), limit_ms });
         id
     }
 
-    /// Forgets a finished operation; `None` if the machine was not waiting for it.
-    fn finish_op(&mut self, id: OpId) -> Option<Owner> {
-        let at = self.ops.iter().position(|op| op.id == id)?;
+    /// Forgets a finished operation; `None` if the machine was not waiting for a result of
+    /// this kind for it.
+    fn finish_op(&mut self, id: OpId, awaits: Awaits) -> Option<Owner> {
+        let at = self.ops.iter().position(|op| op.id == id && op.awaits == awaits)?;
         Some(self.ops.swap_remove(at).owner)
     }
 
@@ -481,3 +502,8 @@ impl Session {
 mod harness;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod faults;
+// proptest does not build for wasm32-unknown-unknown (see Cargo.toml).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties;

@@ -4,7 +4,7 @@
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 
-use super::{Action, ApiRequest, CallId, Error, OpId, Owner, Ready, Resolution, Send, Session};
+use super::{Action, ApiRequest, Awaits, CallId, Error, OpId, Owner, Ready, Resolution, Send, Session};
 use crate::answer::{Answer, ReadSet};
 use crate::config::{Target, TimeoutMs};
 use crate::retry::{backoff_ms, is_transient};
@@ -96,7 +96,7 @@ impl Session {
         let Some(request) = self.request_mut(call) else { return };
         let (timeout_ms, method, url, joined) = (request.timeout_ms, request.api.method, Rc::clone(&request.target.given), request.target.joined);
         request.stage = Stage::Sending { token };
-        let op = self.start_op(Owner::Request(call), now, timeout_ms);
+        let op = self.start_op(Owner::Request(call), Awaits::Http, now, timeout_ms);
         let send = Send { op, call: Some(call), url, joined: Some(joined), method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
         self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
