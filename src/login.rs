@@ -29,7 +29,7 @@ pub struct LoginRequest {
 pub fn check_code(code: &str) -> Result<(), Error> {
     let problem = if code.is_empty() {
         "wx.login succeeded without a code"
-    } else if code.len() > MAX_CODE_BYTES || code.chars().any(char::is_control) {
+    } else if code.len() > MAX_CODE_BYTES || !crate::token::is_header_text(code) {
         "wx.login gave a code that cannot be sent"
     } else {
         return Ok(());

@@ -83,7 +83,8 @@ const ABORTED: &[&str] = &[
 ];
 
 const PERMANENT: &[&str] = &[
-    "url not in domain list",     // 不在以下 request 合法域名列表中
+    "url not in domain list",     // 不在以下 request 合法域名列表中 (English locale)
+    "合法域名",                   // the same, Chinese locale
     "invalid url",
     "request:fail parameter error",
 ];

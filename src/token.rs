@@ -10,6 +10,7 @@ use alloc::string::String;
 use core::fmt;
 
 use crate::plain::{self, ReadPlain, Reader, Writer};
+use crate::text::{join, number};
 use crate::Millis;
 
 /// The longest token accepted, in bytes (a header of 8 KB is already more than many servers take).
@@ -35,15 +36,16 @@ impl Token {
     /// use wx_session::Token;
     /// assert!(Token::new("eyJhbGciOi.x").is_ok());
     /// assert!(Token::new("abc\r\nX-Evil: 1").is_err());
-    /// assert!(Token::new("").is_err());
+    /// assert!(Token::new("ok\u{10d}\u{10a}X-Evil: 1").is_err()); // low bytes CR LF
+    /// assert!(Token::new("  ").is_err());
     /// ```
     pub fn new(text: &str) -> Result<Token, &'static str> {
-        if text.is_empty() {
-            Err("is empty")
-        } else if text.len() > MAX_TOKEN_BYTES {
+        if text.len() > MAX_TOKEN_BYTES {
             Err("is longer than 8192 bytes")
-        } else if text.chars().any(char::is_control) {
-            Err("contains control characters")
+        } else if !is_header_text(text) {
+            Err("has characters a header cannot carry (only visible ASCII and spaces)")
+        } else if text.bytes().all(|b| b == b' ') {
+            Err("is empty")
         } else {
             Ok(Token(Rc::from(text)))
         }
@@ -53,6 +55,13 @@ impl Token {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Can `text` go into an HTTP header value as is? Visible ASCII and spaces only: no control
+/// characters, and nothing outside ASCII, which a network stack keeping only each character's
+/// low byte would turn into one (`\u{10d}\u{10a}` into CR LF).
+pub fn is_header_text(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 impl fmt::Debug for Token {
@@ -160,21 +169,44 @@ impl StoredToken {
         w.into_bytes()
     }
 
+    /// The record to store, as JSON text (the glue parses it into the object it stores):
+    /// `{"v":1,"token":"…","expiresAt":…,"obtainedAt":…}`. Cheaper to send than plain data:
+    /// the glue has `JSON.parse` already.
+    pub fn to_json(&self) -> alloc::string::String {
+        fn time(t: Option<Millis>) -> alloc::string::String {
+            t.map_or_else(|| "null".into(), number)
+        }
+        // A token has no control characters: `"` and `\` are all JSON needs escaped.
+        let mut token = alloc::string::String::with_capacity(self.token.as_str().len());
+        for c in self.token.as_str().chars() {
+            if c == '"' || c == '\\' {
+                token.push('\\');
+            }
+            token.push(c);
+        }
+        let version = number(u64::from(RECORD_VERSION));
+        join(&["{\"v\":", &version, ",\"token\":\"", &token, "\",\"expiresAt\":", &time(self.expires_at), ",\"obtainedAt\":", &time(self.obtained_at), "}"])
+    }
+
     /// Is the token still good at `now`, as far as the stored expiry tells?
     ///
     /// Refreshes a little ahead of the expiry (a 10th of the lifetime, at most a minute) so a
     /// request sent just before expiry doesn't arrive just after it.
     pub fn freshness(&self, now: Millis) -> Freshness {
-        let Some(expires_at) = self.expires_at else {
-            return Freshness::Unknown;
-        };
+        match self.refresh_at() {
+            None => Freshness::Unknown,
+            Some(at) if now < at => Freshness::Fresh,
+            Some(_) => Freshness::Expired,
+        }
+    }
+
+    /// When the token stops counting as fresh: its expiry less a margin (a tenth of its
+    /// lifetime, at most [`REFRESH_MARGIN_MS`]); `None` when the expiry is unknown.
+    pub fn refresh_at(&self) -> Option<Millis> {
+        let expires_at = self.expires_at?;
         let lifetime = self.obtained_at.map_or(Millis::MAX, |at| expires_at.saturating_sub(at));
         let margin = (lifetime / 10).min(REFRESH_MARGIN_MS);
-        if now < expires_at.saturating_sub(margin) {
-            Freshness::Fresh
-        } else {
-            Freshness::Expired
-        }
+        Some(expires_at.saturating_sub(margin))
     }
 }
 
@@ -240,12 +272,13 @@ mod tests {
 
     #[test]
     fn tokens_refuse_what_could_inject_a_header() {
-        for bad in ["a\r\nb", "a\nb", "\0", "a\u{7f}", ""] {
+        // Non-ASCII too: "\u{10d}\u{10a}" is CR LF to a stack that keeps each character's low byte.
+        for bad in ["a\r\nb", "a\nb", "\0", "a\u{7f}", "", "   ", "ok\u{10d}\u{10a}X-Evil: 1", "a\u{2028}b", "a\u{85}b", "中文令牌"] {
             assert!(Token::new(bad).is_err(), "{bad:?}");
         }
         assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES)).is_ok());
         assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES + 1)).is_err());
-        assert!(Token::new("中文令牌 with spaces").is_ok());
+        assert!(Token::new("Bearer eyJ.a-b_c~+/=").is_ok());
     }
 
     #[test]

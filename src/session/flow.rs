@@ -7,7 +7,7 @@
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 
-use super::{Action, Awaits, Error, Owner, Ready, Resolution, Send, Session, Source, State};
+use super::{Action, ApiKind, Awaits, CallId, Error, Owner, Ready, Resolution, Send, Session, Source, State};
 use crate::answer::{Answer, ReadSet};
 use crate::config::CheckPolicy;
 use crate::login;
@@ -21,6 +21,8 @@ pub(super) struct Flow {
     step: Step,
     /// Transient failures of the current stage (check, or login); bounded by `retries`.
     failures: u32,
+    /// The `login(extra)` call that started this login, whose object joins the login body.
+    pub(super) started_by: Option<CallId>,
 }
 
 /// What the flow waits for.
@@ -58,16 +60,17 @@ impl Session {
             return;
         }
         self.report(State::Checking, None);
-        self.flow = Some(Flow { step: Step::ReadStorage, failures: 0 });
+        self.flow = Some(Flow { step: Step::ReadStorage, failures: 0, started_by: None });
         let op = self.start_op(Owner::Flow, Awaits::Read, now, self.config.timeout_ms.get());
         let key = self.config.storage_key.as_str().into();
         self.actions.push_back(Action::ReadStorage { op, key });
     }
 
-    /// Starts a flow that goes straight to login (the current token was refused).
-    pub(super) fn start_login_flow(&mut self, now: Millis) {
+    /// Starts a flow that goes straight to login: the current token was refused, or
+    /// `login(extra)` call `started_by` asked for one.
+    pub(super) fn start_login_flow(&mut self, now: Millis, started_by: Option<CallId>) {
         self.report(State::LoggingIn, None);
-        self.flow = Some(Flow { step: Step::WxLogin, failures: 0 });
+        self.flow = Some(Flow { step: Step::WxLogin, failures: 0, started_by });
         self.begin_login(now);
     }
 
@@ -93,11 +96,17 @@ impl Session {
         if let StorageValue::Unreadable(why) = &value {
             self.warn(Error::Storage { err_msg: why.clone() });
         }
-        match StoredToken::read(&value) {
-            StorageRead::Record(stored) => self.validate(now, stored, false),
-            StorageRead::Legacy(stored) => self.validate(now, stored, true),
-            StorageRead::Empty | StorageRead::Corrupt => self.start_login(now),
-        }
+        let (stored, migrate) = match StoredToken::read(&value) {
+            // After a logout that could not remove it, or refused by the server: no token.
+            _ if self.storage_stale => return self.start_login(now),
+            StorageRead::Record(stored) | StorageRead::Legacy(stored) if self.refused.as_ref() == Some(&stored.token) => {
+                return self.start_login(now);
+            }
+            StorageRead::Record(stored) => (stored, false),
+            StorageRead::Legacy(stored) => (stored, true),
+            StorageRead::Empty | StorageRead::Corrupt => return self.start_login(now),
+        };
+        self.validate(now, stored, migrate);
     }
 
     /// Decides whether a stored token can be used, per `useCheckSession` and the check policy.
@@ -146,7 +155,7 @@ impl Session {
         let header = Some(self.token_header(&stored.token));
         let op = self.start_op(Owner::Flow, Awaits::Http, now, timeout_ms);
         self.set_step(Step::ServerCheck { stored, migrate });
-        let send = Send { op, call: None, url, joined: None, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Check };
+        let send = Send { op, kind: ApiKind::Request, call: None, url, joined: None, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Check };
         self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
 
@@ -176,7 +185,7 @@ impl Session {
 
     /// The stored token is good: the flow ends with it (rewritten as a record if it was legacy).
     fn use_stored(&mut self, now: Millis, stored: StoredToken, migrate: bool) {
-        let ready = Ready { token: stored.token.clone(), source: Source::Storage };
+        let ready = Ready::new(&stored, Source::Storage);
         self.finish(now, Ok(Outcome { ready, store: migrate.then_some(stored) }));
     }
 
@@ -227,7 +236,8 @@ impl Session {
         self.set_step(Step::SendLogin);
         let send = Send {
             op,
-            call: None,
+            kind: ApiKind::Request,
+            call: self.flow.as_ref().and_then(|flow| flow.started_by),
             url: Rc::from(request.url),
             joined: None,
             method: request.method,
@@ -249,7 +259,7 @@ impl Session {
                 let view = self.paths.view(ReadSet::Login, &answer);
                 match login::read_answer(&self.config, &view, now) {
                     Ok(stored) => {
-                        let ready = Ready { token: stored.token.clone(), source: Source::Login };
+                        let ready = Ready::new(&stored, Source::Login);
                         self.finish(now, Ok(Outcome { ready, store: Some(stored) }));
                     }
                     Err(error) => self.retry_login_or_fail(now, error),
@@ -322,22 +332,29 @@ impl Session {
     fn finish(&mut self, now: Millis, result: Result<Outcome, Error>) {
         self.flow = None;
         match result {
-            Ok(Outcome { ready, store }) => {
-                if let Some(record) = store {
-                    let op = self.start_op(Owner::Store, Awaits::Write, now, self.config.timeout_ms.get());
-                    let key = self.config.storage_key.as_str().into();
-                    self.actions.push_back(Action::WriteStorage { op, key, value: record.to_plain() });
-                }
-                self.newest = Some(ready.token.clone());
-                self.current = Some(ready.clone());
-                self.report(State::Ready, None);
-                self.settle_waiters(now, Ok(&ready));
-            }
+            Ok(Outcome { ready, store }) => self.adopt(now, ready, store),
             Err(error) => {
-                self.report(State::Failed, Some(error.clone()));
+                // A `login(extra)` that failed while a token is in use leaves that token in use.
+                let state = if self.current.is_some() { State::Ready } else { State::Failed };
+                self.report(state, Some(error.clone()));
                 self.settle_waiters(now, Err(&error));
             }
         }
+    }
+
+    /// `ready` becomes the session's token (and `store`'s record is written, when it is new);
+    /// everyone waiting hears it.
+    pub(super) fn adopt(&mut self, now: Millis, ready: Ready, store: Option<StoredToken>) {
+        if let Some(record) = store {
+            let op = self.start_op(Owner::Store, Awaits::Write, now, self.config.timeout_ms.get());
+            let key = self.config.storage_key.as_str().into();
+            self.actions.push_back(Action::WriteStorage { op, key, value: record.to_json() });
+        }
+        self.newest = Some(ready.token.clone());
+        self.refused = None;
+        self.current = Some(ready.clone());
+        self.report(State::Ready, None);
+        self.settle_waiters(now, Ok(&ready));
     }
 
     /// Takes the flow's step out to move on from it; `None` when no flow runs. The caller puts

@@ -16,6 +16,7 @@ use crate::token::{StorageRead, StoredToken};
 /// One request as the backend saw it.
 #[derive(Debug, Clone)]
 pub(super) struct Sent {
+    pub kind: ApiKind,
     pub url: String,
     pub method: &'static str,
     pub header: Option<(String, String)>,
@@ -88,7 +89,7 @@ pub(super) enum Garbage {
     Huge,
     /// Too deep or cyclic to read: the glue reports `Field::Other` / `StorageValue::Unreadable`.
     Deep,
-    /// HTTP status 0 with an empty body.
+    /// HTTP status 0 with an empty body: no HTTP answer, so a network failure.
     Status0,
     /// A token with CR/LF in it.
     TokenCrLf,
@@ -348,6 +349,8 @@ pub(super) struct Harness {
     answers: HashMap<OpId, (u16, Value)>,
     /// The last `login.extra()` object, merged into login bodies.
     extra_object: Option<Value>,
+    /// The objects `login(extra)` calls passed, by call.
+    call_extras: HashMap<CallId, Value>,
     /// Operations the machine cancelled.
     pub cancelled: Vec<OpId>,
     /// Operations started and neither answered nor cancelled yet.
@@ -384,7 +387,7 @@ impl Harness {
     }
 
     pub fn with_session(world: World, session: Session) -> Harness {
-        Harness { session, world, now: START, pending: Vec::new(), seq: 0, outcomes: HashMap::new(), answers: HashMap::new(), extra_object: None, cancelled: Vec::new(), open: HashSet::new(), calls: Vec::new(), log: Vec::new() }
+        Harness { session, world, now: START, pending: Vec::new(), seq: 0, outcomes: HashMap::new(), answers: HashMap::new(), extra_object: None, call_extras: HashMap::new(), cancelled: Vec::new(), open: HashSet::new(), calls: Vec::new(), log: Vec::new() }
     }
 
     /// A new app launch over the same storage and backend: a fresh machine; the clock goes on.
@@ -414,6 +417,23 @@ impl Harness {
     pub fn logout(&mut self) -> CallId {
         let call = self.session.logout(self.now);
         self.started(call)
+    }
+
+    /// `session.login(extra)`: the harness keeps `extra` for that login's body, as the glue does.
+    pub fn login(&mut self, extra: Value) -> CallId {
+        let call = self.session.login(self.now);
+        self.call_extras.insert(call, extra);
+        self.started(call)
+    }
+
+    pub fn set_token(&mut self, token: &str, expires_in_s: Option<u32>) -> CallId {
+        let call = self.session.set_token(self.now, token, expires_in_s);
+        self.started(call)
+    }
+
+    pub fn abort(&mut self, call: CallId) {
+        self.session.abort(call);
+        self.perform();
     }
 
     fn started(&mut self, call: CallId) -> CallId {
@@ -545,7 +565,7 @@ impl Harness {
                 if self.world.storage_full {
                     self.session.storage_done(op, Err("setStorageSync:fail exceed storage max size 10M"));
                 } else {
-                    let value = crate::plain::json::from_plain(&value);
+                    let value: Value = serde_json::from_str(&value).expect("the record is JSON");
                     self.world.storage.insert(key, value);
                     self.session.storage_done(op, Ok(()));
                 }
@@ -589,7 +609,19 @@ impl Harness {
                     None => send.url.to_string(),
                     Some(joined) => crate::config::Target { given: send.url.clone(), same_origin: true, joined }.full(self.session.config()),
                 };
-                let sent = Sent { url, method: send.method.as_str(), header, body, at: 0 };
+                // A `login(extra)` login: that call's object too (the code wins, as in the glue).
+                let call_extra = send.call.filter(|_| send.read == ReadSet::Login).and_then(|call| self.call_extras.get(&call));
+                if let Some(Value::Object(extra)) = call_extra {
+                    let body = body.get_or_insert_with(|| json!({}));
+                    if let Value::Object(body) = body {
+                        for (k, v) in extra {
+                            if Some(k) != send.body.as_ref().map(|(code_key, _)| code_key) {
+                                body.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                }
+                let sent = Sent { kind: send.kind, url, method: send.method.as_str(), header, body, at: 0 };
                 self.world.requests_made += 1;
                 let n = self.world.requests_made;
                 let stagger = match self.world.stagger_ms {

@@ -23,7 +23,7 @@ use crate::answer::{Answer, ReadPaths, ReadSet};
 use crate::config::{Config, Method};
 use crate::error::Error;
 use crate::retry::Jitter;
-use crate::token::{StorageValue, Token};
+use crate::token::{StorageValue, StoredToken, Token};
 use crate::Millis;
 
 use flow::Flow;
@@ -38,9 +38,22 @@ pub type CallId = u32;
 /// for (timed out, cancelled, logged out) are ignored.
 pub type OpId = u32;
 
-/// An authenticated API call, as `session.request(opts)` describes it.
+/// Which `wx.*` call an API call goes out with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKind {
+    /// `wx.request`.
+    Request,
+    /// `wx.uploadFile`: always a POST, whose answer's `data` is a string.
+    Upload,
+    /// `wx.downloadFile`: always a GET, whose answer has no `data`.
+    Download,
+}
+
+/// An authenticated API call, as `session.request(opts)`, `uploadFile(opts)` or
+/// `downloadFile(opts)` describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiRequest {
+    pub kind: ApiKind,
     /// Path relative to `baseUrl`, or an absolute URL.
     pub url: Rc<str>,
     pub method: Method,
@@ -55,7 +68,7 @@ pub struct ApiRequest {
 impl ApiRequest {
     /// A GET with the defaults.
     pub fn get(url: &str) -> Self {
-        ApiRequest { url: url.into(), method: Method::Get, auth: true, retry: false, timeout_ms: None }
+        ApiRequest { kind: ApiKind::Request, url: url.into(), method: Method::Get, auth: true, retry: false, timeout_ms: None }
     }
 }
 
@@ -106,7 +119,10 @@ pub type Header = Rc<(String, String)>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Send {
     pub op: OpId,
+    /// `wx.request`, `wx.uploadFile` or `wx.downloadFile` (logins and checks: a request).
+    pub kind: ApiKind,
     /// For an API request: the call whose options (`data`, `dataType`…) go along untouched.
+    /// For a login that `login(extra)` started: that call, whose `extra` joins the body.
     pub call: Option<CallId>,
     /// The full URL when `joined` is `None`; else the caller's URL, which `baseUrl` goes in
     /// front of as `joined` says (the glue has both strings already: no URL crosses back).
@@ -130,7 +146,7 @@ pub enum Resolution {
     Ready { token: Token, source: Source },
     /// `request()`: the answer of operation `op`, as the platform gave it.
     Answer { op: OpId },
-    /// `logout()`.
+    /// `logout()`, `setToken()`.
     Done,
 }
 
@@ -139,9 +155,9 @@ pub enum Resolution {
 pub enum Action {
     /// Read the storage key; answer with [`Session::storage_read`].
     ReadStorage { op: OpId, key: alloc::string::String },
-    /// Write this value ([`crate::plain`] data) under the key; answer with
-    /// [`Session::storage_done`].
-    WriteStorage { op: OpId, key: alloc::string::String, value: Vec<u8> },
+    /// Write this value (JSON text, stored as the object it describes) under the key; answer
+    /// with [`Session::storage_done`].
+    WriteStorage { op: OpId, key: alloc::string::String, value: alloc::string::String },
     /// Remove the key; answer with [`Session::storage_done`].
     RemoveStorage { op: OpId, key: alloc::string::String },
     /// `wx.checkSession`; answer with [`Session::check_session_done`].
@@ -166,11 +182,19 @@ pub enum Action {
     Report { state: State, error: Option<Error> },
 }
 
-/// A usable session: the token and where it came from.
+/// A usable session: the token, where it came from, and when it stops being fresh (if the
+/// server said when it expires).
 #[derive(Debug, Clone, PartialEq)]
 struct Ready {
     token: Token,
     source: Source,
+    refresh_at: Option<Millis>,
+}
+
+impl Ready {
+    fn new(stored: &StoredToken, source: Source) -> Ready {
+        Ready { token: stored.token.clone(), source, refresh_at: stored.refresh_at() }
+    }
 }
 
 /// What an operation in flight is for.
@@ -228,8 +252,14 @@ pub struct Session {
     requests: Vec<Request>,
     ops: Vec<Op>,
     actions: VecDeque<Action>,
-    /// Bumped by `logout()`: a request sent before it never logs back in.
+    /// Bumped by `logout()`: a request sent before it never logs back in or sends again.
     generation: u32,
+    /// `logout()` could not remove the stored token: storage is not trusted (read as empty)
+    /// until a new token is stored.
+    storage_stale: bool,
+    /// The token the server refused, which stays in storage until a login replaces it: read
+    /// back from storage, it counts as no token.
+    refused: Option<Token>,
     /// The newest token this session has had, even after it was forgotten as rejected: a
     /// refusal of an older token then says nothing new and must not start another login.
     newest: Option<Token>,
@@ -256,6 +286,8 @@ impl Session {
             ops: Vec::new(),
             actions: VecDeque::new(),
             generation: 0,
+            storage_stale: false,
+            refused: None,
             newest: None,
             reported: None,
             next_id: 1,
@@ -302,7 +334,7 @@ impl Session {
     /// Concurrent callers share one flow.
     pub fn ensure(&mut self, now: Millis) -> CallId {
         let call = self.new_id();
-        if let Some(ready) = &self.current {
+        if let Some(ready) = self.usable(now) {
             let value = Resolution::Ready { token: ready.token.clone(), source: ready.source };
             self.actions.push_back(Action::Resolve { call, value });
         } else {
@@ -312,6 +344,55 @@ impl Session {
         call
     }
 
+    /// A new login now, whose body also carries the object the driver keeps for this call
+    /// (`session.login(extra)`: a phone-number code from a button, say). Resolves like
+    /// [`Session::ensure`]. A login this way already in flight is joined; any other flow in
+    /// flight is replaced by it (its waiters wait for this one). The current token stays in use
+    /// until the login succeeds, and stays if it fails.
+    pub fn login(&mut self, now: Millis) -> CallId {
+        let call = self.new_id();
+        self.ensures.push(call);
+        if self.flow.as_ref().is_some_and(|flow| flow.started_by.is_some()) {
+            return call;
+        }
+        self.cancel_flow();
+        self.start_login_flow(now, Some(call));
+        call
+    }
+
+    /// Installs a token obtained elsewhere (`session.setToken`), as if a login had returned it
+    /// with a lifetime of `expires_in_s` seconds: stored, in use, reported ready. A flow in
+    /// flight ends with it. An unusable token is refused with `CONFIG`.
+    pub fn set_token(&mut self, now: Millis, token: &str, expires_in_s: Option<u32>) -> CallId {
+        let call = self.new_id();
+        let token = match Token::new(token) {
+            Ok(token) => token,
+            Err(why) => return self.reject(call, Error::config("token", why)),
+        };
+        let expires_at = expires_in_s.map(|s| now.saturating_add(Millis::from(s) * 1000));
+        let stored = StoredToken { token, expires_at, obtained_at: Some(now) };
+        self.cancel_flow();
+        let ready = Ready::new(&stored, Source::Login);
+        self.adopt(now, ready, Some(stored));
+        self.actions.push_back(Action::Resolve { call, value: Resolution::Done });
+        call
+    }
+
+    /// The token in use, if any: what `session.token()` shows, with no I/O.
+    pub fn token(&self, now: Millis) -> Option<&Token> {
+        self.usable(now).map(|ready| &ready.token)
+    }
+
+    /// The caller gave up on API call `call` (`abort()`): it is rejected with `ABORTED` and
+    /// its exchange in flight cancelled. A login it waits for goes on for the others; an
+    /// unknown or settled call is left alone.
+    pub fn abort(&mut self, call: CallId) {
+        if self.has_request(call) {
+            self.cancel_ops_of(Owner::Request(call));
+            self.settle_request(call, Err(Error::Aborted));
+        }
+    }
+
     /// Forgets the token in memory and storage. A login in flight is cancelled and its waiters
     /// get `LOGGED_OUT`; a request in flight that comes back "invalid" does not log back in.
     pub fn logout(&mut self, now: Millis) -> CallId {
@@ -319,6 +400,7 @@ impl Session {
         self.generation = self.generation.wrapping_add(1);
         self.current = None;
         self.newest = None;
+        self.refused = None;
         self.cancel_flow();
         self.settle_waiters(now, Err(&Error::LoggedOut));
         self.drop_resends_with_token();
@@ -333,8 +415,7 @@ impl Session {
     /// the call gets an id and is rejected with `error` at once.
     pub fn reject_now(&mut self, error: Error) -> CallId {
         let call = self.new_id();
-        self.actions.push_back(Action::Reject { call, error });
-        call
+        self.reject(call, error)
     }
 
     /// Passes time: operations past their deadline time out, backoff waits end.
@@ -354,11 +435,7 @@ impl Session {
                 Owner::Flow => self.flow_timed_out(now, error),
                 Owner::Request(call) => self.request_failed(now, call, error),
                 Owner::Store => self.warn(Error::Storage { err_msg: "the storage write did not finish".into() }),
-                Owner::Logout(call) => {
-                    let error = Error::Storage { err_msg: "removing the token did not finish".into() };
-                    self.warn(error.clone());
-                    self.actions.push_back(Action::Reject { call, error });
-                }
+                Owner::Logout(call) => self.logout_failed(call, "removing the token did not finish"),
             }
         }
         self.wake_requests(now);
@@ -376,11 +453,8 @@ impl Session {
     pub fn storage_done(&mut self, op: OpId, result: Result<(), &str>) {
         match (self.finish_op(op, Awaits::Write), result) {
             (Some(Owner::Logout(call)), Ok(())) => self.actions.push_back(Action::Resolve { call, value: Resolution::Done }),
-            (Some(Owner::Logout(call)), Err(err_msg)) => {
-                let error = Error::Storage { err_msg: err_msg.into() };
-                self.warn(error.clone());
-                self.actions.push_back(Action::Reject { call, error });
-            }
+            (Some(Owner::Logout(call)), Err(err_msg)) => self.logout_failed(call, err_msg),
+            (Some(Owner::Store), Ok(())) => self.storage_stale = false,
             (Some(Owner::Store), Err(err_msg)) => self.warn(Error::Storage { err_msg: err_msg.into() }),
             _ => {}
         }
@@ -407,8 +481,12 @@ impl Session {
         }
     }
 
-    /// An HTTP answer arrived: its status and the fields of the request's [`ReadSet`].
+    /// An HTTP answer arrived: its status and the fields of the request's [`ReadSet`]. Status 0
+    /// (the platform's answer had no usable `statusCode`) is no HTTP answer: a network failure.
     pub fn http_answered(&mut self, now: Millis, op: OpId, answer: Answer) {
+        if answer.status == 0 {
+            return self.http_failed(now, op, "request:fail the answer has no HTTP status");
+        }
         match self.finish_op(op, Awaits::Http) {
             Some(Owner::Flow) => self.flow_http_done(now, Ok(answer)),
             Some(Owner::Request(call)) => self.request_answered(now, call, op, &answer),
@@ -427,6 +505,25 @@ impl Session {
     }
 
     // ---- shared helpers ------------------------------------------------------------------
+
+    /// The current token, unless it has expired by now.
+    fn usable(&self, now: Millis) -> Option<&Ready> {
+        self.current.as_ref().filter(|ready| ready.refresh_at.is_none_or(|at| now < at))
+    }
+
+    fn reject(&mut self, call: CallId, error: Error) -> CallId {
+        self.actions.push_back(Action::Reject { call, error });
+        call
+    }
+
+    /// `logout()` could not remove the stored token: the call fails with `STORAGE`, and this
+    /// session reads storage as empty until it stores a new token.
+    fn logout_failed(&mut self, call: CallId, err_msg: &str) {
+        self.storage_stale = true;
+        let error = Error::Storage { err_msg: err_msg.into() };
+        self.warn(error.clone());
+        self.reject(call, error);
+    }
 
     fn new_id(&mut self) -> u32 {
         let id = self.next_id;
@@ -502,6 +599,8 @@ impl Session {
 mod harness;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod call_tests;
 #[cfg(test)]
 mod faults;
 // proptest does not build for wasm32-unknown-unknown (see Cargo.toml).

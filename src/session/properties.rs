@@ -351,12 +351,14 @@ impl Driver {
         let (op, what) = match action {
             Action::ReadStorage { op, .. } => (op, What::Read),
             Action::WriteStorage { op, value, .. } => {
-                let token = match StoredToken::read(&StorageValue::Plain(value.clone())) {
+                let json: serde_json::Value = serde_json::from_str(&value).map_err(|e| TestCaseError::fail(format!("wrote no JSON: {e}")))?;
+                let plain = crate::plain::json::to_plain(&json);
+                let token = match StoredToken::read(&StorageValue::Plain(plain.clone())) {
                     StorageRead::Record(stored) => stored.token.as_str().to_owned(),
                     other => return Err(TestCaseError::fail(format!("wrote {other:?}, not a record"))),
                 };
                 prop_assert!(self.issued.contains(&token), "wrote a token nobody issued ({} bytes)", token.len());
-                (op, What::Write(value))
+                (op, What::Write(plain))
             }
             Action::RemoveStorage { op, .. } => (op, What::Remove),
             Action::CheckSession { op } => (op, What::CheckSession),
@@ -407,6 +409,10 @@ impl Driver {
                     self.check_error(error)?;
                 }
                 self.last_state = Some(state);
+                if matches!(state, State::Ready | State::Failed) {
+                    // A flow ended (it reports how); another may start within the same input.
+                    self.flow_logins = 0;
+                }
                 return Ok(());
             }
         };

@@ -4,9 +4,9 @@
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 
-use super::{Action, ApiRequest, Awaits, CallId, Error, OpId, Owner, Ready, Resolution, Send, Session};
+use super::{Action, ApiKind, ApiRequest, Awaits, CallId, Error, OpId, Owner, Ready, Resolution, Send, Session};
 use crate::answer::{Answer, ReadSet};
-use crate::config::{Target, TimeoutMs};
+use crate::config::{Method, Target, TimeoutMs};
 use crate::retry::{backoff_ms, is_transient};
 use crate::token::Token;
 use crate::Millis;
@@ -47,8 +47,14 @@ impl Request {
 impl Session {
     /// Sends an API request with the token, logging in again once (shared by every caller)
     /// when the answer says the session is invalid. Resolves with any HTTP answer.
-    pub fn request(&mut self, now: Millis, api: ApiRequest) -> CallId {
+    pub fn request(&mut self, now: Millis, mut api: ApiRequest) -> CallId {
         let call = self.new_id();
+        // wx.uploadFile always posts, wx.downloadFile always gets: that decides retries.
+        match api.kind {
+            ApiKind::Upload => api.method = Method::Post,
+            ApiKind::Download => api.method = Method::Get,
+            ApiKind::Request => {}
+        }
         let checked = self.check_request(&api);
         let (target, timeout_ms) = match checked {
             Ok(checked) => checked,
@@ -61,7 +67,7 @@ impl Session {
         let generation = self.generation;
         let request = Request { call, api, target, timeout_ms, stage: Stage::WaitingForToken, failures: 0, relogged: false, generation };
         self.requests.push(request);
-        match (&self.current, auth) {
+        match (self.usable(now), auth) {
             (_, false) => self.send(now, call, None),
             (Some(ready), true) => {
                 let token = ready.token.clone();
@@ -94,10 +100,11 @@ impl Session {
     fn send(&mut self, now: Millis, call: CallId, token: Option<Token>) {
         let header = token.as_ref().map(|token| self.token_header(token));
         let Some(request) = self.request_mut(call) else { return };
-        let (timeout_ms, method, url, joined) = (request.timeout_ms, request.api.method, Rc::clone(&request.target.given), request.target.joined);
+        let (kind, method, timeout_ms) = (request.api.kind, request.api.method, request.timeout_ms);
+        let (url, joined) = (Rc::clone(&request.target.given), Some(request.target.joined));
         request.stage = Stage::Sending { token };
         let op = self.start_op(Owner::Request(call), Awaits::Http, now, timeout_ms);
-        let send = Send { op, call: Some(call), url, joined: Some(joined), method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
+        let send = Send { op, kind, call: Some(call), url, joined, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
         self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
 
@@ -105,8 +112,12 @@ impl Session {
         self.requests.iter_mut().find(|r| r.call == call)
     }
 
+    pub(super) fn has_request(&self, call: CallId) -> bool {
+        self.requests.iter().any(|r| r.call == call)
+    }
+
     /// Settles request `call` and forgets it.
-    fn settle_request(&mut self, call: CallId, result: Result<OpId, Error>) {
+    pub(super) fn settle_request(&mut self, call: CallId, result: Result<OpId, Error>) {
         if let Some(at) = self.requests.iter().position(|r| r.call == call) {
             self.requests.swap_remove(at);
         }
@@ -156,16 +167,22 @@ impl Session {
             // A newer token was issued since, and the server refused that one too.
             return self.settle_request(call, Err(Error::SessionExpired));
         }
-        // The refused token stays in storage until a login replaces it: a failed login must
-        // not leave the user with nothing.
+        // The refused token stays in storage until a login replaces it (a failed login must
+        // not leave the user with nothing), but is not read back from there as usable.
         self.current = None;
-        self.start_login_flow(now);
+        self.refused = Some(stale.clone());
+        self.start_login_flow(now, None);
     }
 
     pub(super) fn request_failed(&mut self, now: Millis, call: CallId, error: Error) {
         let retries = self.config.retries.get();
         let jitter = self.jitter.draw();
+        let generation = self.generation;
         let Some(request) = self.request_mut(call) else { return };
+        if request.api.auth && request.generation != generation {
+            // Logged out while in flight: never send the logged-out token again.
+            return self.settle_request(call, Err(Error::LoggedOut));
+        }
         let may_retry = request.api.retry || request.api.method.is_idempotent();
         if !(may_retry && is_transient(&error) && request.failures < retries) {
             return self.settle_request(call, Err(error));
@@ -179,15 +196,21 @@ impl Session {
         request.stage = Stage::ResendAt { at: now.saturating_add(Millis::from(wait)), token };
     }
 
-    /// Sends again the requests whose backoff wait is over.
+    /// Sends again the requests whose backoff wait is over, with the token in use now (a
+    /// login may have replaced the one they carried), or waits for one.
     pub(super) fn wake_requests(&mut self, now: Millis) {
         let due: Vec<CallId> = self.requests.iter().filter(|r| matches!(r.stage, Stage::ResendAt { at, .. } if at <= now)).map(|r| r.call).collect();
+        let current = self.usable(now).map(|ready| ready.token.clone());
         for call in due {
-            let token = match self.request_mut(call).map(|r| core::mem::replace(&mut r.stage, Stage::WaitingForToken)) {
+            let carried = match self.request_mut(call).map(|r| core::mem::replace(&mut r.stage, Stage::WaitingForToken)) {
                 Some(Stage::ResendAt { token, .. }) => token,
                 _ => None,
             };
-            self.send(now, call, token);
+            match (carried, &current) {
+                (None, _) => self.send(now, call, None),
+                (Some(_), Some(token)) => self.send(now, call, Some(token.clone())),
+                (Some(_), None) => self.start_flow_if_idle(now),
+            }
         }
     }
 

@@ -25,7 +25,7 @@ use crate::answer::{Answer, ReadSet};
 use crate::config::{Config, Method};
 use crate::error::Error;
 use crate::rule::{Field, Scalar};
-use crate::session::{ApiRequest, Session};
+use crate::session::{ApiKind, ApiRequest, Session};
 use crate::token::StorageValue;
 use crate::Millis;
 
@@ -198,11 +198,11 @@ fn flag(value: u32, default: bool) -> Option<bool> {
     }
 }
 
-/// `request(opts)`: the URL is `url_len` bytes of input; `method` indexes [`Method::ALL`]
-/// (anything else is not a method); `auth`/`retry` are tri-state flags; `timeout` is NaN when not
-/// given.
+/// `request(opts)` (`kind` 0), `uploadFile(opts)` (1) or `downloadFile(opts)` (2): the URL is
+/// `url_len` bytes of input; `method` indexes [`Method::ALL`] (anything else is not a method);
+/// `auth`/`retry` are tri-state flags; `timeout` is NaN when not given.
 #[export_name = "request"]
-pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, auth: u32, retry: u32, timeout: f64) -> u32 {
+pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, auth: u32, retry: u32, timeout: f64, kind: u32) -> u32 {
     with_session(handle, 0, |entry, input, _| {
         let session = &mut entry.session;
         let now = millis(now);
@@ -220,11 +220,55 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
         match (method, auth, retry, timeout_ms) {
             (Ok(method), Ok(auth), Ok(retry), Ok(timeout_ms)) => {
                 let url = alloc::rc::Rc::from(text(input, url_len));
-                session.request(now, ApiRequest { url, method, auth, retry, timeout_ms })
+                let kind = match kind {
+                    1 => ApiKind::Upload,
+                    2 => ApiKind::Download,
+                    _ => ApiKind::Request,
+                };
+                session.request(now, ApiRequest { kind, url, method, auth, retry, timeout_ms })
             }
             (Err(error), ..) | (_, Err(error), ..) | (_, _, Err(error), _) | (.., Err(error)) => session.reject_now(error),
         }
     })
+}
+
+/// `login(extra)`: the glue keeps `extra` with the call.
+#[export_name = "login"]
+pub extern "C" fn wxs_login(handle: u32, now: f64) -> u32 {
+    with_session(handle, 0, |entry, _, _| entry.session.login(millis(now)))
+}
+
+/// `setToken(token, { expiresIn })`: the token is `len` bytes of input; `expires_in` is in
+/// seconds, NaN when not given.
+#[export_name = "set_token"]
+pub extern "C" fn wxs_set_token(handle: u32, now: f64, len: u32, expires_in: f64) -> u32 {
+    with_session(handle, 0, |entry, input, _| {
+        let session = &mut entry.session;
+        if expires_in.is_nan() {
+            session.set_token(millis(now), text(input, len), None)
+        } else if expires_in >= 1.0 && expires_in <= f64::from(u32::MAX) && f64::from(expires_in as u32) == expires_in {
+            session.set_token(millis(now), text(input, len), Some(expires_in as u32))
+        } else {
+            session.reject_now(Error::config("expiresIn", "must be a whole number of seconds"))
+        }
+    })
+}
+
+/// Puts the token in use in the slot's first string; returns 1, or 0 when there is none.
+#[export_name = "token"]
+pub extern "C" fn wxs_token(handle: u32, now: f64) -> u32 {
+    with(0, |instance| {
+        let entry = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get(i)).and_then(Option::as_ref);
+        let token = entry.and_then(|entry| entry.session.token(millis(now)));
+        instance.slot.put_text(token.map_or("", |token| token.as_str()));
+        u32::from(token.is_some())
+    })
+}
+
+/// The caller aborted API call `call`.
+#[export_name = "abort"]
+pub extern "C" fn wxs_abort(handle: u32, call: u32) {
+    with_session(handle, (), |entry, _, _| entry.session.abort(call));
 }
 
 #[export_name = "logout"]

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use crate::config::Joined;
 use crate::error::Error;
-use crate::session::{Action, Header, Resolution, Send, Source};
+use crate::session::{Action, ApiKind, Header, Resolution, Send, Source};
 
 /// Action kinds, as [`super::wxs_next_action`] returns them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub enum Kind {
     None = 0,
     /// `a` op; text 0 the key.
     ReadStorage = 1,
-    /// `a` op; text 0 the key, text 1 the value (plain data).
+    /// `a` op; text 0 the key, text 1 the value (JSON).
     WriteStorage = 2,
     /// `a` op; text 0 the key.
     RemoveStorage = 3,
@@ -24,8 +24,9 @@ pub enum Kind {
     WxLogin = 5,
     /// `a` op.
     LoginExtra = 6,
-    /// `a` op, `b` call (0: none), `c` method index, `d` timeout ms, `e` read set and
-    /// [`SEND_HEADER`] etc.; text 0 the URL, 1–2 the header, 3–4 the body field.
+    /// `a` op, `b` call (0: none; an API call, or the `login(extra)` call of a login), `c`
+    /// method index, `d` timeout ms, `e` read set and [`SEND_HEADER`] etc.; text 0 the URL,
+    /// 1–2 the header, 3–4 the body field.
     Send = 7,
     /// `a` op.
     Cancel = 8,
@@ -52,6 +53,9 @@ pub const SEND_SAME_HEADER: u32 = 1 << 11;
 pub const SEND_URL_AS_GIVEN: u32 = 1 << 12;
 pub const SEND_URL_BASE: u32 = 1 << 13;
 pub const SEND_URL_BASE_SLASH: u32 = 1 << 14;
+/// With `wx.uploadFile` / `wx.downloadFile` instead of `wx.request`.
+pub const SEND_UPLOAD: u32 = 1 << 15;
+pub const SEND_DOWNLOAD: u32 = 1 << 16;
 
 /// The state names, in the order `Report`'s `a` uses.
 pub const STATES: [crate::session::State; 5] = {
@@ -169,7 +173,7 @@ impl Slot {
             Action::WriteStorage { op, key, value } => {
                 self.a = op;
                 self.set_text(0, &key);
-                self.set_bytes(1, &value);
+                self.set_text(1, &value);
                 Kind::WriteStorage
             }
             Action::RemoveStorage { op, key } => {
@@ -236,6 +240,11 @@ impl Slot {
         self.c = send.method.index();
         self.d = send.timeout_ms;
         let mut flags = send.read as u32;
+        match send.kind {
+            ApiKind::Request => {}
+            ApiKind::Upload => flags |= SEND_UPLOAD,
+            ApiKind::Download => flags |= SEND_DOWNLOAD,
+        }
         match send.joined {
             None => self.set_text(0, &send.url),
             Some(Joined::AsGiven) => flags |= SEND_URL_AS_GIVEN,
