@@ -5,6 +5,21 @@
 var utf8 = require('./utf8');
 var errors = require('./errors');
 
+// The time the core is told: Date.now(), except that it never goes back. Deadlines are
+// absolute times; a clock set back an hour (by the user, or a network time correction) must
+// not stretch every wait by an hour. (A clock set forward only ends waits early.)
+var lastNow = 0;
+var clockShift = 0;
+function now() {
+  var t = Date.now() + clockShift;
+  if (t < lastNow) {
+    clockShift += lastNow - t;
+    t = lastNow;
+  }
+  lastNow = t;
+  return t;
+}
+
 // One loaded instance: its exports, helpers for the slot and the input area, and `die(cause)`:
 // a throw while the glue works with the instance means it trapped (or the glue broke); it is
 // dead for good, and the functions in `onDeath` hear it once. `run(fn)` runs `fn` that way.
@@ -71,11 +86,6 @@ function createCore(x) {
     // After the last next(): the machine's next deadline, or -1.
     deadline: function () {
       return floats[(slot >> 3) + 9];
-    },
-    // The slot's string i as bytes (plain data).
-    raw: function (i) {
-      var at = words[(slot >> 2) + 6 + i];
-      return bytes.slice(at, at + words[(slot >> 2) + 11 + i]);
     },
     // Writes `text` to the input area; returns its length in bytes.
     text: function (text) {
@@ -173,4 +183,4 @@ function loadError(message) {
   return new errors.WxSessionError('WASM_LOAD', message);
 }
 
-module.exports = { load: load };
+module.exports = { load: load, now: now };

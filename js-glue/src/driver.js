@@ -5,6 +5,7 @@
 
 var plain = require('./plain');
 var errors = require('./errors');
+var now = require('./core').now;
 
 // Action kinds (src/wasm/slot.rs).
 var READ_STORAGE = 1;
@@ -28,21 +29,35 @@ var SEND_SAME_HEADER = 1 << 11;
 var SEND_URL_AS_GIVEN = 1 << 12;
 var SEND_URL_BASE = 1 << 13;
 var SEND_URL_BASE_SLASH = 1 << 14;
+// With wx.uploadFile / wx.downloadFile instead of wx.request.
+var SEND_UPLOAD = 1 << 15;
+var SEND_DOWNLOAD = 1 << 16;
+// Read sets (src/answer.rs): what an exchange is for.
+var READ_API = 0;
+var READ_LOGIN = 1;
+var KINDS = ['request', 'upload', 'download'];
+var REPORT_KINDS = ['', 'login', 'check'];
 var STATES = ['idle', 'checking', 'logging-in', 'ready', 'failed'];
 var METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
 var READ_SETS = 3;
 var hasOwn = Object.prototype.hasOwnProperty;
 // Request options that are the SDK's or ours to set, never copied from the caller's.
 var RESERVED = { url: 1, method: 1, header: 1, timeout: 1, auth: 1, retry: 1, success: 1, fail: 1, complete: 1 };
-// Longest answer field (or string body parsed for the rules) read for the core, in characters.
+// Longest answer field (or URL) passed to the core, in characters.
 var MAX_FIELD = 65536;
+// Longest string body parsed as JSON for the rules (a text or upload answer), in characters.
+var MAX_BODY = 1 << 20;
+// Longer codes and tokens are cut to one character over the core's limits (256 and 8192
+// bytes), so it refuses them as too long without a huge copy.
+var MAX_CODE = 257;
+var MAX_TOKEN = 8193;
 var ABSENT = {};
 var UNREADABLE = {};
 
-// Creates the session in the core `c` and returns its driver: { ensure, request, logout, dead }
-// (`dead`: the error once the instance died).
-// `setup`: { bytes (the config as plain data), wx, loginExtra }; `emit(state, error)` tells
-// onChange listeners. Throws the core's CONFIG error for a bad config.
+// Creates the session in the core `c` and returns its driver: { ensure, request, logout, login,
+// setToken, token, abort, dispose, dead } (`dead`: the error once the instance died).
+// `setup`: { bytes (the config as plain data), wx, loginExtra, onReport }; `emit(state, error)`
+// tells onChange listeners. Throws the core's CONFIG error for a bad config.
 function createDriver(c, setup, emit) {
   var wx = setup.wx;
   var x = c.exports;
@@ -53,8 +68,10 @@ function createDriver(c, setup, emit) {
     c.views(); // the error is in the slot
     throw c.error();
   }
-  var calls = new Map(); // call id → { resolve, reject, options, base, header, answer }
-  var ops = new Map(); // op id → { call, read, task } while the platform works on it
+  var calls = new Map(); // call id → the call record (index.js)
+  var ops = new Map(); // op id → { call, read, task, event } while the platform works on it
+  var onReport = setup.onReport;
+  var disposed = false;
   var extra = null; // the object login.extra() resolved to
   var header = null; // [name, value] of the last Send that carried one
   var base = c.run(function () {
@@ -84,15 +101,15 @@ function createDriver(c, setup, emit) {
   // The instance is entered in three places: start() (a call), take() (a platform callback)
   // and the timer. A throw there means it trapped: c.die() settles every call through die().
 
-  // Starts `call` ({ resolve, reject, … }) in the machine: `kind` 0 ensure, 1 request, 2 logout.
-  // It is settled when the machine says so.
-  function start(call, kind) {
+  // Starts `call` (a record of index.js) in the machine with `begin(time)`, which returns its
+  // id. It is settled when the machine says so.
+  function start(call, begin) {
     if (c.dead) return call.reject(c.dead);
+    if (call.aborted) return;
     try {
-      var now = Date.now();
-      var id = kind === 1 ? x.request(h, now, c.text(call.url), call.method, call.auth, call.retry, call.timeout)
-        : kind === 0 ? x.ensure(h, now) : x.logout(h, now);
-      calls.set(id >>> 0, call); // ids are u32; the slot gives them unsigned too
+      call.startMs = now();
+      call.id = begin(call.startMs) >>> 0; // ids are u32; the slot gives them unsigned too
+      calls.set(call.id, call);
       drain();
     } catch (e) {
       c.die(e);
@@ -100,8 +117,9 @@ function createDriver(c, setup, emit) {
     }
   }
 
-  // `call.options` are wx.request's options (plus `auth`, `retry`). What the core needs is read
-  // here; the rest is copied once, so a throwing getter fails this call only.
+  // `call.options` are wx.request's (or uploadFile's, downloadFile's) options (plus `auth`,
+  // `retry`). What the core needs is read here; the rest is copied once, so a throwing getter
+  // fails this call only.
   function request(call) {
     var o = call.options;
     var url, method, auth, retry, timeout;
@@ -122,8 +140,58 @@ function createDriver(c, setup, emit) {
     call.method = (method === undefined ? 0 : METHODS.indexOf(typeof method === 'string' ? method.toUpperCase() : '')) >>> 0;
     call.auth = flag(auth);
     call.retry = flag(retry);
-    call.timeout = timeout === undefined ? NaN : typeof timeout === 'number' ? timeout : -1;
-    start(call, 1);
+    call.timeout = timeout === undefined ? NaN : typeof timeout === 'number' && timeout === timeout ? timeout : -1;
+    start(call, function (t) {
+      return x.request(h, t, c.text(call.url), call.method, call.auth, call.retry, call.timeout, call.kind);
+    });
+  }
+
+  // login(extra): a copy of `extra` goes into this login's body.
+  function login(call) {
+    var extra = call.extra;
+    try {
+      if (extra !== undefined && (extra === null || typeof extra !== 'object' || Array.isArray(extra))) {
+        throw errors.configError('extra', 'must be an object, like { phoneCode: e.detail.code }');
+      }
+      call.extra = extra && copyOwn(extra);
+    } catch (e) {
+      return call.reject(errors.isWxSessionError(e) ? e : errors.configError('extra', 'cannot be read: ' + errors.describe(e)));
+    }
+    start(call, function (t) { return x.login(h, t); });
+  }
+
+  // setToken(token, { expiresIn }): `call.options` holds both; the core validates them.
+  function setToken(call) {
+    var token = call.options.token;
+    var expiresIn;
+    try {
+      expiresIn = call.options.more && call.options.more.expiresIn;
+    } catch (e) {
+      expiresIn = -1;
+    }
+    if (typeof token !== 'string') return call.reject(errors.configError('token', 'must be a string'));
+    expiresIn = expiresIn === undefined ? NaN : typeof expiresIn === 'number' && expiresIn === expiresIn ? expiresIn : -1;
+    start(call, function (t) { return x.set_token(h, t, c.text(token.slice(0, MAX_TOKEN)), expiresIn); });
+  }
+
+  // The token in use, or null: no I/O.
+  function token() {
+    return c.run(function () {
+      var has = x.token(h, now());
+      c.views();
+      return has ? c.str(0) : null;
+    });
+  }
+
+  // The caller gave up on `call`: the core rejects it (ABORTED) and cancels its exchange.
+  function abort(call) {
+    if (dead || !calls.has(call.id)) return;
+    try {
+      x.abort(h, call.id);
+      drain();
+    } catch (e) {
+      c.die(e);
+    }
   }
 
   // Performs the machine's actions until it has none, then sets the timer for its next deadline.
@@ -138,13 +206,14 @@ function createDriver(c, setup, emit) {
     } while (more);
     // The slot now holds what the latest next() saw, nested drains included.
     schedule(c.deadline());
+    if (disposed && !calls.size && !ops.size) release();
   }
 
   function perform(kind) {
     var a = c.num(1);
     switch (kind) {
       case READ_STORAGE: return readStorage(a, c.str(0));
-      case WRITE_STORAGE: return writeStorage(a, c.str(0), plain.decode(c.raw(1)));
+      case WRITE_STORAGE: return writeStorage(a, c.str(0), JSON.parse(c.str(1))); // the record, as JSON
       case REMOVE_STORAGE: return writeStorage(a, c.str(0));
       case CHECK_SESSION: return checkSession(a);
       case WX_LOGIN: return wxLogin(a);
@@ -157,10 +226,35 @@ function createDriver(c, setup, emit) {
     var call = calls.get(a);
     if (!call) return;
     calls.delete(a);
+    var error = kind === RESOLVE_READY || kind === RESOLVE_ANSWER || kind === RESOLVE_DONE ? null : c.error();
     if (kind === RESOLVE_READY) call.resolve({ token: c.str(0), source: c.num(2) ? 'login' : 'storage' });
     else if (kind === RESOLVE_ANSWER) call.resolve(call.answer);
     else if (kind === RESOLVE_DONE) call.resolve(undefined);
-    else call.reject(c.error());
+    else call.reject(error);
+    if (onReport && call.sends) {
+      var method = call.kind === 1 ? 'POST' : call.kind === 2 ? 'GET' : METHODS[call.method];
+      report(KINDS[call.kind], call.url, method, call.status, !error, error, call.sends, call.relogin, call.startMs);
+    }
+  }
+
+  // One onReport event: never a token, code, body or query.
+  function report(kind, url, method, status, ok, error, attempts, relogin, startMs) {
+    var event = {
+      kind: kind, url: pathOf(url), method: method,
+      status: status, ok: ok, code: error ? error.code : null,
+      attempts: attempts, relogin: relogin, startMs: startMs, endMs: now(),
+    };
+    try {
+      onReport(event);
+    } catch (e) {
+      // a reporter's bug must not break the session
+    }
+  }
+
+  // A login or check exchange `entry` ended: with an answer's status, or failed with `code`.
+  function reportExchange(entry, status, code) {
+    var e = entry.event;
+    if (onReport && e) report(REPORT_KINDS[entry.read], e.url, e.method, status, status >= 200 && status < 300, code && { code: code }, 1, false, e.startMs);
   }
 
   // The platform finished operation `op`: its entry, once (later callbacks for the same
@@ -172,12 +266,12 @@ function createDriver(c, setup, emit) {
     return entry;
   }
 
-  // Tells the machine `op` finished, with `report(now, entry)`.
-  function finish(op, report) {
+  // Tells the machine `op` finished, with `tell(time, entry)`.
+  function finish(op, tell) {
     var entry = take(op);
     if (!entry) return;
     try {
-      report(Date.now(), entry);
+      tell(now(), entry);
       drain();
     } catch (e) {
       c.die(e);
@@ -204,7 +298,8 @@ function createDriver(c, setup, emit) {
     });
   }
 
-  // Writes `value` under `key`, or removes the key when `value` is undefined.
+  // Writes `value` under `key`, or removes the key when `value` is undefined (or, if removing
+  // fails, empties it: an empty string reads as no token).
   function writeStorage(op, key, value) {
     var failure = null;
     try {
@@ -212,6 +307,14 @@ function createDriver(c, setup, emit) {
       else wx.setStorageSync(key, value);
     } catch (e) {
       failure = errors.describe(e);
+      if (value === undefined) {
+        try {
+          wx.setStorageSync(key, '');
+          failure = null;
+        } catch (ignored) {
+          // both failed: the core hears the first failure
+        }
+      }
     }
     ops.set(op, {});
     finish(op, function () {
@@ -243,7 +346,7 @@ function createDriver(c, setup, emit) {
         success: function (res) {
           var code = '';
           try {
-            code = res && typeof res.code === 'string' ? res.code : '';
+            code = res && typeof res.code === 'string' ? res.code.slice(0, MAX_CODE) : '';
           } catch (e) {
             // an unreadable answer is an answer without a code
           }
@@ -281,44 +384,65 @@ function createDriver(c, setup, emit) {
   function send(op) {
     var callId = c.num(2);
     var flags = c.num(5);
-    var call = callId ? calls.get(callId) : null;
+    var read = flags & 255;
+    var found = callId ? calls.get(callId) : null;
+    // An API call's record; for a login, the login(extra) call whose object joins the body.
+    var call = read === READ_API ? found : null;
+    var loginCall = read === READ_LOGIN ? found : null;
     // The copy made at request() goes out the first time; a retry sends a copy of it.
-    var options = !call ? {} : call.sent ? copyOwn(call.base) : call.base;
-    if (call) call.sent = true;
+    var options = !call ? {} : call.sends ? copyOwn(call.base) : call.base;
+    if (call) {
+      // A call sent again after an answer (not a failure) was answered "session invalid".
+      if (call.answer) call.relogin = true;
+      call.sends++;
+    }
     var own = call && call.header;
     // An API URL is made here from the caller's string, as the core says; others are read.
     if (flags & SEND_URL_AS_GIVEN) options.url = call.url;
     else if (flags & SEND_URL_BASE) options.url = base + call.url;
     else if (flags & SEND_URL_BASE_SLASH) options.url = base + '/' + call.url;
     else options.url = c.str(0);
-    options.method = METHODS[c.num(3)];
+    if (!(flags & (SEND_UPLOAD | SEND_DOWNLOAD))) options.method = METHODS[c.num(3)];
     options.timeout = c.num(4);
     if (flags & SEND_HEADER) {
       if (!(flags & SEND_SAME_HEADER)) header = [c.str(1), c.str(2)];
       var name = header[0].toLowerCase();
       var merged = {};
-      // The caller's headers, without any spelling of ours (`authorization` beside `Authorization`).
+      // The caller's headers, without any spelling of ours (`authorization ` beside `Authorization`).
       for (var key in own) {
-        if (hasOwn.call(own, key) && key.toLowerCase() !== name) merged[key] = own[key];
+        if (hasOwn.call(own, key) && key.trim().toLowerCase() !== name) merged[key] = own[key];
       }
       merged[header[0]] = header[1];
       options.header = merged;
     } else if (own) {
       options.header = own;
     }
-    if (flags & (SEND_BODY | SEND_EXTRA)) {
-      // login.extra()'s object, and the code when it goes in the body; for a GET login the
-      // platform sends `data` as query parameters.
+    if (flags & (SEND_BODY | SEND_EXTRA) || (loginCall && loginCall.extra)) {
+      // login.extra()'s object, login(extra)'s, and the code when it goes in the body (it wins);
+      // for a GET login the platform sends `data` as query parameters.
       var body = flags & SEND_EXTRA && extra ? copyOwn(extra) : {};
+      if (loginCall && loginCall.extra) {
+        for (var k in loginCall.extra) body[k] = loginCall.extra[k];
+      }
       if (flags & SEND_BODY) body[c.str(3)] = c.str(4);
       options.data = body;
     }
-    var entry = { call: callId, read: flags & 255, task: null };
+    var entry = { call: call ? callId : 0, read: read, task: null, event: null };
+    if (onReport && !call) entry.event = { url: options.url, method: options.method, startMs: now(), deadline: now() + options.timeout };
     options.success = function (res) { answered(op, res); };
     options.fail = function (err) { failed(op, errors.describe(err)); };
     ops.set(op, entry);
     try {
-      entry.task = wx.request(options);
+      var task = flags & SEND_UPLOAD ? wx.uploadFile(options) : flags & SEND_DOWNLOAD ? wx.downloadFile(options) : wx.request(options);
+      // (The platform may have answered already, synchronously: the entry is gone then.)
+      entry.task = task;
+      if (call && call.onTask && task && ops.has(op)) {
+        try {
+          call.onTask(task);
+        } catch (e) {
+          // the app's handler failing does not fail its call
+        }
+      }
     } catch (e) {
       options.fail(e);
     }
@@ -327,27 +451,31 @@ function createDriver(c, setup, emit) {
   // An HTTP answer: its status and the fields the machine reads cross; the answer itself stays
   // here until the call resolves with it.
   function answered(op, res) {
-    if (!res || typeof res !== 'object') {
-      // A platform calling success() with nothing: no answer at all.
-      return failed(op, 'request:fail success() without an answer');
+    var status = 0;
+    var data;
+    try {
+      // An answer that is a thenable would be adopted, not resolved with: it goes out as a
+      // plain copy. One that can't even be read is no answer (status 0: a network failure).
+      if (res && typeof res === 'object' && res.then !== undefined) res = copyOwn(res, { then: 1 });
+      var s = res.statusCode;
+      status = typeof s === 'number' && s % 1 === 0 && s > 0 && s < 1000 ? s : 0;
+      data = res.data;
+    } catch (e) {
+      status = 0;
     }
     var entry = take(op);
     if (!entry) return;
     var call = entry.call ? calls.get(entry.call) : null;
-    if (call) call.answer = res;
-    var status = 0;
-    var data;
-    try {
-      status = typeof res.statusCode === 'number' ? res.statusCode : 0;
-      data = res.data;
-    } catch (e) {
-      // an unreadable answer has status 0 and no fields
+    if (call && status) {
+      call.answer = res;
+      call.status = status;
     }
+    reportExchange(entry, status, status ? null : 'NETWORK');
     var list = paths[entry.read] || [];
-    if (list.length && typeof data === 'string' && data.length <= MAX_FIELD) data = parseJson(data);
+    if (list.length && typeof data === 'string' && data.length <= MAX_BODY) data = parseJson(data);
     try {
       for (var i = 0; i < list.length; i++) reportField(lookup(data, list[i]));
-      x.http_answered(h, Date.now(), op, status >>> 0);
+      x.http_answered(h, now(), op, status);
       drain();
     } catch (e) {
       c.die(e);
@@ -355,7 +483,10 @@ function createDriver(c, setup, emit) {
   }
 
   function failed(op, errMsg) {
-    finish(op, function (now) { x.http_failed(h, now, op, c.text(errMsg)); });
+    finish(op, function (t, entry) {
+      reportExchange(entry, 0, /timeout/.test(errMsg) ? 'TIMEOUT' : 'NETWORK');
+      x.http_failed(h, t, op, c.text(errMsg));
+    });
   }
 
   function reportField(value) {
@@ -370,6 +501,7 @@ function createDriver(c, setup, emit) {
   function cancel(op) {
     var entry = ops.get(op);
     ops.delete(op);
+    if (entry && entry.event) reportExchange(entry, 0, now() >= entry.event.deadline ? 'TIMEOUT' : 'ABORTED');
     if (entry && entry.task) {
       try {
         entry.task.abort();
@@ -386,15 +518,31 @@ function createDriver(c, setup, emit) {
     if (at < 0 || (timer !== null && timerAt <= at)) return;
     clearTimeout(timer);
     timerAt = at;
-    timer = setTimeout(tick, Math.max(0, at - Date.now()));
+    timer = setTimeout(tick, Math.max(0, at - now()));
   }
 
   function tick() {
     timer = null;
     if (dead) return;
     try {
-      x.timeout(h, Date.now());
+      x.timeout(h, now());
       drain();
+    } catch (e) {
+      c.die(e);
+    }
+  }
+
+  // The app dropped the session (index.js's FinalizationRegistry): once nothing is in flight,
+  // its slot in the core's table and this driver are freed.
+  function release() {
+    if (dead) return;
+    dead = c.dead || errors.configError('session', 'this session was released');
+    api.dead = dead;
+    clearTimeout(timer);
+    var at = c.onDeath.indexOf(die);
+    if (at >= 0) c.onDeath.splice(at, 1);
+    try {
+      x.drop(h);
     } catch (e) {
       c.die(e);
     }
@@ -416,11 +564,19 @@ function createDriver(c, setup, emit) {
 
   var api = {
     ensure: function (call) {
-      start(call, 0);
+      start(call, function (t) { return x.ensure(h, t); });
     },
     request: request,
     logout: function (call) {
-      start(call, 2);
+      start(call, function (t) { return x.logout(h, t); });
+    },
+    login: login,
+    setToken: setToken,
+    token: token,
+    abort: abort,
+    dispose: function () {
+      disposed = true;
+      if (!calls.size && !ops.size) release();
     },
     dead: null, // the error that killed the instance
   };
@@ -440,6 +596,11 @@ function copyOwn(object, skip) {
     if (hasOwn.call(object, key) && key !== '__proto__' && !(skip && hasOwn.call(skip, key))) copy[key] = object[key];
   }
   return copy;
+}
+
+// The path of `url`: no origin, query or fragment (what onReport may show).
+function pathOf(url) {
+  return String(url).replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').replace(/[?#][\s\S]*/, '') || '/';
 }
 
 function parseJson(text) {

@@ -54,6 +54,9 @@ export interface WxLike {
     fail?: (err: { errMsg: string }) => void;
     [key: string]: any;
   }): unknown;
+  /** Needed by session.uploadFile / session.downloadFile only. */
+  uploadFile?(options: any): unknown;
+  downloadFile?(options: any): unknown;
   getStorageSync(key: string): any;
   setStorageSync(key: string, value: any): void;
   removeStorageSync(key: string): void;
@@ -86,6 +89,30 @@ export interface SessionConfig {
   trustedOrigins?: string[];
   /** A wx-like object. Default: the global `wx`. */
   wx?: WxLike;
+  /** Called once per finished request, upload, download, login and check exchange, for
+   *  monitoring. Never given the token, the login code or a body; its exceptions are ignored. */
+  onReport?: (event: ReportEvent) => void;
+}
+
+/** What `onReport` gets. */
+export interface ReportEvent {
+  kind: 'request' | 'upload' | 'download' | 'login' | 'check';
+  /** The path only: no origin, query or fragment. */
+  url: string;
+  method: HttpMethod;
+  /** The last HTTP status, 0 when no answer came. */
+  status: number;
+  /** request/upload/download: the call resolved. login/check: a 2xx answer. */
+  ok: boolean;
+  /** The error code when not ok (null when a login/check answered non-2xx). */
+  code: ErrorCode | null;
+  /** Times sent (retries and the retry after a re-login included); 1 for login/check. */
+  attempts: number;
+  /** The session logged in again for this call. */
+  relogin: boolean;
+  /** Date.now() at the start and at the end. */
+  startMs: number;
+  endMs: number;
 }
 
 export type SessionState = 'idle' | 'checking' | 'logging-in' | 'ready' | 'failed';
@@ -125,7 +152,35 @@ export interface EnsureResult {
   source: 'storage' | 'login';
 }
 
-export interface RequestOptions {
+/** wx-style callbacks: each called at most once, as the Promise settles; their exceptions are
+ *  ignored. */
+export interface Callbacks<T> {
+  success?: (result: T) => void;
+  fail?: (error: WxSessionError) => void;
+  complete?: (resultOrError: T | WxSessionError) => void;
+}
+
+/** What request/uploadFile/downloadFile return: a Promise you can also abort. */
+export interface SessionTask<T, Task> extends Promise<T> {
+  /** Gives up: the Promise rejects with ABORTED, the platform request is aborted if in flight,
+   *  and no re-login starts for it. No effect once settled. */
+  abort(): void;
+  /** `listener` gets each platform task this call starts (a retry starts another), e.g. for
+   *  `onProgressUpdate`. Returns the same promise. */
+  onTask(listener: (task: Task) => void): SessionTask<T, Task>;
+}
+
+/** Options the SDK adds to every wx.* call it makes for you. */
+export interface SessionOptions {
+  /** Time limit in ms; overrides timeoutMs. */
+  timeout?: number;
+  /** false: no token, no re-login. Default true. */
+  auth?: boolean;
+  /** Retry network errors even for POST/PATCH (and uploads). Default false. */
+  retry?: boolean;
+}
+
+export interface RequestOptions<T = any> extends SessionOptions, Callbacks<RequestResult<T>> {
   /** Relative to baseUrl, or absolute. */
   url: string;
   method?: HttpMethod | Lowercase<HttpMethod>;
@@ -133,14 +188,18 @@ export interface RequestOptions {
   header?: Record<string, string>;
   dataType?: 'json' | string;
   responseType?: 'text' | 'arraybuffer';
-  /** Time limit in ms; overrides timeoutMs. */
-  timeout?: number;
-  /** false: no token, no re-login. Default true. */
-  auth?: boolean;
-  /** Retry network errors even for POST/PATCH. Default false. */
-  retry?: boolean;
   [key: string]: unknown;
 }
+
+/** wx.uploadFile's options; `url` relative to baseUrl. Always a POST. */
+export type UploadFileOptions = SessionOptions &
+  Callbacks<WechatMiniprogram.UploadFileSuccessCallbackResult> &
+  Omit<WechatMiniprogram.UploadFileOption, 'success' | 'fail' | 'complete' | 'timeout'>;
+
+/** wx.downloadFile's options; `url` relative to baseUrl. Always a GET. */
+export type DownloadFileOptions = SessionOptions &
+  Callbacks<WechatMiniprogram.DownloadFileSuccessCallbackResult> &
+  Omit<WechatMiniprogram.DownloadFileOption, 'success' | 'fail' | 'complete' | 'timeout'>;
 
 export interface RequestResult<T = any> {
   statusCode: number;
@@ -153,9 +212,24 @@ export interface Session {
   /** A usable token: storage → check → login. Concurrent calls share one login. */
   ensure(): Promise<EnsureResult>;
   /** wx.request with the token; one shared re-login and retry when the session is invalid. */
-  request<T = any>(options: RequestOptions): Promise<RequestResult<T>>;
+  request<T = any>(options: RequestOptions<T>): SessionTask<RequestResult<T>, WechatMiniprogram.RequestTask>;
+  /** wx.uploadFile with the token, like request (the answer's string `data` is read as JSON by
+   *  the rules). Resolves with the platform's success object. */
+  uploadFile(options: UploadFileOptions): SessionTask<WechatMiniprogram.UploadFileSuccessCallbackResult, WechatMiniprogram.UploadTask>;
+  /** wx.downloadFile with the token, like request. */
+  downloadFile(options: DownloadFileOptions): SessionTask<WechatMiniprogram.DownloadFileSuccessCallbackResult, WechatMiniprogram.DownloadTask>;
+  /** A new login now (fresh wx.login code), `extra` merged into its body, e.g.
+   *  `{ phoneCode: e.detail.code }` from a getPhoneNumber button. Concurrent callers share it; the
+   *  current token stays in use until it succeeds, and if it fails. */
+  login(extra?: Record<string, unknown>): Promise<EnsureResult>;
   /** Forget the token in memory and storage. */
   logout(): Promise<void>;
+  /** The token in use, or null (none yet, expired, or the wasm still loading). Synchronous. */
+  token(): string | null;
+  /** Installs a token obtained elsewhere (scan-to-login, a web-view): validated (CONFIG if
+   *  empty, too long or with control characters), stored as if a login returned it, reported
+   *  'ready'. `expiresIn` in seconds, when known. */
+  setToken(token: string, options?: { expiresIn?: number }): Promise<void>;
   /** Listen to state changes; `error` is set on 'failed' and for non-fatal STORAGE errors.
    *  Returns a function that removes the listener. */
   onChange(listener: (state: SessionState, error?: WxSessionError) => void): () => void;
