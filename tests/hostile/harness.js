@@ -1,0 +1,122 @@
+// Harness for tests/js/hostile.test.js: the built SDK (js-glue/dist) in the strict sandbox with a
+// scriptable wx, its wasm memories in sight, and bounded waits (a hang is a result, not a stuck test).
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { createRuntime } = require('../sandbox/runtime');
+
+const ROOT = path.join(__dirname, '..', '..');
+const DIST = path.join(ROOT, 'js-glue', 'dist');
+const PLAIN_WASM = path.join(ROOT, 'js-glue', 'wasm', 'wx_session_bg.wasm');
+const WASM = '/wx_session_bg.wasm.br';
+const PAGE = 65536;
+
+// A wx whose server is `respond(options, calls)` → {statusCode, data, …} | {errMsg} | null (never
+// answers). Answers come 2 ms later unless `later` says otherwise. Storage is a plain object.
+function fakeWx(respond, { later = (fn) => setTimeout(fn, 2), storage = {} } = {}) {
+  const calls = { login: 0, requests: [], aborts: 0 };
+  const wx = {
+    getStorageSync: (key) => (Object.prototype.hasOwnProperty.call(storage, key) ? storage[key] : ''),
+    setStorageSync: (key, value) => { storage[key] = JSON.parse(JSON.stringify(value)); },
+    removeStorageSync: (key) => { delete storage[key]; },
+    checkSession: (o) => later(() => o.success({ errMsg: 'checkSession:ok' })),
+    login: (o) => { calls.login += 1; const code = `code-${calls.login}`; later(() => o.success({ code, errMsg: 'login:ok' })); },
+    request: (o) => {
+      calls.requests.push(o);
+      let aborted = false;
+      later(() => {
+        if (aborted) return;
+        const answer = respond(o, calls);
+        if (answer === null) return;
+        if (answer.errMsg) o.fail(answer);
+        else o.success({ header: {}, errMsg: 'request:ok', ...answer });
+      });
+      return { abort() { aborted = true; calls.aborts += 1; } };
+    },
+  };
+  return { wx, storage, calls };
+}
+
+const isLogin = (o) => /\/login(\?|$)/.test(o.url);
+
+// Issues tok-N per login; API calls need the latest token (any header spelling, any prefix).
+function simpleServer() {
+  let latest;
+  let n = 0;
+  return (o) => {
+    if (isLogin(o)) {
+      latest = `tok-${++n}`;
+      return { statusCode: 200, data: { token: latest } };
+    }
+    const h = o.header || {};
+    const sent = h.token || h.Authorization;
+    return latest && typeof sent === 'string' && sent.endsWith(latest) ? { statusCode: 200, data: { ok: true } } : { statusCode: 401, data: {} };
+  };
+}
+
+// The SDK in a fresh sandbox. `wx` replaces the fake's wx object (build it with fakeWx first).
+// The SDK's own timers are unref'd: a watchdog left behind by a hostile case never keeps the test
+// process up (every wait in the tests is bounded by `outcome`'s own timer instead).
+function sdk({ respond = simpleServer(), fake, packageRoot = DIST, later } = {}) {
+  fake = fake || fakeWx(respond, { later });
+  const runtime = createRuntime({ packageRoot, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, log: () => {} });
+  const sandboxSetTimeout = runtime.context.setTimeout;
+  runtime.context.setTimeout = (fn, ms, ...args) => {
+    const id = sandboxSetTimeout(fn, ms, ...args);
+    if (id && typeof id.unref === 'function') id.unref();
+    return id;
+  };
+  const memories = [];
+  const instantiate = runtime.context.WXWebAssembly.instantiate;
+  runtime.context.WXWebAssembly.instantiate = (p, imports) => instantiate(p, imports).then((r) => {
+    memories.push({ path: p, memory: (r.instance || r).exports.memory });
+    return r;
+  });
+  const mod = runtime.requireModule('index.js');
+  const create = (config = {}) => mod.createSession({ baseUrl: 'https://api.test', wasmPath: WASM, useCheckSession: false, ...config });
+  // Wasm linear memory of the first instance, in 64 KiB pages.
+  const pages = () => memories[0].memory.buffer.byteLength / PAGE;
+  return { runtime, mod, create, memories, pages, ...fake };
+}
+
+// How `promise` settled within `ms`: { ok, value } | { ok: false, error, code } | { hang: true }.
+function outcome(promise, ms = 5000) {
+  let timer;
+  const bound = new Promise((resolve) => { timer = setTimeout(() => resolve({ hang: true }), ms); });
+  const settled = Promise.resolve(promise).then(
+    (value) => ({ ok: true, value }),
+    (error) => ({ ok: false, error, code: error && error.code }),
+  );
+  return Promise.race([settled, bound]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A package folder holding the built SDK, the plain .wasm, and `extra` {packagePath: diskPath}.
+function makePackage(extra = {}) {
+  const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-hostile-'));
+  for (const f of fs.readdirSync(DIST)) fs.copyFileSync(path.join(DIST, f), path.join(pkg, f));
+  fs.copyFileSync(PLAIN_WASM, path.join(pkg, 'wx_session_bg.wasm'));
+  for (const [to, from] of Object.entries(extra)) {
+    fs.mkdirSync(path.dirname(path.join(pkg, to)), { recursive: true });
+    fs.copyFileSync(from, path.join(pkg, to));
+  }
+  return pkg;
+}
+
+// The hostile values of issue 9, class 1 (made fresh each time).
+function deep(levels) {
+  let value = 'leaf';
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+}
+const HOSTILE_VALUES = {
+  'deep (3,500 levels)': () => deep(3500),
+  cyclic: () => { const o = { a: 1 }; o.self = o; return o; },
+  'sparse (length 2^32-1)': () => { const a = []; a.length = 2 ** 32 - 1; return a; },
+  'huge (20M chars)': () => 'x'.repeat(20e6),
+};
+
+module.exports = { DIST, WASM, PLAIN_WASM, fakeWx, simpleServer, isLogin, sdk, outcome, sleep, makePackage, deep, HOSTILE_VALUES };
