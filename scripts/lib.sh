@@ -24,6 +24,19 @@ ensure_wasm_bindgen() {
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 }
 
+WASM_PACK_VERSION=0.15.1
+
+ensure_wasm_pack() {
+  # The wasm tests run the way the crate's users run them: `wasm-pack test --node`. It uses
+  # the wasm-bindgen-cli installed above (it would download one otherwise: no network here).
+  ensure_wasm_bindgen
+  if command -v wasm-pack >/dev/null && [ "$(wasm-pack --version | awk '{print $2}')" = "$WASM_PACK_VERSION" ]; then
+    return
+  fi
+  say "installing wasm-pack $WASM_PACK_VERSION (a few minutes on 2 cores, once)"
+  cargo install wasm-pack --version "$WASM_PACK_VERSION"
+}
+
 ensure_npm_packages() {
   # $1: folder with package.json and package-lock.json
   if [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test layer and prints their counts (skipped tests are counted and named):
 #   1. native Rust (cargo test): the flow with a scripted host and a virtual clock
-#   2. wasm on Node (wasm-bindgen-test): the exported class over a JS host
+#   2. wasm on Node (wasm-pack test --node): the exported ABI as the glue drives it
 #   3. JS (node --test): the built SDK in the strict sandbox, on JavaScriptCore (jsc) and with
 #      an old-iOS Promise, the wasm audit, and the demo end to end against the dev server
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ./scripts/build.sh   # layer 3 tests the built SDK, so build it from this checkout first
-ensure_wasm_bindgen  # the runner of the wasm tests
+ensure_wasm_pack     # the wasm tests run under `wasm-pack test --node` (with wasm-bindgen-cli)
 ensure_jsc
 ensure_npm_packages tests   # Tencent's compilers, miniprogram-simulate, typings, tsc
 mkdir -p .run
@@ -24,8 +24,8 @@ say "1/3 native Rust tests (cargo test)"
 cargo test 2>&1 | tee .run/native.log
 read -r native_pass native_fail native_skip < <(cargo_counts .run/native.log)
 
-say "2/3 wasm tests on Node (wasm-bindgen-test)"
-cargo test --target wasm32-unknown-unknown --test wasm 2>&1 | tee .run/wasm.log
+say "2/3 wasm tests on Node (wasm-pack test --node)"
+wasm-pack test --node 2>&1 | tee .run/wasm.log
 read -r wasm_pass wasm_fail wasm_skip < <(cargo_counts .run/wasm.log)
 
 say "3/3 JS tests: glue in the strict sandbox, wasm audit, demo end to end (node --test)"

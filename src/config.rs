@@ -328,7 +328,8 @@ fn origin_of(url: &str) -> Option<Origin> {
 /// letters, digits, `-` and `.`, or an IPv6 address in brackets; a port of 1–65535. Nothing a
 /// URL parser could read as another host (`evil.test\.api.test`).
 fn valid_authority(authority: &str) -> bool {
-    let (host, port) = match authority.rfind(':') {
+    // (A byte search, not `rfind`: that brings in a memrchr of its own.)
+    let (host, port) = match authority.bytes().rposition(|b| b == b':') {
         Some(at) if !authority.get(at..).unwrap_or_default().contains(']') => {
             (authority.get(..at).unwrap_or_default(), Some(authority.get(at + 1..).unwrap_or_default()))
         }

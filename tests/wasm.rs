@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen_test::*;
-use wx_session::plain::{self, Writer};
+use wx_session::plain::Writer;
 use wx_session::wasm::*;
 
 /// Reads the slot the way core.js does: 32-bit words; string i at words 6+i (pointer), 11+i
@@ -92,28 +92,26 @@ fn a_first_launch_through_the_abi() {
     assert_eq!(wxs_read_paths(h, 1), 1);
     wxs_read_path(h, 1, 0);
     assert_eq!(text(0), "token");
-    let token = input("tok-中文".as_bytes());
+    let token = input("tok-1".as_bytes());
     wxs_field(5, 0.0, token);
     wxs_http_answered(h, NOW + 5.0, send_op, 200);
 
-    // The record to store (plain data), the report, and `ensure` resolved with the token.
+    // The record to store (JSON), the report, and `ensure` resolved with the token.
     let mut resolved = None;
     loop {
         let (kind, [a, b, ..]) = next(h);
         match kind {
             0 => break,
             k if k == Kind::WriteStorage as u32 => {
-                let record = bytes(1);
-                assert_eq!(plain::tag_of(&record), Some(plain::OBJECT));
-                let token = "tok-中文".as_bytes();
-                assert!(record.windows(token.len()).any(|w| w == token), "the record holds the token");
+                let record = text(1);
+                assert!(record.starts_with("{\"v\":1,\"token\":\"tok-1\","), "the record, as JSON: {record}");
                 wxs_storage_done(h, a, 1, 0);
             }
             k if k == Kind::ResolveReady as u32 => resolved = Some((a, b, text(0))),
             _ => {}
         }
     }
-    assert_eq!(resolved, Some((call, 1, "tok-中文".to_string())), "source 1 is 'login'");
+    assert_eq!(resolved, Some((call, 1, "tok-1".to_string())), "source 1 is 'login'");
     assert_eq!(wxs_deadline(h), -1.0, "nothing left waiting");
     wxs_drop(h);
 }
@@ -132,15 +130,15 @@ fn a_bad_config_gives_handle_zero_and_the_error_in_the_slot() {
 fn requests_with_unreadable_options_are_refused_by_the_core() {
     let h = create(&config("https://api.test", |_| {}));
     let url = input(b"/api/profile");
-    let call = wxs_request(h, NOW, url, u32::MAX, 2, 2, f64::NAN);
+    let call = wxs_request(h, NOW, url, u32::MAX, 2, 2, f64::NAN, 0);
     assert_eq!(next(h), (Kind::Reject as u32, [call, 0, 0, 0, 0]));
     assert_eq!((text(0).as_str(), text(2).as_str()), ("CONFIG", "request.method"));
     let url = input(b"/api/profile");
-    let call = wxs_request(h, NOW, url, 0, 3, 2, f64::NAN);
+    let call = wxs_request(h, NOW, url, 0, 3, 2, f64::NAN, 0);
     assert_eq!(next(h).1[0], call);
     assert_eq!(text(2), "request.auth");
     let url = input(b"/api/profile");
-    wxs_request(h, NOW, url, 0, 2, 2, 1.5);
+    wxs_request(h, NOW, url, 0, 2, 2, 1.5, 0);
     next(h);
     assert_eq!(text(2), "request.timeout");
     wxs_drop(h);
@@ -190,5 +188,61 @@ fn time_and_u64_arithmetic_behave_on_wasm32() {
     }
     assert!(saw_login);
     assert_eq!(wxs_deadline(h), NOW + 20_000.0);
+    wxs_drop(h);
+}
+
+#[wasm_bindgen_test]
+fn set_token_token_upload_and_abort_through_the_abi() {
+    let h = create(&config("https://api.test", |_| {}));
+    // A refused token: CONFIG naming `token`; a bad lifetime: CONFIG naming `expiresIn`.
+    let call = wxs_set_token(h, NOW, input(b"a\r\nb"), f64::NAN);
+    assert_eq!(next(h), (Kind::Reject as u32, [call, 0, 0, 0, 0]));
+    assert_eq!(text(2), "token");
+    let call = wxs_set_token(h, NOW, input(b"scanned"), 1.5);
+    assert_eq!(next(h).1[0], call);
+    assert_eq!(text(2), "expiresIn");
+    assert_eq!(wxs_token(h, NOW), 0, "no token yet");
+    // A good one: stored as a JSON record, reported ready, resolved, and shown by token().
+    let call = wxs_set_token(h, NOW, input(b"scan\"ned"), 3600.0);
+    let mut stored = None;
+    let mut resolved = false;
+    while let kind @ 1.. = wxs_next_action(h) {
+        if kind == Kind::WriteStorage as u32 {
+            stored = Some(text(1));
+        }
+        resolved |= kind == Kind::ResolveDone as u32 && word(1) == call;
+    }
+    assert!(resolved);
+    let expires = (NOW + 3_600_000.0) as u64;
+    let json = format!("{{\"v\":1,\"token\":\"scan\\\"ned\",\"expiresAt\":{expires},\"obtainedAt\":{}}}", NOW as u64);
+    assert_eq!(stored.as_deref(), Some(json.as_str()));
+    assert_eq!(wxs_token(h, NOW), 1);
+    assert_eq!(text(0), "scan\"ned");
+    // An upload goes out as one, with the token; abort() rejects it and cancels the exchange.
+    let call = wxs_request(h, NOW, input(b"/api/avatar"), 0, 2, 2, f64::NAN, 1);
+    let (kind, [op, send_call, ..]) = next(h);
+    assert_eq!((kind, send_call), (Kind::Send as u32, call));
+    assert_ne!(word(5) & SEND_UPLOAD, 0);
+    assert_eq!(word(3), 2, "an upload is a POST");
+    wxs_abort(h, call);
+    assert_eq!(next(h), (Kind::Cancel as u32, [op, 0, 0, 0, 0]));
+    assert_eq!(next(h).0, Kind::Reject as u32);
+    assert_eq!(text(0), "ABORTED");
+    wxs_drop(h);
+}
+
+#[wasm_bindgen_test]
+fn login_carries_its_call_on_the_login_send() {
+    let h = create(&config("https://api.test", |_| {}));
+    let call = wxs_login(h, NOW);
+    let mut login_op = 0;
+    while let kind @ 1.. = wxs_next_action(h) {
+        if kind == Kind::WxLogin as u32 {
+            login_op = word(1);
+        }
+    }
+    wxs_wx_login_done(h, NOW, login_op, 1, input(b"code-1"));
+    let (kind, [_, send_call, ..]) = next(h);
+    assert_eq!((kind, send_call), (Kind::Send as u32, call), "the glue merges this call's extra");
     wxs_drop(h);
 }

@@ -151,7 +151,7 @@ function createDriver(c, setup, emit) {
     var extra = call.extra;
     try {
       if (extra !== undefined && (extra === null || typeof extra !== 'object' || Array.isArray(extra))) {
-        throw errors.configError('extra', 'must be an object, like { phoneCode: e.detail.code }');
+        throw errors.configError('extra', 'must be an object');
       }
       call.extra = extra && copyOwn(extra);
     } catch (e) {
@@ -428,7 +428,7 @@ function createDriver(c, setup, emit) {
       options.data = body;
     }
     var entry = { call: call ? callId : 0, read: read, task: null, event: null };
-    if (onReport && !call) entry.event = { url: options.url, method: options.method, startMs: now(), deadline: now() + options.timeout };
+    if (onReport && !call) entry.event = { url: options.url, method: options.method, startMs: now() };
     options.success = function (res) { answered(op, res); };
     options.fail = function (err) { failed(op, errors.describe(err)); };
     ops.set(op, entry);
@@ -501,7 +501,7 @@ function createDriver(c, setup, emit) {
   function cancel(op) {
     var entry = ops.get(op);
     ops.delete(op);
-    if (entry && entry.event) reportExchange(entry, 0, now() >= entry.event.deadline ? 'TIMEOUT' : 'ABORTED');
+    if (entry) reportExchange(entry, 0, 'TIMEOUT'); // (or a logout cancelled it)
     if (entry && entry.task) {
       try {
         entry.task.abort();

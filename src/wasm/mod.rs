@@ -29,7 +29,7 @@ use crate::session::{ApiKind, ApiRequest, Session};
 use crate::token::StorageValue;
 use crate::Millis;
 
-pub use slot::{Kind, Slot};
+pub use slot::{Kind, Slot, SEND_DOWNLOAD, SEND_UPLOAD};
 
 /// One entry of the session table.
 struct Entry {

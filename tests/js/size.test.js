@@ -8,7 +8,10 @@ const fs = require('fs');
 const path = require('path');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
-const SHIPPED_BUDGET = 40 * 1024; // .wasm.br + every JS file in dist/
+// .wasm.br + every JS file in dist/. The lean-core target was 40 KB for ensure/request/logout
+// (met at 38,965 B); uploads, callbacks, abort, login(extra), setToken, onReport and the
+// hardening of issue 9 cost 4.6 KB more, so the budget is 44 KB (README, "Size").
+const SHIPPED_BUDGET = 44 * 1024;
 const RAW_WASM_BUDGET = 100 * 1024;
 
 test(`shipped bytes (.wasm.br + JS) stay within ${SHIPPED_BUDGET} B`, () => {
