@@ -21,19 +21,30 @@ cargo_counts() {
 }
 
 say "1/3 native Rust tests (cargo test)"
+# Each layer runs to its end even when another failed; a layer that failed without a failing
+# test (it did not compile, a runner crashed) counts as one failure.
+set +e
 cargo test 2>&1 | tee .run/native.log
+native_rc=${PIPESTATUS[0]}
 read -r native_pass native_fail native_skip < <(cargo_counts .run/native.log)
+[ "$native_rc" -eq 0 ] || [ "$native_fail" -gt 0 ] || native_fail=1
 
 say "2/3 wasm tests on Node (wasm-pack test --node)"
 wasm-pack test --node 2>&1 | tee .run/wasm.log
+wasm_rc=${PIPESTATUS[0]}
 read -r wasm_pass wasm_fail wasm_skip < <(cargo_counts .run/wasm.log)
+[ "$wasm_rc" -eq 0 ] || [ "$wasm_fail" -gt 0 ] || wasm_fail=1
 
 say "3/3 JS tests: glue in the strict sandbox, wasm audit, demo end to end (node --test)"
 node --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination=.run/js.tap tests/js/
+js_rc=$?
+set -e
 js_pass=$(awk '/^# pass/ {print $3}' .run/js.tap)
 js_fail=$(awk '/^# fail/ {print $3}' .run/js.tap)
 js_skip=$(awk '/^# skipped/ {print $3}' .run/js.tap)
+js_pass=${js_pass:-0} js_fail=${js_fail:-0} js_skip=${js_skip:-0}
+[ "$js_rc" -eq 0 ] || [ "$js_fail" -gt 0 ] || js_fail=1
 if [ "$js_skip" -gt 0 ]; then
   say "SKIPPED tests:"
   grep -E '^ *ok .* # SKIP' .run/js.tap >&2 || true

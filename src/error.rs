@@ -42,8 +42,9 @@ pub enum Error {
     /// The login or check endpoint answered, but said no (4xx, or `okWhen` did not match).
     ServerRejected { endpoint: &'static str, status: u16 },
 
-    /// The server answered 2xx but the answer lacks what the config says it holds, or the
-    /// platform refused the request for good (`url not in domain list`).
+    /// The server answered 2xx but the answer lacks what the config says it holds (a usable
+    /// token at `tokenPath`). (A platform refusal like `url not in domain list` is `Network`,
+    /// not retried.)
     BadResponse { endpoint: &'static str, reason: String },
 
     /// A storage call failed (full storage, 1 MB a key). The session goes on in memory.
