@@ -79,6 +79,18 @@ enum Step {
         retry: bool,
     },
     Logout,
+    /// `login(extra)`: a new login now, replacing any other flow.
+    Login,
+    /// `set_token` with a token the backend issued (scan-to-login).
+    SetToken,
+    /// An upload (`upload`) or a download of the API.
+    Transfer {
+        upload: bool,
+    },
+    /// `abort()` of one of the calls (the `pick`-th modulo their count; settled ones too).
+    Abort {
+        pick: u16,
+    },
     /// Answers one of the operations in flight (the `pick`-th modulo their count; never one
     /// that hangs).
     Deliver {
@@ -144,6 +156,10 @@ fn step() -> impl Strategy<Value = Step> {
         3 => Just(Step::Ensure),
         4 => (any::<bool>(), any::<bool>()).prop_map(|(post, retry)| Step::Request { post, retry }),
         1 => Just(Step::Logout),
+        1 => Just(Step::Login),
+        1 => Just(Step::SetToken),
+        1 => any::<bool>().prop_map(|upload| Step::Transfer { upload }),
+        1 => any::<u16>().prop_map(|pick| Step::Abort { pick }),
         14 => (any::<u16>(), with).prop_map(|(pick, with)| Step::Deliver { pick, with }),
         3 => prop_oneof![0..1_500u32, 1_500..15_000u32].prop_map(Step::Advance),
         1 => server.prop_map(Step::Server),
@@ -265,6 +281,32 @@ impl Driver {
                 self.start(|s, now| s.request(now, api))
             }
             Step::Logout => self.start(|s, now| s.logout(now)),
+            Step::Login => {
+                if self.session.flow.as_ref().is_none_or(|flow| flow.started_by.is_none()) {
+                    self.flow_logins = 0; // any other flow is replaced by a new one
+                }
+                self.start(|s, now| s.login(now))
+            }
+            Step::SetToken => {
+                self.minted += 1;
+                let token = format!("set-{}", self.minted);
+                self.issued.insert(token.clone());
+                self.valid.insert(token.clone());
+                self.start(|s, now| s.set_token(now, &token, Some(3600)))
+            }
+            Step::Transfer { upload } => {
+                let kind = if *upload { ApiKind::Upload } else { ApiKind::Download };
+                let api = ApiRequest { kind, ..ApiRequest::get("/api/profile") };
+                self.start(|s, now| s.request(now, api))
+            }
+            Step::Abort { pick } => {
+                let mut ids: Vec<CallId> = self.calls.keys().copied().collect();
+                ids.sort_unstable();
+                match ids.get(usize::from(*pick) % ids.len().max(1)) {
+                    Some(&call) => self.input(|s, _| s.abort(call)),
+                    None => Ok(()),
+                }
+            }
             Step::Deliver { pick, with } => {
                 let live: Vec<usize> = (0..self.ops.len()).filter(|&i| !self.ops[i].hung).collect();
                 if live.is_empty() {
