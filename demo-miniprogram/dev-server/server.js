@@ -3,6 +3,13 @@
 //
 // WeChat's side (what the sandbox's wx.login calls, standing in for WeChat's servers):
 //   POST /__wx/login            → {code}: a code that lives 5 minutes and works once
+// Every profile also has (the demo's 手机号登录 and 上传头像):
+//   login body (or query) `phoneCode`: a getPhoneNumber button's code; the phone is bound to the
+//     user and shown masked ('138****1234') in the answer and the user, never as the token
+//   POST /api/avatar            multipart/form-data (what wx.uploadFile sends), the file under
+//                               `avatar`, token as the profile's API calls carry it
+//                               → {url: '/avatars/<id>.png', size}
+//   GET /avatars/<id>.png       the uploaded bytes, token required
 // Test controls (loopback only; a real backend has none of this):
 //   GET /__admin/stats · POST /__admin/revoke · POST /__admin/reset · POST /__admin/mode {alwaysInvalid}
 //
@@ -18,6 +25,9 @@ const crypto = require('crypto');
 
 const CODE_LIFETIME_MS = 5 * 60 * 1000;
 const TOKEN_LIFETIME_S = 7200;
+// Bodies larger than this get 413 (an avatar is far smaller; the whole request is buffered).
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+const AVATARS_KEPT = 100;
 
 // Each profile: how the login answers, how a request proves its session, what "invalid" looks like.
 const PROFILES = {
@@ -26,7 +36,8 @@ const PROFILES = {
   default: {
     loginRoute: ['POST', '/login'],
     codeFrom: (req) => req.body && req.body.code,
-    loginOk: (token) => [200, { token, expiresIn: TOKEN_LIFETIME_S }],
+    // `phone` (masked) only once a phone is bound; the demo's config reads `token` alone.
+    loginOk: (token, user) => [200, { token, expiresIn: TOKEN_LIFETIME_S, ...(user.phone ? { phone: user.phone } : {}) }],
     loginFailed: (err) => [400, err],
     tokenFrom: (req) => req.headers.token,
     checkRoute: ['POST', '/auth'],
@@ -81,7 +92,15 @@ function createBackend(options = {}) {
   const codes = new Map(); // code → {openid, issuedAt, used}
   const sessions = new Map(); // token → {openid, sessionKey, expiresAt}
   const mode = { alwaysInvalid: false };
-  const stats = { codesIssued: 0, logins: 0, loginErrors: 0, checks: 0, apiCalls: 0, unauthorized: 0 };
+  const stats = {
+    codesIssued: 0, logins: 0, loginErrors: 0, checks: 0, apiCalls: 0, unauthorized: 0,
+    phoneLogins: 0, uploads: 0, downloads: 0,
+  };
+  const phones = new Map(); // openid → masked phone number bound by a phone login
+  const phoneCodes = new Set(); // phone codes used (they work once, like wx.login's)
+  const avatars = new Map(); // id → {openid, bytes, contentType}, the last AVATARS_KEPT
+  // What each successful login carried besides the code, for tests: [{openid, phoneCode}].
+  const loginLog = [];
 
   // wx.login's half: WeChat mints a one-time code for this user.
   function issueCode(openid) {
@@ -100,15 +119,42 @@ function createBackend(options = {}) {
     return { openid: entry.openid, session_key: crypto.randomBytes(16).toString('base64') };
   }
 
-  const user = (session) => ({ openid: session.openid, nickname: '微信用户', vip: false });
+  const user = (session) => {
+    const phone = phones.get(session.openid);
+    return { openid: session.openid, nickname: '微信用户', vip: false, ...(phone ? { phone } : {}) };
+  };
+
+  // phonenumber.getPhoneNumber's half: a getPhoneNumber button's code → the user's number.
+  // Faked from the code (same code, same number) and kept masked: the demo never needs it whole.
+  function phoneOf(phoneCode) {
+    if (typeof phoneCode !== 'string' || !phoneCode || phoneCode.length > 128) return { errcode: 40029, errmsg: 'invalid phone code' };
+    if (phoneCodes.has(phoneCode)) return { errcode: 40163, errmsg: 'phone code been used' };
+    phoneCodes.add(phoneCode);
+    const digits = String(crypto.createHash('sha256').update(phoneCode).digest().readUInt16BE(0) % 10000).padStart(4, '0');
+    return { phone: `138****${digits}` };
+  }
 
   function login(req) {
+    // A GET login carries the SDK's `data` (extra fields included) as query parameters.
+    const inBody = req.body && typeof req.body === 'object' && req.body.phoneCode !== undefined;
+    const inQuery = req.query && req.query.has('phoneCode');
+    const phoneCode = inBody ? req.body.phoneCode : inQuery ? req.query.get('phoneCode') : undefined;
+    const phone = phoneCode === undefined ? undefined : phoneOf(phoneCode);
+    if (phone && phone.errcode) {
+      stats.loginErrors += 1;
+      return profile.loginFailed({ errcode: phone.errcode, errmsg: phone.errmsg });
+    }
     const result = code2Session(profile.codeFrom(req));
     if (result.errcode) {
       stats.loginErrors += 1;
       return profile.loginFailed({ errcode: result.errcode, errmsg: result.errmsg });
     }
     stats.logins += 1;
+    if (phone) {
+      stats.phoneLogins += 1;
+      phones.set(result.openid, phone.phone);
+    }
+    loginLog.push({ openid: result.openid, phoneCode });
     const token = crypto.randomBytes(24).toString('hex');
     // session_key stays on the server: it never goes to the client.
     const session = { openid: result.openid, sessionKey: result.session_key, expiresAt: now() + TOKEN_LIFETIME_S * 1000 };
@@ -124,7 +170,8 @@ function createBackend(options = {}) {
 
   const is = (route, req) => route && req.method === route[0] && req.path === route[1];
 
-  // req: {method, path, query: URLSearchParams, headers (lower-case names), body}
+  // req: {method, path, query: URLSearchParams, headers (lower-case names), body, form (multipart:
+  // {fields, files}, or null when malformed)}. → [status, answer (JSON, or a Buffer sent as is), headers?]
   function handle(req) {
     if (req.method === 'POST' && req.path === '/__wx/login') return [200, { code: issueCode((req.body && req.body.openid) || 'o-demo-user') }];
     if (is(profile.loginRoute, req)) return login(req);
@@ -141,6 +188,9 @@ function createBackend(options = {}) {
       }
       return profile.apiOk(user(session));
     }
+    if (req.method === 'POST' && req.path === '/api/avatar') return uploadAvatar(req);
+    const avatar = req.method === 'GET' && /^\/avatars\/([0-9a-f]{16})\.png$/.exec(req.path);
+    if (avatar) return downloadAvatar(req, avatar[1]);
     if (req.method === 'GET' && req.path === '/__admin/stats') return [200, { ...stats, sessions: sessions.size }];
     if (req.method === 'POST' && req.path === '/__admin/revoke') {
       const revoked = sessions.size;
@@ -154,6 +204,10 @@ function createBackend(options = {}) {
     if (req.method === 'POST' && req.path === '/__admin/reset') {
       sessions.clear();
       codes.clear();
+      phones.clear();
+      phoneCodes.clear();
+      avatars.clear();
+      loginLog.length = 0;
       mode.alwaysInvalid = false;
       for (const key of Object.keys(stats)) stats[key] = 0;
       return [200, {}];
@@ -161,33 +215,111 @@ function createBackend(options = {}) {
     return [404, { error: 'not found' }];
   }
 
-  return { handle, issueCode, code2Session, stats };
+  // What wx.uploadFile sends: multipart/form-data, the file under `avatar` (formData fields beside it).
+  function uploadAvatar(req) {
+    stats.uploads += 1;
+    const session = sessionOf(req);
+    if (!session) {
+      stats.unauthorized += 1;
+      return profile.invalid();
+    }
+    const file = req.form && req.form.files.avatar;
+    if (!file) return [400, { error: 'expected multipart/form-data with a file under "avatar"' }];
+    if (!file.bytes.length) return [400, { error: 'the file is empty' }];
+    const id = crypto.randomBytes(8).toString('hex');
+    avatars.set(id, { openid: session.openid, bytes: file.bytes, contentType: file.contentType || 'application/octet-stream' });
+    if (avatars.size > AVATARS_KEPT) avatars.delete(avatars.keys().next().value);
+    return [200, { url: `/avatars/${id}.png`, size: file.bytes.length }];
+  }
+
+  function downloadAvatar(req, id) {
+    stats.downloads += 1;
+    if (!sessionOf(req)) {
+      stats.unauthorized += 1;
+      return profile.invalid();
+    }
+    const avatar = avatars.get(id);
+    if (!avatar) return [404, { error: 'not found' }];
+    return [200, avatar.bytes, { 'content-type': avatar.contentType }];
+  }
+
+  return { handle, issueCode, code2Session, stats, loginLog, phones };
 }
 
-function readJson(req) {
+// multipart/form-data → {fields: {name: text}, files: {name: {filename, contentType, bytes}}},
+// or null when it is malformed. (RFC 7578; what wx.uploadFile and browsers send.)
+function parseMultipart(body, contentType) {
+  const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!match) return null;
+  const delimiter = Buffer.from(`--${match[1] || match[2]}`);
+  const next = Buffer.concat([Buffer.from('\r\n'), delimiter]);
+  const form = { fields: {}, files: {} };
+  let at = body.indexOf(delimiter);
+  if (at < 0) return null;
+  at += delimiter.length;
+  for (;;) {
+    if (body[at] === 0x2d && body[at + 1] === 0x2d) return form; // the closing `--boundary--`
+    if (body[at] !== 0x0d || body[at + 1] !== 0x0a) return null;
+    const headEnd = body.indexOf('\r\n\r\n', at + 2);
+    if (headEnd < 0) return null;
+    const end = body.indexOf(next, headEnd + 4);
+    if (end < 0) return null;
+    const headers = {};
+    for (const line of body.subarray(at + 2, headEnd).toString('utf8').split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const disposition = headers['content-disposition'] || '';
+    const name = /;\s*name="([^"]*)"/i.exec(disposition);
+    const filename = /;\s*filename="([^"]*)"/i.exec(disposition);
+    if (!/^form-data\b/i.test(disposition) || !name) return null;
+    const bytes = body.subarray(headEnd + 4, end);
+    if (filename) form.files[name[1]] = { filename: filename[1], contentType: headers['content-type'], bytes: Buffer.from(bytes) };
+    else form.fields[name[1]] = bytes.toString('utf8');
+    at = end + next.length;
+  }
+}
+
+// The whole body as bytes; null once it passes MAX_BODY_BYTES (the rest is drained, not kept).
+function readBody(req) {
   return new Promise((resolve) => {
     const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (!text) return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        resolve(null);
-      }
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
   });
+}
+
+function parseJson(bytes) {
+  const text = bytes.toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', backend = createBackend({ profile }) } = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://local');
-    const body = await readJson(req);
-    const [status, answer] = backend.handle({ method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body });
-    const text = JSON.stringify(answer);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    const bytes = await readBody(req);
+    const reply = (status, answer, headers) => {
+      // A Buffer goes out as it is (an avatar); anything else as JSON text.
+      const raw = Buffer.isBuffer(answer) ? answer : Buffer.from(JSON.stringify(answer));
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers, 'content-length': raw.length });
+      res.end(raw);
+    };
+    if (!bytes) return reply(413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+    // multipart/form-data (wx.uploadFile) arrives as `form`; any other body is read as JSON.
+    const multipart = /^multipart\/form-data\b/i.test(req.headers['content-type'] || '');
+    const body = multipart ? undefined : parseJson(bytes);
+    const form = multipart ? parseMultipart(bytes, req.headers['content-type']) : undefined;
+    const [status, answer, headers] = backend.handle({ method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body, form });
+    reply(status, answer, headers);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -195,7 +327,7 @@ function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', bac
   });
 }
 
-module.exports = { createBackend, startServer, PROFILES, CODE_LIFETIME_MS };
+module.exports = { createBackend, startServer, parseMultipart, PROFILES, CODE_LIFETIME_MS };
 
 if (require.main === module) {
   const flag = (name, fallback) => {

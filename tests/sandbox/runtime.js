@@ -5,7 +5,8 @@
 //   - WXWebAssembly.instantiate(path, imports): a package path only (.wasm or .wasm.br)
 //   - CommonJS require, confined to the package folder
 //   - App / Page / getApp / getCurrentPages, setTimeout and friends, console
-//   - wx: login via the dev server's WeChat side, request over real HTTP, storage in a file
+//   - wx: login via the dev server's WeChat side, request over real HTTP, storage in a file,
+//     uploadFile (multipart) / downloadFile over real HTTP, chooseMedia picking a fixture file
 // Every wx call and HTTP exchange goes to a timeline, with tokens and codes masked.
 'use strict';
 
@@ -14,6 +15,12 @@ const path = require('path');
 const vm = require('vm');
 const zlib = require('zlib');
 const http = require('http');
+const os = require('os');
+const crypto = require('crypto');
+
+// What wx.chooseMedia picks unless told otherwise: a small PNG.
+const MEDIA_FIXTURE = path.join(__dirname, 'fixtures', 'avatar.png');
+const MIME = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp', '.mp4': 'video/mp4', '.txt': 'text/plain', '.json': 'application/json' };
 
 // Tokens show their first 4 and last 2 characters; codes their first 6.
 function maskToken(text) {
@@ -126,6 +133,72 @@ function httpExchange({ url, method, header, data, timeout, dataType }) {
   });
 }
 
+// One HTTP exchange with bytes in and out, for wx.uploadFile / wx.downloadFile (whose errMsg
+// start with their own names: `prefix`). → { promise: {ok: {statusCode, headers, body}} | {fail}, abort }.
+function rawExchange({ url, method, headers, body, timeout, prefix }) {
+  let settle;
+  let req;
+  const promise = new Promise((resolve) => {
+    let settled = false;
+    settle = (result) => {
+      if (!settled) {
+        settled = true;
+        resolve(result);
+      }
+    };
+  });
+  let target;
+  try {
+    target = new URL(url);
+    if (!/^https?:$/.test(target.protocol)) throw new Error('not http');
+  } catch {
+    settle({ fail: `${prefix}:fail invalid url` });
+    return { promise, abort() {} };
+  }
+  req = http.request(target, { method, headers, timeout: timeout || 60000 }, (res) => {
+    const chunks = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => settle({ ok: { statusCode: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) } }));
+    res.on('error', (error) => settle({ fail: `${prefix}:fail ${error.message}` }));
+  });
+  req.on('timeout', () => {
+    settle({ fail: `${prefix}:fail timeout` });
+    req.destroy();
+  });
+  req.on('error', (error) => {
+    if (error.code === 'ECONNREFUSED') settle({ fail: `${prefix}:fail errcode:-102 cronet_error_code:-102 error_msg:net::ERR_CONNECTION_REFUSED` });
+    else settle({ fail: `${prefix}:fail ${error.message}` });
+  });
+  req.end(body);
+  return {
+    promise,
+    abort() {
+      settle({ fail: `${prefix}:fail abort` });
+      req.destroy();
+    },
+  };
+}
+
+// A multipart/form-data body the way wx.uploadFile builds it: formData fields, then the file.
+function multipartBody({ name, filename, contentType, bytes, formData }) {
+  const boundary = `----WxUploadBoundary${crypto.randomBytes(12).toString('hex')}`;
+  const parts = [];
+  const quote = (text) => String(text).replace(/"/g, '%22').replace(/\r|\n/g, ' ');
+  for (const [key, value] of Object.entries(formData || {})) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${quote(key)}"\r\n\r\n${text}\r\n`));
+  }
+  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"; filename="${quote(filename)}"\r\nContent-Type: ${contentType}\r\n\r\n`));
+  parts.push(bytes, Buffer.from(`\r\n--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+// Width and height of a PNG (its IHDR), or undefined.
+function pngSize(bytes) {
+  if (bytes.length < 24 || bytes.readUInt32BE(12) !== 0x49484452) return undefined;
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
 /**
  * Builds a runtime for the mini-program in `packageRoot`.
  * @param {object} options
@@ -138,6 +211,9 @@ function httpExchange({ url, method, header, data, timeout, dataType }) {
  * @param {boolean} [options.checkSessionFails] wx.checkSession reports an expired WeChat session
  * @param {(httpWx: object) => object} [options.wx] replaces `wx` (given the HTTP-backed one)
  * @param {Function} [options.promise] the context's Promise (e.g. a timer-based polyfill)
+ * @param {string} [options.filesDir] where wxfile:// paths live (default: a fresh temp folder)
+ * @param {string|false} [options.media] the file wx.chooseMedia picks (default a small PNG);
+ *   false: the user cancels
  */
 function createRuntime(options) {
   const packageRoot = path.resolve(options.packageRoot);
@@ -167,6 +243,36 @@ function createRuntime(options) {
   };
 
   const later = (fn) => setImmediate(fn);
+
+  // Local files: wxfile://tmp_… (temp files: chooseMedia, downloadFile) and wxfile://usr/…
+  // (wx.env.USER_DATA_PATH), kept in one folder on disk.
+  const fileCounts = { uploadFile: 0, downloadFile: 0, chooseMedia: 0 };
+  let filesDir = options.filesDir;
+  const filesRoot = () => {
+    if (!filesDir) filesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-files-'));
+    return filesDir;
+  };
+  const localFile = (wxPath) => {
+    const match = /^wxfile:\/\/(.+)$/.exec(String(wxPath));
+    if (!match) return null;
+    const root = filesRoot();
+    const file = path.resolve(root, match[1]);
+    return file.startsWith(root + path.sep) ? file : null;
+  };
+  const newTempFile = (ext) => `wxfile://tmp_${crypto.randomBytes(8).toString('hex')}${ext}`;
+  // wx-style completion: success or fail, then complete.
+  const finish = (call, error, result) => {
+    if (error) call.fail && call.fail(error);
+    else call.success && call.success(result);
+    call.complete && call.complete(error || result);
+  };
+  const fileTask = (exchange) => ({
+    abort() { exchange.abort(); },
+    onProgressUpdate() {},
+    offProgressUpdate() {},
+    onHeadersReceived() {},
+    offHeadersReceived() {},
+  });
 
   const wx = {
     getStorageSync(key) {
@@ -228,6 +334,107 @@ function createRuntime(options) {
         },
       };
     },
+    // multipart/form-data to the server, over real HTTP: the file at `filePath` under `name`.
+    uploadFile(call = {}) {
+      fileCounts.uploadFile += 1;
+      const shown = String(call.url).replace(/^https?:\/\/[^/]+/, '');
+      const file = localFile(call.filePath);
+      const hdr = call.header && Object.keys(call.header).length ? ` header ${brief(call.header)}` : '';
+      log(`→ UPLOAD ${shown}${hdr} ${call.name}=${call.filePath}${call.formData ? ` formData ${brief(call.formData)}` : ''}`);
+      let problem;
+      if (typeof call.name !== 'string' || !call.name) problem = 'uploadFile:fail parameter error: parameter.name should be String';
+      else if (!file || !fs.existsSync(file)) problem = `uploadFile:fail file not found: ${call.filePath}`;
+      if (problem) {
+        track(new Promise((r) => later(r))).then(() => {
+          log(`✗ ${shown} ${problem}`);
+          finish(call, { errMsg: problem });
+        });
+        return fileTask({ abort() {} });
+      }
+      const bytes = fs.readFileSync(file);
+      const ext = path.extname(file).toLowerCase();
+      const form = multipartBody({ name: call.name, filename: path.basename(file), contentType: MIME[ext] || 'application/octet-stream', bytes, formData: call.formData });
+      const headers = {};
+      for (const [k, v] of Object.entries(call.header || {})) if (k.toLowerCase() !== 'content-type') headers[k] = v;
+      headers['content-type'] = form.contentType;
+      const exchange = rawExchange({ url: call.url, method: 'POST', headers, body: form.body, timeout: call.timeout, prefix: 'uploadFile' });
+      track(exchange.promise).then((result) => {
+        if (result.ok) {
+          // Like WeChat: the answer's body as a string, never parsed.
+          const data = result.ok.body.toString('utf8');
+          let shownData = data;
+          try {
+            shownData = JSON.parse(data); // shown parsed, so tokens in it are masked too
+          } catch {
+            // not JSON: shown as the string it is
+          }
+          log(`← ${result.ok.statusCode} ${shown} ${brief(shownData)}`);
+          finish(call, null, { data, statusCode: result.ok.statusCode, errMsg: 'uploadFile:ok' });
+        } else {
+          log(`✗ ${shown} ${result.fail}`);
+          finish(call, { errMsg: result.fail });
+        }
+      });
+      return fileTask(exchange);
+    },
+    // GET over real HTTP into a temp file (or `filePath`), for any HTTP status like WeChat.
+    downloadFile(call = {}) {
+      fileCounts.downloadFile += 1;
+      const shown = String(call.url).replace(/^https?:\/\/[^/]+/, '');
+      const hdr = call.header && Object.keys(call.header).length ? ` header ${brief(call.header)}` : '';
+      log(`→ DOWNLOAD ${shown}${hdr}`);
+      const target = call.filePath === undefined ? null : localFile(call.filePath);
+      if (call.filePath !== undefined && !target) {
+        const problem = `downloadFile:fail invalid filePath: ${call.filePath}`;
+        track(new Promise((r) => later(r))).then(() => {
+          log(`✗ ${shown} ${problem}`);
+          finish(call, { errMsg: problem });
+        });
+        return fileTask({ abort() {} });
+      }
+      const exchange = rawExchange({ url: call.url, method: 'GET', headers: { ...(call.header || {}) }, timeout: call.timeout, prefix: 'downloadFile' });
+      track(exchange.promise).then((result) => {
+        if (!result.ok) {
+          log(`✗ ${shown} ${result.fail}`);
+          finish(call, { errMsg: result.fail });
+          return;
+        }
+        let ext = path.extname(new URL(call.url).pathname).toLowerCase();
+        if (!MIME[ext]) ext = '';
+        const wxPath = call.filePath === undefined ? newTempFile(ext) : call.filePath;
+        const file = target || localFile(wxPath);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, result.ok.body);
+        log(`← ${result.ok.statusCode} ${shown} ${result.ok.body.length} bytes → ${wxPath}`);
+        const res = call.filePath === undefined
+          ? { tempFilePath: wxPath, statusCode: result.ok.statusCode, errMsg: 'downloadFile:ok' }
+          : { filePath: wxPath, statusCode: result.ok.statusCode, errMsg: 'downloadFile:ok' };
+        finish(call, null, res);
+      });
+      return fileTask(exchange);
+    },
+    // The user picks `options.media` (a copy goes to a temp file), or cancels when it is false.
+    chooseMedia(call = {}) {
+      fileCounts.chooseMedia += 1;
+      track(new Promise((r) => later(r))).then(() => {
+        if (options.media === false) {
+          log('wx.chooseMedia → fail cancel');
+          finish(call, { errMsg: 'chooseMedia:fail cancel' });
+          return;
+        }
+        const source = options.media || MEDIA_FIXTURE;
+        const bytes = fs.readFileSync(source);
+        const ext = path.extname(source).toLowerCase();
+        const tempFilePath = newTempFile(ext);
+        const file = localFile(tempFilePath);
+        fs.writeFileSync(file, bytes);
+        const video = /^\.(mp4|mov)$/.test(ext);
+        const picked = { tempFilePath, size: bytes.length, fileType: video ? 'video' : 'image', ...(pngSize(bytes) || {}) };
+        log(`wx.chooseMedia → ${tempFilePath} (${bytes.length} bytes)`);
+        finish(call, null, { tempFiles: [picked], type: video ? 'video' : 'image', errMsg: 'chooseMedia:ok' });
+      });
+    },
+    env: { USER_DATA_PATH: 'wxfile://usr' },
     getExtConfigSync() {
       return options.extConfig || {};
     },
@@ -324,12 +531,18 @@ function createRuntime(options) {
   };
 
   function launch() {
+    return openPage(launchApp().pages[0]);
+  }
+
+  // Runs app.js and its onLaunch, opening no page (for pages rendered elsewhere, e.g. by
+  // miniprogram-simulate with getApp() pointed here). → app.json
+  function launchApp() {
     const appJson = JSON.parse(fs.readFileSync(path.join(packageRoot, 'app.json'), 'utf8'));
     load(path.join(packageRoot, 'app.js'));
     if (!app) throw new Error('app.js did not call App()');
     log('App.onLaunch');
     if (app.onLaunch) app.onLaunch.call(app, { path: appJson.pages[0], query: {}, scene: 1001 });
-    return openPage(appJson.pages[0]);
+    return appJson;
   }
 
   function openPage(route) {
@@ -383,7 +596,15 @@ function createRuntime(options) {
     return load(file);
   }
 
-  return { launch, openPage, idle, tap, wx: sandboxWx, counts, storage, lines, context, log, requireModule, run: (code) => vm.runInContext(code, context) };
+  return {
+    launch, launchApp, openPage, idle, tap, wx: sandboxWx, counts, storage, lines, context, log, requireModule,
+    run: (code) => vm.runInContext(code, context),
+    // wx.uploadFile / downloadFile / chooseMedia calls (apart from `counts`, whose shape tests pin)
+    fileCounts,
+    // the disk path of a wxfile:// path
+    localFile,
+    getApp: () => app,
+  };
 }
 
 // Resolves `request` against `base`, adding .js when needed; null if it leaves the package.
@@ -397,4 +618,4 @@ function resolveInPackage(request, base, root = base) {
   return candidate;
 }
 
-module.exports = { createRuntime, maskToken, masked };
+module.exports = { createRuntime, maskToken, masked, MEDIA_FIXTURE };

@@ -23,6 +23,16 @@ function session() {
   return getApp().session;
 }
 
+// wx.uploadFile answers with the body as a string.
+function parseJson(text) {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return null;
+  }
+}
+
 Component({
   data: {
     state: 'idle',
@@ -33,6 +43,14 @@ Component({
     profile: '',
     apiError: '',
     calling: false,
+    phone: '',
+    phoneLogging: false,
+    phoneError: '',
+    avatarPath: '',
+    avatarUrl: '',
+    avatarSize: 0,
+    uploading: false,
+    uploadError: '',
   },
 
   methods: {
@@ -73,9 +91,12 @@ Component({
       var page = this;
       this.setData({ calling: true, apiError: '' });
       return session().request({ url: '/api/profile' }).then(function (res) {
+        var ok = res.statusCode === 200;
         page.setData({
           calling: false,
-          profile: res.statusCode === 200 ? res.data.nickname + ' (' + res.data.openid + ')' : 'HTTP ' + res.statusCode,
+          profile: ok ? res.data.nickname + ' (' + res.data.openid + ')' : 'HTTP ' + res.statusCode,
+          // The dev server shows the phone bound by 手机号登录, masked.
+          phone: ok && res.data.phone ? res.data.phone : '',
         });
         return page.showSession();
       }, function (error) {
@@ -83,10 +104,69 @@ Component({
       });
     },
 
+    // <button open-type="getPhoneNumber">: WeChat asks the user, then gives a one-time code for the
+    // number (base library 2.21.2+; the appid must be a verified non-personal one, so the
+    // tourist appid in project.config.json only gets errMsg). The code goes to the backend with
+    // a fresh wx.login code in one login, which binds the phone and replaces the token.
+    onPhoneLogin: function (e) {
+      var detail = (e && e.detail) || {};
+      if (!detail.code) {
+        // Refused ('getPhoneNumber:fail user deny') or not available: no login, the session stays.
+        var refused = /deny|cancel/.test(detail.errMsg || '');
+        wx.showToast({ title: refused ? '已取消手机号授权' : '无法获取手机号', icon: 'none' });
+        return Promise.resolve();
+      }
+      var page = this;
+      this.setData({ phoneLogging: true, phoneError: '' });
+      return session().login({ phoneCode: detail.code }).then(function (result) {
+        page.setData({ phoneLogging: false, token: mask(result.token), source: result.source, error: '' });
+        wx.showToast({ title: '登录成功', icon: 'success' });
+        // The profile (with the phone now bound) comes with the new token.
+        return page.callProtected();
+      }, function (error) {
+        // The SDK keeps the previous token: the page stays logged in as before.
+        page.setData({ phoneLogging: false, phoneError: '手机号登录失败：' + describe(error) });
+      });
+    },
+
+    uploadAvatar: function () {
+      var page = this;
+      if (this.data.uploading) return Promise.resolve();
+      return new Promise(function (resolve) {
+        wx.chooseMedia({
+          count: 1,
+          mediaType: ['image'],
+          sourceType: ['album', 'camera'],
+          sizeType: ['compressed'],
+          success: function (res) {
+            resolve(res.tempFiles[0].tempFilePath);
+          },
+          fail: function (err) {
+            // Cancelling the picker is no error.
+            if (!/cancel/.test((err && err.errMsg) || '')) wx.showToast({ title: '选择图片失败', icon: 'none' });
+            resolve('');
+          },
+        });
+      }).then(function (filePath) {
+        if (!filePath) return undefined;
+        page.setData({ uploading: true, uploadError: '', avatarPath: filePath, avatarUrl: '', avatarSize: 0 });
+        return session().uploadFile({ url: '/api/avatar', filePath: filePath, name: 'avatar' }).then(function (res) {
+          var answer = parseJson(res.data);
+          if (res.statusCode === 200 && answer && answer.url) {
+            page.setData({ uploading: false, avatarUrl: answer.url, avatarSize: answer.size });
+          } else {
+            page.setData({ uploading: false, uploadError: '上传失败：HTTP ' + res.statusCode });
+          }
+        }, function (error) {
+          page.setData({ uploading: false, uploadError: '上传失败：' + describe(error) });
+        });
+      });
+    },
+
     logout: function () {
       var page = this;
       return session().logout().then(function () {
-        page.setData({ token: '', source: '', profile: '' });
+        page.setData({ token: '', source: '', profile: '', phone: '' });
       });
     },
   },
