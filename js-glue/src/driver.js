@@ -101,14 +101,21 @@ function createDriver(c, setup, emit) {
   // The instance is entered in three places: start() (a call), take() (a platform callback)
   // and the timer. A throw there means it trapped: c.die() settles every call through die().
 
-  // Starts `call` (a record of index.js) in the machine with `begin(time)`, which returns its
-  // id. It is settled when the machine says so.
-  function start(call, begin) {
+  // Starts `call` (a record of index.js) in the machine: `kind` 0 ensure, 1 request (upload,
+  // download), 2 logout, 3 login, 4 setToken (`token` is its token). It is settled when the
+  // machine says so. (A switch, not a function per kind: this runs for every request.)
+  function start(call, kind, token) {
     if (c.dead) return call.reject(c.dead);
     if (call.aborted) return;
     try {
-      call.startMs = now();
-      call.id = begin(call.startMs) >>> 0; // ids are u32; the slot gives them unsigned too
+      var t = now();
+      var id = kind === 1 ? x.request(h, t, c.text(call.url), call.method, call.auth, call.retry, call.timeout, call.kind)
+        : kind === 0 ? x.ensure(h, t)
+        : kind === 2 ? x.logout(h, t)
+        : kind === 3 ? x.login(h, t)
+        : x.set_token(h, t, c.text(token), call.timeout);
+      call.startMs = t;
+      call.id = id >>> 0; // ids are u32; the slot gives them unsigned too
       calls.set(call.id, call);
       drain();
     } catch (e) {
@@ -141,9 +148,7 @@ function createDriver(c, setup, emit) {
     call.auth = flag(auth);
     call.retry = flag(retry);
     call.timeout = timeout === undefined ? NaN : typeof timeout === 'number' && timeout === timeout ? timeout : -1;
-    start(call, function (t) {
-      return x.request(h, t, c.text(call.url), call.method, call.auth, call.retry, call.timeout, call.kind);
-    });
+    start(call, 1);
   }
 
   // login(extra): a copy of `extra` goes into this login's body.
@@ -157,7 +162,7 @@ function createDriver(c, setup, emit) {
     } catch (e) {
       return call.reject(errors.isWxSessionError(e) ? e : errors.configError('extra', 'cannot be read: ' + errors.describe(e)));
     }
-    start(call, function (t) { return x.login(h, t); });
+    start(call, 3);
   }
 
   // setToken(token, { expiresIn }): `call.options` holds both; the core validates them.
@@ -170,8 +175,9 @@ function createDriver(c, setup, emit) {
       expiresIn = -1;
     }
     if (typeof token !== 'string') return call.reject(errors.configError('token', 'must be a string'));
-    expiresIn = expiresIn === undefined ? NaN : typeof expiresIn === 'number' && expiresIn === expiresIn ? expiresIn : -1;
-    start(call, function (t) { return x.set_token(h, t, c.text(token.slice(0, MAX_TOKEN)), expiresIn); });
+    // (The record's `timeout` field carries the lifetime: one shape for every call.)
+    call.timeout = expiresIn === undefined ? NaN : typeof expiresIn === 'number' && expiresIn === expiresIn ? expiresIn : -1;
+    start(call, 4, token.slice(0, MAX_TOKEN));
   }
 
   // The token in use, or null: no I/O.
@@ -564,11 +570,11 @@ function createDriver(c, setup, emit) {
 
   var api = {
     ensure: function (call) {
-      start(call, function (t) { return x.ensure(h, t); });
+      start(call, 0);
     },
     request: request,
     logout: function (call) {
-      start(call, function (t) { return x.logout(h, t); });
+      start(call, 2);
     },
     login: login,
     setToken: setToken,

@@ -205,7 +205,7 @@ function coldStartOnJsc() {
         // Answers as soon as the engine can (the shell's timers are coarse).
         var fake = __require('wx-fake').createFakeWx({ schedule: function (fn) { Promise.resolve().then(fn); } });
         var t = now();
-        sdk.createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm.br', useCheckSession: false, wx: fake.wx })
+        sdk.createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm', useCheckSession: false, wx: fake.wx })
           .ensure().then(function () { starts.push(now() - t); start(i + 1); });
       }
       compile(0);
