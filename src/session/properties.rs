@@ -1,7 +1,8 @@
 //! Property tests: the machine under random schedules.
 //!
 //! A schedule is a random launch (config, what is stored, whether the server still takes it)
-//! and a list of steps: calls (`ensure`, a GET or POST with or without `retry`, `logout`), the
+//! and a list of steps: calls (`ensure`, a GET or POST with or without `retry`, an upload or a
+//! download, `login(extra)`, `set_token` with an issued token, `abort` of any call, `logout`), the
 //! delivery of one pending operation (picked at random, in any order) with a random outcome
 //! (success, the platform's failure, garbage, or never), time passing (past deadlines too), the
 //! backend changing (every token revoked, always "invalid", down with 5xx, back to normal) and
