@@ -295,6 +295,18 @@ mod tests {
     }
 
     #[test]
+    fn the_json_record_reads_back_the_same() {
+        for (token, expires_at) in [("abc", Some(1_700_000_000_000)), ("with \"quotes\" and \\", None)] {
+            let record = StoredToken { token: Token::new(token).unwrap(), expires_at, obtained_at: Some(1_699_999_000_000) };
+            let json: serde_json::Value = serde_json::from_str(&record.to_json()).expect("JSON");
+            match StoredToken::read(&StorageValue::Plain(crate::plain::json::to_plain(&json))) {
+                StorageRead::Record(back) => assert_eq!(back, record),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn legacy_plain_string_is_read_as_a_token() {
         let read = stored(json!("eyJhbGciOi.legacy"));
         assert_eq!(read, StorageRead::Legacy(StoredToken { token: token("eyJhbGciOi.legacy"), expires_at: None, obtained_at: None }));

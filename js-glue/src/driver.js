@@ -72,7 +72,7 @@ function createDriver(c, setup, emit) {
   var ops = new Map(); // op id → { call, read, task, event } while the platform works on it
   var onReport = setup.onReport;
   var disposed = false;
-  var extra = null; // the object login.extra() resolved to
+  var configExtra = null; // the object login.extra() resolved to
   var header = null; // [name, value] of the last Send that carried one
   var base = c.run(function () {
     x.base_url(h);
@@ -105,7 +105,7 @@ function createDriver(c, setup, emit) {
   // download), 2 logout, 3 login, 4 setToken (`token` is its token). It is settled when the
   // machine says so. (A switch, not a function per kind: this runs for every request.)
   function start(call, kind, token) {
-    if (c.dead) return call.reject(c.dead);
+    if (dead) return call.reject(dead);
     if (call.aborted) return;
     try {
       var t = now();
@@ -113,7 +113,7 @@ function createDriver(c, setup, emit) {
         : kind === 0 ? x.ensure(h, t)
         : kind === 2 ? x.logout(h, t)
         : kind === 3 ? x.login(h, t)
-        : x.set_token(h, t, c.text(token), call.timeout);
+        : x.set_token(h, t, c.text(token), call.expiresIn);
       call.startMs = t;
       call.id = id >>> 0; // ids are u32; the slot gives them unsigned too
       calls.set(call.id, call);
@@ -147,13 +147,13 @@ function createDriver(c, setup, emit) {
     call.method = (method === undefined ? 0 : METHODS.indexOf(typeof method === 'string' ? method.toUpperCase() : '')) >>> 0;
     call.auth = flag(auth);
     call.retry = flag(retry);
-    call.timeout = timeout === undefined ? NaN : typeof timeout === 'number' && timeout === timeout ? timeout : -1;
+    call.timeout = numberOption(timeout);
     start(call, 1);
   }
 
   // login(extra): a copy of `extra` goes into this login's body.
   function login(call) {
-    var extra = call.extra;
+    var extra = call.extra; // login(extra)'s object (configExtra is login.extra()'s)
     try {
       if (extra !== undefined && (extra === null || typeof extra !== 'object' || Array.isArray(extra))) {
         throw errors.configError('extra', 'must be an object');
@@ -175,8 +175,7 @@ function createDriver(c, setup, emit) {
       expiresIn = -1;
     }
     if (typeof token !== 'string') return call.reject(errors.configError('token', 'must be a string'));
-    // (The record's `timeout` field carries the lifetime: one shape for every call.)
-    call.timeout = expiresIn === undefined ? NaN : typeof expiresIn === 'number' && expiresIn === expiresIn ? expiresIn : -1;
+    call.expiresIn = numberOption(expiresIn);
     start(call, 4, token.slice(0, MAX_TOKEN));
   }
 
@@ -190,8 +189,9 @@ function createDriver(c, setup, emit) {
   }
 
   // The caller gave up on `call`: the core rejects it (ABORTED) and cancels its exchange.
+  // (Only this driver's own record: after a restart, ids start over.)
   function abort(call) {
-    if (dead || !calls.has(call.id)) return;
+    if (dead || calls.get(call.id) !== call) return;
     try {
       x.abort(h, call.id);
       drain();
@@ -225,7 +225,7 @@ function createDriver(c, setup, emit) {
       case WX_LOGIN: return wxLogin(a);
       case LOGIN_EXTRA: return runLoginExtra(a);
       case SEND: return send(a);
-      case CANCEL: return cancel(a);
+      case CANCEL: return cancel(a, c.num(2) ? 'TIMEOUT' : 'ABORTED');
       case REPORT: return emit(STATES[a], c.error());
     }
     // The rest settle call `a`.
@@ -377,7 +377,7 @@ function createDriver(c, setup, emit) {
       if (object === undefined || object === null) object = {};
       if (typeof object !== 'object' || Array.isArray(object)) return answer('login.extra() must resolve to an object');
       try {
-        extra = copyOwn(object);
+        configExtra = copyOwn(object);
       } catch (e) {
         return answer('its object cannot be read: ' + errors.describe(e));
       }
@@ -426,7 +426,7 @@ function createDriver(c, setup, emit) {
     if (flags & (SEND_BODY | SEND_EXTRA) || (loginCall && loginCall.extra)) {
       // login.extra()'s object, login(extra)'s, and the code when it goes in the body (it wins);
       // for a GET login the platform sends `data` as query parameters.
-      var body = flags & SEND_EXTRA && extra ? copyOwn(extra) : {};
+      var body = flags & SEND_EXTRA && configExtra ? copyOwn(configExtra) : {};
       if (loginCall && loginCall.extra) {
         for (var k in loginCall.extra) body[k] = loginCall.extra[k];
       }
@@ -442,11 +442,14 @@ function createDriver(c, setup, emit) {
       var task = flags & SEND_UPLOAD ? wx.uploadFile(options) : flags & SEND_DOWNLOAD ? wx.downloadFile(options) : wx.request(options);
       // (The platform may have answered already, synchronously: the entry is gone then.)
       entry.task = task;
-      if (call && call.onTask && task && ops.has(op)) {
-        try {
-          call.onTask(task);
-        } catch (e) {
-          // the app's handler failing does not fail its call
+      if (call && task && ops.has(op)) {
+        call.task = task; // for an onTask() listener added later
+        if (call.onTask) {
+          try {
+            call.onTask(task);
+          } catch (e) {
+            // the app's handler failing does not fail its call
+          }
         }
       }
     } catch (e) {
@@ -504,10 +507,11 @@ function createDriver(c, setup, emit) {
     else x.field(6, 0, 0);
   }
 
-  function cancel(op) {
+  // Aborts `op`'s platform task; `code`: why, for onReport.
+  function cancel(op, code) {
     var entry = ops.get(op);
     ops.delete(op);
-    if (entry) reportExchange(entry, 0, 'TIMEOUT'); // (or a logout cancelled it)
+    if (entry) reportExchange(entry, 0, code);
     if (entry && entry.task) {
       try {
         entry.task.abort();
@@ -561,7 +565,7 @@ function createDriver(c, setup, emit) {
     dead = error;
     api.dead = error;
     clearTimeout(timer);
-    ops.forEach(function (entry, op) { cancel(op); });
+    ops.forEach(function (entry, op) { cancel(op, 'INTERNAL'); });
     var pending = calls;
     calls = new Map();
     pending.forEach(function (call) { call.reject(error); });
@@ -587,6 +591,11 @@ function createDriver(c, setup, emit) {
     dead: null, // the error that killed the instance
   };
   return api;
+}
+
+// A number option for the core: NaN when not given, -1 (refused there) when not a number.
+function numberOption(value) {
+  return value === undefined ? NaN : typeof value === 'number' && value === value ? value : -1;
 }
 
 // A boolean option for the core: 0 false, 1 true, 2 not given, 3 something else.

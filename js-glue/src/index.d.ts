@@ -110,7 +110,8 @@ export interface ReportEvent {
   attempts: number;
   /** The session logged in again for this call. */
   relogin: boolean;
-  /** Date.now() at the start and at the end. */
+  /** The SDK's clock at the start and at the end: Date.now(), except that it never goes back
+   *  (after the phone's clock was set back, it runs ahead of Date.now() by the jump). */
   startMs: number;
   endMs: number;
 }
@@ -219,16 +220,18 @@ export interface Session {
   /** wx.downloadFile with the token, like request. */
   downloadFile(options: DownloadFileOptions): SessionTask<WechatMiniprogram.DownloadFileSuccessCallbackResult, WechatMiniprogram.DownloadTask>;
   /** A new login now (fresh wx.login code), `extra` merged into its body, e.g.
-   *  `{ phoneCode: e.detail.code }` from a getPhoneNumber button. Concurrent callers share it; the
-   *  current token stays in use until it succeeds, and if it fails. */
+   *  `{ phoneCode: e.detail.code }` from a getPhoneNumber button. Concurrent callers share it (a
+   *  second login() meanwhile gets the first one's result; its `extra` is not sent); the current
+   *  token stays in use until it succeeds, and if it fails. */
   login(extra?: Record<string, unknown>): Promise<EnsureResult>;
   /** Forget the token in memory and storage. */
   logout(): Promise<void>;
   /** The token in use, or null (none yet, expired, or the wasm still loading). Synchronous. */
   token(): string | null;
   /** Installs a token obtained elsewhere (scan-to-login, a web-view): validated (CONFIG if
-   *  empty, too long or with control characters), stored as if a login returned it, reported
-   *  'ready'. `expiresIn` in seconds, when known. */
+   *  empty, longer than 8192 bytes, or with anything but visible ASCII and spaces), stored as if
+   *  a login returned it, reported 'ready'; a login(extra) in flight is aborted (ABORTED), other
+   *  waiters get this token. `expiresIn` in seconds, when known. */
   setToken(token: string, options?: { expiresIn?: number }): Promise<void>;
   /** Listen to state changes; `error` is set on 'failed' and for non-fatal STORAGE errors.
    *  Returns a function that removes the listener. */

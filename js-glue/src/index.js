@@ -11,11 +11,12 @@ var createDriver = require('./driver').createDriver;
 // Where WeChat DevTools' 构建npm puts this package's wasm (brotli: base library ≥ 2.14).
 var DEFAULT_WASM_PATH = '/miniprogram_npm/wx-session/wx_session_bg.wasm.br';
 
-// A session the app dropped frees its slot in the core once nothing is in flight (where the
-// engine has FinalizationRegistry: iOS 14.5+, Android's V8).
+// A session the app dropped (it may still hold the Promises of its calls) frees its slot in the
+// core once no call waits for the wasm and none is in flight (where the engine has
+// FinalizationRegistry: iOS 14.5+, Android's V8).
 var registry = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry(function (holder) {
   holder.dropped = true;
-  if (holder.driver) holder.driver.dispose();
+  if (holder.driver && !holder.queued) holder.driver.dispose();
 }) : null;
 
 function createSession(config) {
@@ -40,8 +41,9 @@ function createSession(config) {
   }
   var driver = null;
   var starting = null;
-  // What the registry may see: the driver, never the session object (or it would stay alive).
-  var holder = { driver: null, dropped: false };
+  // What the registry may see: the driver, never the session object (or it would stay alive);
+  // `queued`: calls waiting for the wasm to load.
+  var holder = { driver: null, dropped: false, queued: 0 };
 
   // Runs `use(driver)` once the wasm is loaded and the session created; a session whose
   // instance died is created again on a fresh one.
@@ -53,7 +55,6 @@ function createSession(config) {
         starting = null;
         driver = createDriver(instance, setup, emit);
         holder.driver = driver;
-        if (holder.dropped) driver.dispose();
         return driver;
       });
       starting.then(null, function (error) {
@@ -63,7 +64,15 @@ function createSession(config) {
         emit('failed', error);
       });
     }
-    starting.then(use, reject);
+    holder.queued++;
+    starting.then(function (d) {
+      holder.queued--;
+      use(d);
+      if (holder.dropped && !holder.queued) d.dispose();
+    }, function (error) {
+      holder.queued--;
+      reject(error);
+    });
   }
 
   // A call: the record the driver works with (all its fields from the start: one shape for
@@ -72,7 +81,7 @@ function createSession(config) {
     var c = {
       id: 0, resolve: null, reject: null, options: options, kind: kind || 0, extra: extra,
       url: '', method: 0, auth: 0, retry: 0, timeout: 0, base: null, header: null, answer: null,
-      sends: 0, status: 0, relogin: false, startMs: 0, aborted: false, onTask: null,
+      sends: 0, status: 0, relogin: false, startMs: 0, aborted: false, onTask: null, task: null, expiresIn: NaN,
     };
     var promise = new Promise(function (resolve, reject) {
       c.resolve = resolve;
@@ -110,7 +119,9 @@ function createSession(config) {
       c.reject(new errors.WxSessionError('ABORTED', 'request aborted'));
     };
     promise.onTask = function (listener) {
-      if (typeof listener === 'function') c.onTask = listener;
+      if (typeof listener !== 'function') return promise;
+      c.onTask = listener;
+      if (c.task) callBack(listener, c.task); // the task already out (the call started at once)
       return promise;
     };
     return promise;

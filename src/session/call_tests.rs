@@ -274,3 +274,16 @@ fn a_retry_after_backoff_carries_the_newest_token() {
     let sent = h.world.sent_to("/api/order");
     assert_eq!(sent.last().and_then(|s| s.header("token")), Some("tok-new"));
 }
+
+#[test]
+fn set_token_during_a_login_with_extra_aborts_that_login_but_not_the_waiters() {
+    let mut h = Harness::new(World::default(), json!({}));
+    h.world.login_hangs = true;
+    let login = h.login(json!({ "phoneCode": "phone-1" }));
+    let ensure = h.ensure();
+    let set = h.set_token("elsewhere", None);
+    assert_eq!(h.run(login).code(), "ABORTED", "its phone code never reached the server");
+    assert_eq!(h.run(ensure).ready().0, "elsewhere");
+    assert_eq!(h.run(set), Outcome::Done);
+    h.run_until_idle();
+}

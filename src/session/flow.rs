@@ -1,5 +1,5 @@
 //! The one login flow: launch (stored token → checks → login when needed) or straight to login
-//! (a re-login after the server refused the token).
+//! (a re-login after the server refused the token, or a `login(extra)` call).
 //!
 //! The flow is a sequence of [`Step`]s, each waiting for one operation or one backoff timer.
 //! Everyone who needs a token while it runs waits for its end ([`Session::settle_waiters`]).
@@ -155,7 +155,7 @@ impl Session {
         let header = Some(self.token_header(&stored.token));
         let op = self.start_op(Owner::Flow, Awaits::Http, now, timeout_ms);
         self.set_step(Step::ServerCheck { stored, migrate });
-        let send = Send { op, kind: ApiKind::Request, call: None, url, joined: None, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Check };
+        let send = Send { op, kind: ApiKind::Request, call: None, url, joined: None, method, header, body: None, config_extra: false, timeout_ms, read: ReadSet::Check };
         self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
 
@@ -243,7 +243,7 @@ impl Session {
             method: request.method,
             header: request.header.map(Rc::new),
             body: request.body,
-            extra: self.login_extra,
+            config_extra: self.login_extra,
             timeout_ms,
             read: ReadSet::Login,
         };
@@ -335,7 +335,7 @@ impl Session {
             Ok(Outcome { ready, store }) => self.adopt(now, ready, store),
             Err(error) => {
                 // A `login(extra)` that failed while a token is in use leaves that token in use.
-                let state = if self.current.is_some() { State::Ready } else { State::Failed };
+                let state = if self.usable(now).is_some() { State::Ready } else { State::Failed };
                 self.report(state, Some(error.clone()));
                 self.settle_waiters(now, Err(&error));
             }

@@ -596,7 +596,7 @@ impl Harness {
             }
             Action::Send(send) => {
                 let mut body = send.body.as_ref().map(|(k, v)| json!({ k: v }));
-                if send.extra {
+                if send.config_extra {
                     if let (Some(Value::Object(body)), Some(Value::Object(extra))) = (&mut body, &self.extra_object) {
                         for (k, v) in extra {
                             body.entry(k.clone()).or_insert(v.clone());
@@ -631,7 +631,7 @@ impl Harness {
                 let latency = self.world.slow_paths.get(sent.path()).copied().unwrap_or(self.world.latency_ms) + stagger;
                 self.schedule(latency, Event::Http(send.op, sent, send.read));
             }
-            Action::Cancel { op } => {
+            Action::Cancel { op, .. } => {
                 assert!(self.open.remove(&op), "cancelled operation {op}, which was not in flight");
                 self.cancelled.push(op);
                 self.pending.retain(|(_, _, event)| match event {

@@ -29,7 +29,7 @@ use crate::Millis;
 use flow::Flow;
 use request::Request;
 
-/// A caller's call (`ensure`, `request`, `logout`): settled exactly once by a
+/// A caller's call (`ensure`, `request`, `login`, `set_token`, `logout`): settled exactly once by a
 /// [`Action::Resolve`] or [`Action::Reject`].
 pub type CallId = u32;
 
@@ -115,7 +115,7 @@ impl State {
 /// A header name and value. Shared: the token's header is made once per token, not per request.
 pub type Header = Rc<(String, String)>;
 
-/// One HTTP request for the driver to send (`wx.request`).
+/// One HTTP request for the driver to send (`wx.request`, `wx.uploadFile` or `wx.downloadFile`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Send {
     pub op: OpId,
@@ -131,9 +131,10 @@ pub struct Send {
     pub method: Method,
     /// A header to set, replacing any of the same name in any case (the token, or the code).
     pub header: Option<Header>,
-    /// A login body field (the code), merged with `login.extra`'s object when `extra` is set.
+    /// A login body field (the code), merged with `login.extra()`'s object when `config_extra`
+    /// is set (and with the `login(extra)` call's object, when `call` names one).
     pub body: Option<(alloc::string::String, alloc::string::String)>,
-    pub extra: bool,
+    pub config_extra: bool,
     pub timeout_ms: u32,
     /// The fields to read from the answer.
     pub read: ReadSet,
@@ -167,12 +168,12 @@ pub enum Action {
     /// Call `login.extra()` and keep its object for the login body; answer with
     /// [`Session::login_extra_done`].
     LoginExtra { op: OpId },
-    /// `wx.request`; answer with [`Session::http_answered`] or [`Session::http_failed`].
-    /// (Boxed: actions move through a queue, and this one is three times the size of the rest.)
+    /// `wx.request` (or `wx.uploadFile`, `wx.downloadFile`); answer with
+    /// [`Session::http_answered`] or [`Session::http_failed`]. (Boxed: actions move through a queue, and this one is three times the size of the rest.)
     Send(alloc::boxed::Box<Send>),
-    /// The machine stopped waiting for `op` (its deadline passed, or the session logged out):
-    /// abort it if possible and forget it.
-    Cancel { op: OpId },
+    /// The machine stopped waiting for `op`: abort it if possible and forget it. `timed_out`:
+    /// its deadline passed (else the flow or call it served was cancelled, replaced or aborted).
+    Cancel { op: OpId, timed_out: bool },
     /// Settle `call` with a value.
     Resolve { call: CallId, value: Resolution },
     /// Settle `call` with an error.
@@ -346,7 +347,8 @@ impl Session {
 
     /// A new login now, whose body also carries the object the driver keeps for this call
     /// (`session.login(extra)`: a phone-number code from a button, say). Resolves like
-    /// [`Session::ensure`]. A login this way already in flight is joined; any other flow in
+    /// [`Session::ensure`]. A login this way already in flight is joined (a double tap: the
+    /// second call's object is not sent, it gets the first one's result); any other flow in
     /// flight is replaced by it (its waiters wait for this one). The current token stays in use
     /// until the login succeeds, and stays if it fails.
     pub fn login(&mut self, now: Millis) -> CallId {
@@ -371,6 +373,12 @@ impl Session {
         };
         let expires_at = expires_in_s.map(|s| now.saturating_add(Millis::from(s) * 1000));
         let stored = StoredToken { token, expires_at, obtained_at: Some(now) };
+        // A `login(extra)` in flight never sent its object: it did not happen (`ABORTED`); the
+        // others waiting get this token.
+        if let Some(started_by) = self.flow.as_ref().and_then(|flow| flow.started_by) {
+            self.ensures.retain(|waiting| *waiting != started_by);
+            self.reject(started_by, Error::Aborted);
+        }
         self.cancel_flow();
         let ready = Ready::new(&stored, Source::Login);
         self.adopt(now, ready, Some(stored));
@@ -429,7 +437,7 @@ impl Session {
             !due
         });
         for op in expired {
-            self.actions.push_back(Action::Cancel { op: op.id });
+            self.actions.push_back(Action::Cancel { op: op.id, timed_out: true });
             let error = Error::Timeout { ms: op.limit_ms };
             match op.owner {
                 Owner::Flow => self.flow_timed_out(now, error),
@@ -552,7 +560,7 @@ impl Session {
         self.ops.retain(|op| {
             let mine = op.owner == owner;
             if mine {
-                actions.push_back(Action::Cancel { op: op.id });
+                actions.push_back(Action::Cancel { op: op.id, timed_out: false });
             }
             !mine
         });

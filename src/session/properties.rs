@@ -425,7 +425,7 @@ impl Driver {
                 let code = send.body.as_ref().map(|(_, code)| code.clone());
                 (send.op, What::Http { read: send.read, call: send.call, token, code })
             }
-            Action::Cancel { op } => {
+            Action::Cancel { op, .. } => {
                 let at = self.ops.iter().position(|pending| pending.id == op);
                 prop_assert!(at.is_some(), "cancelled operation {}, which was not in flight", op);
                 if let Some(at) = at {

@@ -104,7 +104,7 @@ impl Session {
         let (url, joined) = (Rc::clone(&request.target.given), Some(request.target.joined));
         request.stage = Stage::Sending { token };
         let op = self.start_op(Owner::Request(call), Awaits::Http, now, timeout_ms);
-        let send = Send { op, kind, call: Some(call), url, joined, method, header, body: None, extra: false, timeout_ms, read: ReadSet::Api };
+        let send = Send { op, kind, call: Some(call), url, joined, method, header, body: None, config_extra: false, timeout_ms, read: ReadSet::Api };
         self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
 
@@ -156,7 +156,7 @@ impl Session {
             request.relogged = true;
             request.stage = Stage::WaitingForToken;
         }
-        if let Some(ready) = self.current.as_ref().filter(|ready| ready.token != *stale) {
+        if let Some(ready) = self.usable(now).filter(|ready| ready.token != *stale) {
             let token = ready.token.clone();
             return self.send(now, call, Some(token));
         }

@@ -117,18 +117,13 @@ pub extern "C" fn wxs_create(len: u32, seed: u32, login_extra: u32) -> u32 {
             Ok(config) => {
                 let session = Session::new(config, seed).with_login_extra(login_extra != 0);
                 let entry = Some(Entry { session, last_header: None });
-                let free = instance.sessions.iter().position(Option::is_none);
-                let index = match free {
-                    Some(index) => {
-                        instance.sessions[index] = entry;
-                        index
-                    }
-                    None => {
-                        instance.sessions.push(entry);
-                        instance.sessions.len() - 1
-                    }
-                };
-                index as u32 + 1
+                // The first free entry of the table, or a new one at its end.
+                let free = instance.sessions.iter().position(Option::is_none).unwrap_or(instance.sessions.len());
+                match instance.sessions.get_mut(free) {
+                    Some(place) => *place = entry,
+                    None => instance.sessions.push(entry),
+                }
+                free as u32 + 1
             }
             Err(error) => {
                 instance.slot.put_error(0, &error);
@@ -188,6 +183,11 @@ pub extern "C" fn wxs_ensure(handle: u32, now: f64) -> u32 {
     with_session(handle, 0, |entry, _, _| entry.session.ensure(millis(now)))
 }
 
+/// `x` if it is a whole number from 1 to `u32::MAX`.
+fn whole_u32(x: f64) -> Option<u32> {
+    (x >= 1.0 && x <= f64::from(u32::MAX) && f64::from(x as u32) == x).then_some(x as u32)
+}
+
 /// A tri-state flag from the glue: 0 false, 1 true, 2 not given, anything else not a boolean.
 fn flag(value: u32, default: bool) -> Option<bool> {
     match value {
@@ -212,14 +212,13 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
         let retry = flag(retry, false).ok_or_else(|| bad("retry", "must be true or false"));
         let timeout_ms = if timeout.is_nan() {
             Ok(None)
-        } else if timeout >= 1.0 && timeout <= f64::from(u32::MAX) && f64::from(timeout as u32) == timeout {
-            Ok(Some(timeout as u32))
         } else {
-            Err(bad("timeout", "must be a whole number of milliseconds"))
+            whole_u32(timeout).map(Some).ok_or_else(|| bad("timeout", "must be a whole number of milliseconds"))
         };
         match (method, auth, retry, timeout_ms) {
             (Ok(method), Ok(auth), Ok(retry), Ok(timeout_ms)) => {
                 let url = alloc::rc::Rc::from(text(input, url_len));
+                // (The glue's own choice, never the app's: anything else is a plain request.)
                 let kind = match kind {
                     1 => ApiKind::Upload,
                     2 => ApiKind::Download,
@@ -244,12 +243,10 @@ pub extern "C" fn wxs_login(handle: u32, now: f64) -> u32 {
 pub extern "C" fn wxs_set_token(handle: u32, now: f64, len: u32, expires_in: f64) -> u32 {
     with_session(handle, 0, |entry, input, _| {
         let session = &mut entry.session;
-        if expires_in.is_nan() {
-            session.set_token(millis(now), text(input, len), None)
-        } else if expires_in >= 1.0 && expires_in <= f64::from(u32::MAX) && f64::from(expires_in as u32) == expires_in {
-            session.set_token(millis(now), text(input, len), Some(expires_in as u32))
-        } else {
-            session.reject_now(Error::config("expiresIn", "must be a whole number of seconds"))
+        match (expires_in.is_nan(), whole_u32(expires_in)) {
+            (true, _) => session.set_token(millis(now), text(input, len), None),
+            (false, Some(seconds)) => session.set_token(millis(now), text(input, len), Some(seconds)),
+            (false, None) => session.reject_now(Error::config("expiresIn", "must be a whole number of seconds")),
         }
     })
 }

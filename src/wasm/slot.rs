@@ -28,7 +28,7 @@ pub enum Kind {
     /// method index, `d` timeout ms, `e` read set and [`SEND_HEADER`] etc.; text 0 the URL,
     /// 1–2 the header, 3–4 the body field.
     Send = 7,
-    /// `a` op.
+    /// `a` op, `b` 1 when its deadline passed.
     Cancel = 8,
     /// `a` call, `b` 0 storage / 1 login; text 0 the token.
     ResolveReady = 9,
@@ -63,8 +63,7 @@ pub const STATES: [crate::session::State; 5] = {
     [Idle, Checking, LoggingIn, Ready, Failed]
 };
 
-/// Six 32-bit numbers and five byte strings (pointer and length each; UTF-8 text except the
-/// stored value), which point into `texts`, owned here until the next action replaces them.
+/// Six 32-bit numbers and five UTF-8 strings (pointer and length each), which point into `texts`, owned here until the next action replaces them.
 /// Then whether more actions wait, and — when none does — the machine's next deadline, so the
 /// glue needs no call to ask for either.
 #[repr(C)]
@@ -128,13 +127,9 @@ impl Slot {
     }
 
     fn set_text(&mut self, i: usize, text: &str) {
-        self.set_bytes(i, text.as_bytes());
-    }
-
-    fn set_bytes(&mut self, i: usize, bytes: &[u8]) {
         if let Some(slot) = self.texts.get_mut(i) {
             slot.clear();
-            slot.extend_from_slice(bytes);
+            slot.extend_from_slice(text.as_bytes());
         }
     }
 
@@ -197,8 +192,9 @@ impl Slot {
                 self.send(*send, last_header);
                 Kind::Send
             }
-            Action::Cancel { op } => {
+            Action::Cancel { op, timed_out } => {
                 self.a = op;
+                self.b = u32::from(timed_out);
                 Kind::Cancel
             }
             Action::Resolve { call, value } => {
@@ -266,7 +262,7 @@ impl Slot {
             self.set_text(3, &key);
             self.set_text(4, &value);
         }
-        if send.extra {
+        if send.config_extra {
             flags |= SEND_EXTRA;
         }
         self.e = flags;
