@@ -148,6 +148,7 @@ function createDriver(c, setup, emit) {
     call.auth = flag(auth);
     call.retry = flag(retry);
     call.timeout = numberOption(timeout);
+    call.api = true;
     start(call, 1);
   }
 
@@ -237,7 +238,9 @@ function createDriver(c, setup, emit) {
     else if (kind === RESOLVE_ANSWER) call.resolve(call.answer);
     else if (kind === RESOLVE_DONE) call.resolve(undefined);
     else call.reject(error);
-    if (onReport && call.sends) {
+    // Every API call that reached the core is reported, also one never sent (its login failed,
+    // it was aborted while waiting): attempts 0.
+    if (onReport && call.api) {
       var method = call.kind === 1 ? 'POST' : call.kind === 2 ? 'GET' : METHODS[call.method];
       report(KINDS[call.kind], call.url, method, call.status, !error, error, call.sends, call.relogin, call.startMs);
     }

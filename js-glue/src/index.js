@@ -81,7 +81,7 @@ function createSession(config) {
     var c = {
       id: 0, resolve: null, reject: null, options: options, kind: kind || 0, extra: extra,
       url: '', method: 0, auth: 0, retry: 0, timeout: 0, base: null, header: null, answer: null,
-      sends: 0, status: 0, relogin: false, startMs: 0, aborted: false, onTask: null, task: null, expiresIn: NaN,
+      api: false, sends: 0, status: 0, relogin: false, startMs: 0, aborted: false, onTask: null, task: null, expiresIn: NaN,
     };
     var promise = new Promise(function (resolve, reject) {
       c.resolve = resolve;

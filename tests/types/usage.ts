@@ -5,11 +5,13 @@ import {
   DEFAULT_WASM_PATH,
   EnsureResult,
   ErrorCode,
+  ReportEvent,
   RequestResult,
   Rule,
   Session,
   SessionConfig,
   SessionState,
+  SessionTask,
   WxSessionError,
   isWxSessionError,
 } from '../../js-glue/dist/index';
@@ -101,3 +103,87 @@ createSession({ baseUrl: 'https://x', check: { policy: 'sometimes' } });
 // @ts-expect-error a request needs a url
 session.request({ method: 'GET' });
 console.log(notAState, notACode);
+
+// ---- uploads, downloads, callbacks, abort/onTask, login(extra), token()/setToken(), onReport ----
+
+const reported: ReportEvent[] = [];
+const monitored = createSession({
+  baseUrl: 'https://api.example.com',
+  onReport: (event: ReportEvent) => {
+    const kind: 'request' | 'upload' | 'download' | 'login' | 'check' = event.kind;
+    const ms: number = event.endMs - event.startMs;
+    const code: ErrorCode | null = event.code;
+    const counts: [number, number, boolean, boolean] = [event.status, event.attempts, event.ok, event.relogin];
+    console.log(kind, ms, code, counts, event.url, event.method);
+    reported.push(event);
+  },
+});
+
+const upload: SessionTask<WechatMiniprogram.UploadFileSuccessCallbackResult, WechatMiniprogram.UploadTask> = monitored.uploadFile({
+  url: '/api/avatar',
+  filePath: 'wxfile://tmp_avatar.png',
+  name: 'avatar',
+  formData: { album: 'a1' },
+  header: { 'X-Trace': '1' },
+  timeout: 30000,
+  retry: true,
+  success: (res) => {
+    const data: string = res.data;
+    const status: number = res.statusCode;
+    console.log(JSON.parse(data), status);
+  },
+  fail: (error) => {
+    const code: ErrorCode = error.code;
+    console.log(code);
+  },
+  complete: (resOrError) => console.log(resOrError),
+});
+upload.onTask((task) => task.onProgressUpdate((res) => console.log(res.progress))).then((res) => console.log(res.statusCode));
+upload.abort();
+
+monitored.downloadFile({ url: '/api/file.pdf', auth: true }).onTask((task: WechatMiniprogram.DownloadTask) => task.abort()).then((res) => {
+  const file: string = res.tempFilePath;
+  console.log(file);
+});
+
+const profile = monitored.request<Profile>({ url: '/api/profile', success: (res) => console.log(res.data.nickname) });
+profile.onTask((task: WechatMiniprogram.RequestTask) => task.abort());
+profile.abort();
+
+monitored.login({ phoneCode: 'from-button' }).then((result: EnsureResult) => {
+  const source: 'storage' | 'login' = result.source;
+  console.log(source, result.token);
+});
+monitored.login().catch((error: WxSessionError) => console.log(error.code));
+
+const current: string | null = monitored.token();
+if (current !== null) console.log(current.length);
+const installed: Promise<void> = monitored.setToken('token-from-web-view', { expiresIn: 7200 });
+monitored.setToken('token-from-web-view').then(() => undefined);
+console.log(installed);
+
+// @ts-expect-error setToken takes a string
+monitored.setToken(1);
+// @ts-expect-error expiresIn is a number of seconds
+monitored.setToken('t', { expiresIn: '7200' });
+// @ts-expect-error setToken needs a token
+monitored.setToken();
+// @ts-expect-error token() may be null
+const notNull: string = monitored.token();
+// @ts-expect-error login's extra is an object
+monitored.login('phone-code');
+// @ts-expect-error uploadFile needs filePath and name
+monitored.uploadFile({ url: '/api/avatar' });
+// @ts-expect-error downloadFile needs a url
+monitored.downloadFile({ header: {} });
+// @ts-expect-error abort() returns nothing to await
+monitored.request({ url: '/x' }).abort().then(() => undefined);
+// @ts-expect-error onTask takes a function
+monitored.request({ url: '/x' }).onTask('task');
+// @ts-expect-error fail gets a WxSessionError, not a string
+monitored.request({ url: '/x', fail: (error: string) => console.log(error) });
+// @ts-expect-error onReport takes a function
+createSession({ baseUrl: 'https://x', onReport: true });
+// @ts-expect-error not a report kind
+const notAKind: ReportEvent['kind'] = 'socket';
+console.log(notNull, notAKind, reported.length);
