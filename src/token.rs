@@ -46,6 +46,8 @@ impl Token {
             Err("has characters a header cannot carry (only visible ASCII and spaces)")
         } else if text.bytes().all(|b| b == b' ') {
             Err("is empty")
+        } else if text.starts_with(' ') || text.ends_with(' ') {
+            Err("starts or ends with a space, which a header value loses")
         } else {
             Ok(Token(Rc::from(text)))
         }
@@ -193,6 +195,11 @@ impl StoredToken {
     /// Refreshes a little ahead of the expiry (a 10th of the lifetime, at most a minute) so a
     /// request sent just before expiry doesn't arrive just after it.
     pub fn freshness(&self, now: Millis) -> Freshness {
+        // Obtained "in the future": written while the clock ran ahead, so its expiry says
+        // nothing sure.
+        if self.obtained_at.is_some_and(|at| at > now) {
+            return Freshness::Unknown;
+        }
         match self.refresh_at() {
             None => Freshness::Unknown,
             Some(at) if now < at => Freshness::Fresh,
@@ -273,7 +280,7 @@ mod tests {
     #[test]
     fn tokens_refuse_what_could_inject_a_header() {
         // Non-ASCII too: "\u{10d}\u{10a}" is CR LF to a stack that keeps each character's low byte.
-        for bad in ["a\r\nb", "a\nb", "\0", "a\u{7f}", "", "   ", "ok\u{10d}\u{10a}X-Evil: 1", "a\u{2028}b", "a\u{85}b", "中文令牌"] {
+        for bad in ["a\r\nb", "a\nb", "\0", "a\u{7f}", "", "   ", " ab", "ab ", "ok\u{10d}\u{10a}X-Evil: 1", "a\u{2028}b", "a\u{85}b", "中文令牌"] {
             assert!(Token::new(bad).is_err(), "{bad:?}");
         }
         assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES)).is_ok());
@@ -361,5 +368,7 @@ mod tests {
         // No obtainedAt: the full minute.
         assert_eq!(t(Some(120_000), None).freshness(59_999), Freshness::Fresh);
         assert_eq!(t(Some(120_000), None).freshness(60_000), Freshness::Expired);
+        // Obtained after `now` (the clock ran ahead when it was written): unknown, so checked.
+        assert_eq!(t(Some(90_000_000), Some(86_400_000)).freshness(1_000), Freshness::Unknown);
     }
 }

@@ -8,16 +8,29 @@ var errors = require('./errors');
 // The time the core is told: Date.now(), except that it never goes back. Deadlines are
 // absolute times; a clock set back an hour (by the user, or a network time correction) must
 // not stretch every wait by an hour. (A clock set forward only ends waits early.)
+// A clock that reads NaN or throws is stuck at its last good time; `reach(t)` (a timer for t
+// fired) moves a stuck clock on, so waits still end.
 var lastNow = 0;
 var clockShift = 0;
+var stuck = false;
 function now() {
-  var t = Date.now() + clockShift;
-  if (t < lastNow) {
-    clockShift += lastNow - t;
+  var t;
+  try {
+    t = Date.now() + clockShift;
+  } catch (e) {
+    t = NaN;
+  }
+  stuck = t !== t;
+  if (stuck || t < lastNow) {
+    if (!stuck) clockShift += lastNow - t;
     t = lastNow;
   }
   lastNow = t;
   return t;
+}
+
+function reach(t) {
+  if (stuck && t > lastNow) lastNow = t;
 }
 
 // One loaded instance: its exports, helpers for the slot and the input area, and `die(cause)`:
@@ -183,4 +196,4 @@ function loadError(message) {
   return new errors.WxSessionError('WASM_LOAD', message);
 }
 
-module.exports = { load: load, now: now };
+module.exports = { load: load, now: now, reach: reach };

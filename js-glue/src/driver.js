@@ -5,7 +5,8 @@
 
 var plain = require('./plain');
 var errors = require('./errors');
-var now = require('./core').now;
+var clock = require('./core');
+var now = clock.now;
 
 // Action kinds (src/wasm/slot.rs).
 var READ_STORAGE = 1;
@@ -132,6 +133,8 @@ function createDriver(c, setup, emit) {
     var url, method, auth, retry, timeout;
     try {
       if (!o || typeof o !== 'object') throw errors.configError('request', 'pass an options object like wx.request\'s');
+      var missing = ['', 'uploadFile', 'downloadFile'][call.kind];
+      if (missing && typeof wx[missing] !== 'function') throw errors.configError('wx.' + missing, 'this wx has no ' + missing);
       url = o.url;
       method = o.method;
       auth = o.auth;
@@ -434,6 +437,9 @@ function createDriver(c, setup, emit) {
         for (var k in loginCall.extra) body[k] = loginCall.extra[k];
       }
       if (flags & SEND_BODY) body[c.str(3)] = c.str(4);
+      // The platform adds a GET's data to the query: nothing there may repeat a parameter the
+      // URL has already (the code, when it goes in the query).
+      else dropQueryNames(body, options.url);
       options.data = body;
     }
     var entry = { call: call ? callId : 0, read: read, task: null, event: null };
@@ -468,7 +474,7 @@ function createDriver(c, setup, emit) {
     try {
       // An answer that is a thenable would be adopted, not resolved with: it goes out as a
       // plain copy. One that can't even be read is no answer (status 0: a network failure).
-      if (res && typeof res === 'object' && res.then !== undefined) res = copyOwn(res, { then: 1 });
+      if (res && (typeof res === 'object' || typeof res === 'function') && res.then !== undefined) res = copyOwn(res, { then: 1 });
       var s = res.statusCode;
       status = typeof s === 'number' && s % 1 === 0 && s > 0 && s < 1000 ? s : 0;
       data = res.data;
@@ -537,6 +543,7 @@ function createDriver(c, setup, emit) {
   function tick() {
     timer = null;
     if (dead) return;
+    clock.reach(timerAt); // (the time this timer was for has come, whatever Date.now says)
     try {
       x.timeout(h, now());
       drain();
@@ -594,6 +601,19 @@ function createDriver(c, setup, emit) {
     dead: null, // the error that killed the instance
   };
   return api;
+}
+
+// Deletes from `body` the names the query of `url` has.
+function dropQueryNames(body, url) {
+  var query = url.split('#')[0].split('?')[1];
+  var pairs = query ? query.split('&') : [];
+  for (var i = 0; i < pairs.length; i++) {
+    try {
+      delete body[decodeURIComponent(pairs[i].split('=')[0])];
+    } catch (e) {
+      // a malformed escape: not a name the body can have
+    }
+  }
 }
 
 // A number option for the core: NaN when not given, -1 (refused there) when not a number.

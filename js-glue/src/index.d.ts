@@ -219,10 +219,11 @@ export interface Session {
   uploadFile(options: UploadFileOptions): SessionTask<WechatMiniprogram.UploadFileSuccessCallbackResult, WechatMiniprogram.UploadTask>;
   /** wx.downloadFile with the token, like request. */
   downloadFile(options: DownloadFileOptions): SessionTask<WechatMiniprogram.DownloadFileSuccessCallbackResult, WechatMiniprogram.DownloadTask>;
-  /** A new login now (fresh wx.login code), `extra` merged into its body, e.g.
-   *  `{ phoneCode: e.detail.code }` from a getPhoneNumber button. Concurrent callers share it (a
-   *  second login() meanwhile gets the first one's result; its `extra` is not sent); the current
-   *  token stays in use until it succeeds, and if it fails. */
+  /** A new login (fresh wx.login code), `extra` merged into its body, e.g.
+   *  `{ phoneCode: e.detail.code }` from a getPhoneNumber button. A login already running ends
+   *  first; then each login() call gets its own login, in order (every `extra` is sent). Calls
+   *  needing a token meanwhile share it; the current token stays in use until it succeeds, and
+   *  if it fails (only this call rejects). */
   login(extra?: Record<string, unknown>): Promise<EnsureResult>;
   /** Forget the token in memory and storage. */
   logout(): Promise<void>;

@@ -35,33 +35,57 @@ fn login_sends_one_login_with_the_code_and_the_extra_object() {
 }
 
 #[test]
-fn concurrent_logins_share_one() {
+fn each_login_call_gets_its_own_login_in_order() {
     let mut h = logged_in();
     let first = h.login(json!({ "phoneCode": "phone-1" }));
-    let second = h.login(json!({ "phoneCode": "phone-2" }));
+    let second = h.login(json!({ "phoneCode": "phone-2" })); // a double tap: a new one-time code
     let ensure = h.ensure();
     let outcomes = h.run_all(&[first, second, ensure]);
     assert_eq!(outcomes[0].clone().ready().0, "tok-2");
-    assert_eq!(outcomes[1].clone().ready().0, "tok-2");
+    assert_eq!(outcomes[1].clone().ready().0, "tok-3");
     assert_eq!(outcomes[2].clone().ready().0, "tok-1", "ensure() keeps using the current token meanwhile");
-    assert_eq!(h.world.sent_to("/login").len(), 2);
+    let bodies: Vec<_> = h.world.sent_to("/login").iter().map(|s| s.body.clone()).collect();
+    assert_eq!(bodies[1..], [Some(json!({ "code": "code-2", "phoneCode": "phone-1" })), Some(json!({ "code": "code-3", "phoneCode": "phone-2" }))]);
 }
 
 #[test]
-fn login_replaces_a_launch_flow_and_its_waiters_get_the_new_token() {
+fn a_login_waits_for_the_launch_flow_in_flight() {
     let mut h = Harness::new(World::default(), json!({}));
     let ensure = h.ensure(); // reading storage
     let request = h.get("/api/profile");
     let login = h.login(json!({ "phoneCode": "phone-1" }));
     let outcomes = h.run_all(&[ensure, request, login]);
     assert_eq!(outcomes[0].clone().ready().0, "tok-1");
-    assert_eq!(outcomes[2].clone().ready().0, "tok-1");
     assert!(matches!(outcomes[1], Outcome::Answer(200, _)));
-    assert_eq!(h.world.login_calls, 1);
+    assert_eq!(outcomes[2].clone().ready().0, "tok-2");
     let logins = h.world.sent_to("/login");
-    assert_eq!(logins.len(), 1);
-    assert_eq!(logins[0].body, Some(json!({ "code": "code-1", "phoneCode": "phone-1" })));
+    assert_eq!(logins[1].body, Some(json!({ "code": "code-2", "phoneCode": "phone-1" })));
     h.run_until_idle();
+}
+
+#[test]
+fn a_failed_login_leaves_a_good_stored_token_to_the_others_in_either_order() {
+    for login_first in [false, true] {
+        let mut world = World::default();
+        world.store_record("stored");
+        world.serve(|world, sent| match sent.path() {
+            "/login" => Reply::Answer(500, json!({})),
+            _ => world.backend(sent),
+        });
+        let mut h = Harness::new(world, json!({ "retries": 0 }));
+        let (login, request) = if login_first {
+            let login = h.login(json!({ "phoneCode": "p" }));
+            (login, h.get("/api/profile"))
+        } else {
+            let request = h.get("/api/profile");
+            (h.login(json!({ "phoneCode": "p" })), request)
+        };
+        let outcomes = h.run_all(&[login, request]);
+        assert_eq!(outcomes[0].clone().code(), "SERVER_REJECTED", "login first: {login_first}");
+        assert!(matches!(outcomes[1], Outcome::Answer(200, _)), "login first: {login_first}: {:?}", outcomes[1]);
+        assert_eq!(h.world.sent_to("/api/profile")[0].header("token"), Some("stored"));
+        h.run_until_idle();
+    }
 }
 
 #[test]

@@ -330,15 +330,36 @@ impl Session {
     /// The flow ends: the session is ready (and stored if new), or failed; everyone waiting
     /// hears the same result.
     fn finish(&mut self, now: Millis, result: Result<Outcome, Error>) {
-        self.flow = None;
-        match result {
-            Ok(Outcome { ready, store }) => self.adopt(now, ready, store),
-            Err(error) => {
-                // A `login(extra)` that failed while a token is in use leaves that token in use.
+        let started_by = self.flow.take().and_then(|flow| flow.started_by);
+        if let Some(call) = started_by {
+            self.logins.retain(|login| *login != call);
+        }
+        match (result, started_by) {
+            (Ok(Outcome { ready, store }), _) => {
+                if let Some(call) = started_by {
+                    let value = Resolution::Ready { token: ready.token.clone(), source: ready.source };
+                    self.actions.push_back(Action::Resolve { call, value });
+                }
+                self.adopt(now, ready, store);
+            }
+            (Err(error), Some(call)) => {
+                // Only the `login(extra)` call fails: a token in use stays in use, and whoever
+                // waits for one goes on with the launch flow (a good token may be stored).
                 let state = if self.usable(now).is_some() { State::Ready } else { State::Failed };
                 self.report(state, Some(error.clone()));
+                self.reject(call, error);
+                if !self.ensures.is_empty() || self.requests_waiting() {
+                    self.start_flow_if_idle(now);
+                }
+            }
+            (Err(error), None) => {
+                self.report(State::Failed, Some(error.clone()));
                 self.settle_waiters(now, Err(&error));
             }
+        }
+        // The next `login(extra)` call, once no flow runs.
+        if let (None, Some(&next)) = (&self.flow, self.logins.front()) {
+            self.start_login_flow(now, Some(next));
         }
     }
 

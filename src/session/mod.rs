@@ -250,6 +250,9 @@ pub struct Session {
     flow: Option<Flow>,
     /// `ensure()` calls waiting for the flow.
     ensures: Vec<CallId>,
+    /// `login(extra)` calls, in order: the first is in flight when the flow's `started_by` is it;
+    /// the others wait for their own login.
+    logins: VecDeque<CallId>,
     requests: Vec<Request>,
     ops: Vec<Op>,
     actions: VecDeque<Action>,
@@ -283,6 +286,7 @@ impl Session {
             current: None,
             flow: None,
             ensures: Vec::new(),
+            logins: VecDeque::new(),
             requests: Vec::new(),
             ops: Vec::new(),
             actions: VecDeque::new(),
@@ -347,18 +351,17 @@ impl Session {
 
     /// A new login now, whose body also carries the object the driver keeps for this call
     /// (`session.login(extra)`: a phone-number code from a button, say). Resolves like
-    /// [`Session::ensure`]. A login this way already in flight is joined (a double tap: the
-    /// second call's object is not sent, it gets the first one's result); any other flow in
-    /// flight is replaced by it (its waiters wait for this one). The current token stays in use
-    /// until the login succeeds, and stays if it fails.
+    /// [`Session::ensure`]. A flow in flight (the launch, a re-login, another `login`) ends
+    /// first; then each `login` call gets its own login, in order, so every object reaches the
+    /// server. Callers needing a token meanwhile share the login in flight. The current token
+    /// stays in use until the login succeeds, and stays if it fails; if it fails while nobody
+    /// has a token, those waiting for one go on with the launch flow (storage first).
     pub fn login(&mut self, now: Millis) -> CallId {
         let call = self.new_id();
-        self.ensures.push(call);
-        if self.flow.as_ref().is_some_and(|flow| flow.started_by.is_some()) {
-            return call;
+        self.logins.push_back(call);
+        if self.flow.is_none() {
+            self.start_login_flow(now, Some(call));
         }
-        self.cancel_flow();
-        self.start_login_flow(now, Some(call));
         call
     }
 
@@ -373,11 +376,10 @@ impl Session {
         };
         let expires_at = expires_in_s.map(|s| now.saturating_add(Millis::from(s) * 1000));
         let stored = StoredToken { token, expires_at, obtained_at: Some(now) };
-        // A `login(extra)` in flight never sent its object: it did not happen (`ABORTED`); the
-        // others waiting get this token.
-        if let Some(started_by) = self.flow.as_ref().and_then(|flow| flow.started_by) {
-            self.ensures.retain(|waiting| *waiting != started_by);
-            self.reject(started_by, Error::Aborted);
+        // `login(extra)` calls asked for before it are superseded (`ABORTED`: their objects
+        // never reached the server); everyone else waiting gets this token.
+        for login in core::mem::take(&mut self.logins) {
+            self.reject(login, Error::Aborted);
         }
         self.cancel_flow();
         let ready = Ready::new(&stored, Source::Login);
@@ -411,6 +413,9 @@ impl Session {
         self.refused = None;
         self.cancel_flow();
         self.settle_waiters(now, Err(&Error::LoggedOut));
+        for login in core::mem::take(&mut self.logins) {
+            self.reject(login, Error::LoggedOut);
+        }
         self.drop_resends_with_token();
         self.report(State::Idle, None);
         let op = self.start_op(Owner::Logout(call), Awaits::Write, now, self.config.timeout_ms.get());

@@ -282,12 +282,7 @@ impl Driver {
                 self.start(|s, now| s.request(now, api))
             }
             Step::Logout => self.start(|s, now| s.logout(now)),
-            Step::Login => {
-                if self.session.flow.as_ref().is_none_or(|flow| flow.started_by.is_none()) {
-                    self.flow_logins = 0; // any other flow is replaced by a new one
-                }
-                self.start(|s, now| s.login(now))
-            }
+            Step::Login => self.start(|s, now| s.login(now)),
             Step::SetToken => {
                 self.minted += 1;
                 let token = format!("set-{}", self.minted);

@@ -112,6 +112,11 @@ impl Session {
         self.requests.iter_mut().find(|r| r.call == call)
     }
 
+    /// Does any request wait for a token?
+    pub(super) fn requests_waiting(&self) -> bool {
+        self.requests.iter().any(|r| matches!(r.stage, Stage::WaitingForToken))
+    }
+
     pub(super) fn has_request(&self, call: CallId) -> bool {
         self.requests.iter().any(|r| r.call == call)
     }

@@ -414,29 +414,30 @@ test('login(extra) on a new session logs in once; the code wins a name clash; lo
   assert.equal(result.token, fake.backend.latest);
 });
 
-test('login(extra) during a cold start\'s login replaces it: the ensure waits for it, one login request with the extra', LIMIT, async () => {
+test('login(extra) during a cold start\'s login waits for it, then logs in with its extra', LIMIT, async () => {
   const { fake, create } = sdk();
   const session = create();
   fake.holdLogin();
   const ensure = session.ensure();
   await until(() => fake.counts.login === 1, 'the first wx.login');
   const login = session.login({ phoneCode: 'PHONE-9' });
-  await until(() => fake.counts.login === 2, 'a fresh wx.login for login(extra)');
   fake.releaseLogin();
   const [a, b] = await Promise.all([ensure, login]);
-  assert.equal(a.token, b.token);
-  assert.equal(fake.sentTo('/login').length, 1, 'the replaced flow sent nothing');
-  assert.deepEqual(fake.backend.loginBodies, [{ phoneCode: 'PHONE-9', code: 'wxcode2Q' }]);
+  assert.notEqual(a.token, b.token, 'the login(extra) replaced the launch\'s token');
+  assert.equal(session.token(), b.token);
+  assert.equal(fake.counts.login, 2, 'a fresh wx.login for login(extra)');
+  assert.deepEqual(fake.backend.loginBodies, [{ code: 'wxcode1Q' }, { phoneCode: 'PHONE-9', code: 'wxcode2Q' }]);
 });
 
-test('concurrent login() calls share one login', LIMIT, async () => {
+test('two login() calls at once (a double tap): each its own login, in order, each extra sent', LIMIT, async () => {
   const { fake, create } = sdk();
   const session = create();
   await session.ensure();
   const [a, b] = await Promise.all([session.login({ phoneCode: 'P1' }), session.login({ phoneCode: 'P2' })]);
-  assert.equal(a.token, b.token);
-  assert.equal(fake.counts.login, 2, 'ensure + one shared login');
-  assert.equal(fake.sentTo('/login').length, 2);
+  assert.notEqual(a.token, b.token);
+  assert.equal(session.token(), b.token, 'the later login wins');
+  assert.equal(fake.counts.login, 3, 'ensure + one login per call');
+  assert.deepEqual(fake.backend.loginBodies.slice(1).map((body) => body.phoneCode), ['P1', 'P2']);
 });
 
 test('a failed login() keeps the current token; onChange hears ready with the error', LIMIT, async () => {
@@ -860,4 +861,62 @@ test('V8 sandbox with an old-iOS timer-task Promise: the same scenarios', LIMIT,
   assert.equal(runtime.run('Promise.name'), 'TimerPromise');
   const results = await runtime.requireModule('api-scenarios.js').run(runtime.requireModule('index.js'), '/wx_session_bg.wasm.br');
   assertScenarios(results);
+});
+
+// ---- what the second hostile review found -----------------------------------------------------
+
+test('a GET login with the code in the query: login(extra) cannot add a second `code` parameter', LIMIT, async () => {
+  const { fake, create } = sdk();
+  const session = create({ login: { url: '/login', method: 'GET', codeIn: 'query' } });
+  await session.login({ code: 'EVIL', phoneCode: 'P' });
+  const sent = fake.sentTo('/login')[0].options;
+  assert.match(sent.url, /\?code=wxcode1Q$/);
+  assert.deepEqual(plain(sent.data), { phoneCode: 'P' }, 'the platform would append data to the query');
+});
+
+test('a success answer that is a function with then() resolves as a plain copy, never adopted', LIMIT, async () => {
+  const { create } = sdk({
+    serve: (kind, o) => {
+      if (!/\/api\/f/.test(o.url)) return null;
+      const f = function () {};
+      f.statusCode = 200;
+      f.data = { ok: 1 };
+      f.then = (resolve) => resolve('HIJACK');
+      return f;
+    },
+  });
+  const res = await create().request({ url: '/api/f' });
+  assert.notEqual(res, 'HIJACK');
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.then, undefined);
+});
+
+test('uploadFile on a wx without uploadFile: CONFIG naming it, nothing retried', LIMIT, async () => {
+  const { fake, create } = sdk();
+  const wx = { ...fake.wx, uploadFile: undefined };
+  const r = await settle(create({ wx }).uploadFile({ url: '/api/avatar', filePath: 'f', name: 'a' }));
+  assert.equal(r.code, 'CONFIG');
+  assert.equal(r.error.key, 'wx.uploadFile');
+});
+
+test('tokens with a space at either end are refused (a header value would lose it)', LIMIT, async () => {
+  const { create } = sdk();
+  const session = create();
+  for (const token of [' ab', 'ab ']) {
+    const r = await settle(session.setToken(token));
+    assert.equal(r.code, 'CONFIG', JSON.stringify(token));
+  }
+  await session.setToken('a b');
+  assert.equal(session.token(), 'a b', 'inside, a space is kept');
+});
+
+test('a clock reading NaN does not stop a wait from ending', LIMIT, async () => {
+  const { fake, runtime, create } = sdk();
+  fake.holdLogin();
+  const session = create({ timeoutMs: 300, retries: 0 });
+  const p = settle(session.ensure());
+  await until(() => fake.counts.login === 1, 'wx.login');
+  runtime.run('Date.now = function () { return NaN; };');
+  const r = await p;
+  assert.equal(r.code, 'WX_LOGIN_FAILED');
 });
