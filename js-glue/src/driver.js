@@ -36,7 +36,9 @@ var SEND_DOWNLOAD = 1 << 16;
 // Read sets (src/answer.rs): what an exchange is for.
 var READ_API = 0;
 var READ_LOGIN = 1;
+// By a call's `kind` (index.js): its onReport kind, and the wx function it needs.
 var KINDS = ['request', 'upload', 'download'];
+var WX_CALLS = ['request', 'uploadFile', 'downloadFile'];
 var REPORT_KINDS = ['', 'login', 'check'];
 var STATES = ['idle', 'checking', 'logging-in', 'ready', 'failed'];
 var METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
@@ -133,8 +135,8 @@ function createDriver(c, setup, emit) {
     var url, method, auth, retry, timeout;
     try {
       if (!o || typeof o !== 'object') throw errors.configError('request', 'pass an options object like wx.request\'s');
-      var missing = ['', 'uploadFile', 'downloadFile'][call.kind];
-      if (missing && typeof wx[missing] !== 'function') throw errors.configError('wx.' + missing, 'this wx has no ' + missing);
+      var needs = WX_CALLS[call.kind];
+      if (call.kind && typeof wx[needs] !== 'function') throw errors.configError('wx.' + needs, 'this wx has no ' + needs);
       url = o.url;
       method = o.method;
       auth = o.auth;
@@ -245,15 +247,14 @@ function createDriver(c, setup, emit) {
     // it was aborted while waiting): attempts 0.
     if (onReport && call.api) {
       var method = call.kind === 1 ? 'POST' : call.kind === 2 ? 'GET' : METHODS[call.method];
-      report(KINDS[call.kind], call.url, method, call.status, !error, error, call.sends, call.relogin, call.startMs);
+      report(KINDS[call.kind], call.url, method, call.status, !error, error && error.code, call.sends, call.relogin, call.startMs);
     }
   }
 
-  // One onReport event: never a token, code, body or query.
-  function report(kind, url, method, status, ok, error, attempts, relogin, startMs) {
+  // One onReport event (`code`: an error code, or null): never a token, code, body or query.
+  function report(kind, url, method, status, ok, code, attempts, relogin, startMs) {
     var event = {
-      kind: kind, url: pathOf(url), method: method,
-      status: status, ok: ok, code: error ? error.code : null,
+      kind: kind, url: pathOf(url), method: method, status: status, ok: ok, code: code,
       attempts: attempts, relogin: relogin, startMs: startMs, endMs: now(),
     };
     try {
@@ -266,7 +267,7 @@ function createDriver(c, setup, emit) {
   // A login or check exchange `entry` ended: with an answer's status, or failed with `code`.
   function reportExchange(entry, status, code) {
     var e = entry.event;
-    if (onReport && e) report(REPORT_KINDS[entry.read], e.url, e.method, status, status >= 200 && status < 300, code && { code: code }, 1, false, e.startMs);
+    if (onReport && e) report(REPORT_KINDS[entry.read], e.url, e.method, status, status >= 200 && status < 300, code, 1, false, e.startMs);
   }
 
   // The platform finished operation `op`: its entry, once (later callbacks for the same
@@ -502,8 +503,16 @@ function createDriver(c, setup, emit) {
 
   function failed(op, errMsg) {
     finish(op, function (t, entry) {
-      reportExchange(entry, 0, /timeout/.test(errMsg) ? 'TIMEOUT' : 'NETWORK');
-      x.http_failed(h, t, op, c.text(errMsg));
+      var length = c.text(errMsg);
+      var code = null;
+      if (onReport && entry.event) {
+        // The code the core gives this failure (read before the app's reporter can run).
+        x.failure_code(length);
+        c.views();
+        code = c.str(0);
+      }
+      x.http_failed(h, t, op, length);
+      reportExchange(entry, 0, code);
     });
   }
 

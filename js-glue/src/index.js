@@ -166,7 +166,7 @@ function callBack(fn, value) {
   }
 }
 
-// Reads the JS-only keys (`wx`, `wasmPath`, `login.extra`) and writes the rest as plain data for
+// Reads the JS-only keys (`wx`, `wasmPath`, `onReport`, `login.extra`) and writes the rest as plain data for
 // the core, which validates it. Throws a CONFIG error for what can't even be read.
 function prepare(config) {
   var own;

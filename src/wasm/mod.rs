@@ -66,11 +66,20 @@ fn with<T>(fallback: T, f: impl FnOnce(&mut Instance) -> T) -> T {
     }
 }
 
+/// The table place of session `handle` (handles count from 1).
+fn place(sessions: &mut [Option<Entry>], handle: u32) -> Option<&mut Option<Entry>> {
+    sessions.get_mut((handle as usize).checked_sub(1)?)
+}
+
+/// Session `handle`, if it is live.
+fn entry(sessions: &[Option<Entry>], handle: u32) -> Option<&Entry> {
+    sessions.get((handle as usize).checked_sub(1)?)?.as_ref()
+}
+
 /// Runs `f` on session `handle` (and the instance's input); `fallback` for an unknown handle.
 fn with_session<T>(handle: u32, fallback: T, f: impl FnOnce(&mut Entry, &[u8], &mut Vec<Field>) -> T) -> T {
     with(None, |instance| {
-        let index = (handle as usize).checked_sub(1)?;
-        let entry = instance.sessions.get_mut(index)?.as_mut()?;
+        let entry = place(&mut instance.sessions, handle)?.as_mut()?;
         Some(f(entry, &instance.input, &mut instance.fields))
     })
     .unwrap_or(fallback)
@@ -137,8 +146,8 @@ pub extern "C" fn wxs_create(len: u32, seed: u32, login_extra: u32) -> u32 {
 #[export_name = "drop"]
 pub extern "C" fn wxs_drop(handle: u32) {
     with((), |instance| {
-        if let Some(entry) = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get_mut(i)) {
-            *entry = None;
+        if let Some(place) = place(&mut instance.sessions, handle) {
+            *place = None;
         }
     });
 }
@@ -148,8 +157,7 @@ pub extern "C" fn wxs_drop(handle: u32) {
 #[export_name = "base_url"]
 pub extern "C" fn wxs_base_url(handle: u32) {
     with((), |instance| {
-        let entry = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get(i)).and_then(Option::as_ref);
-        let base = entry.map_or("", |entry| entry.session.config().base_url.as_str());
+        let base = entry(&instance.sessions, handle).map_or("", |entry| entry.session.config().base_url.as_str());
         instance.slot.put_text(base);
     });
 }
@@ -164,11 +172,7 @@ pub extern "C" fn wxs_read_paths(handle: u32, set: u32) -> u32 {
 #[export_name = "read_path"]
 pub extern "C" fn wxs_read_path(handle: u32, set: u32, index: u32) {
     with((), |instance| {
-        let path = (handle as usize)
-            .checked_sub(1)
-            .and_then(|i| instance.sessions.get(i))
-            .and_then(Option::as_ref)
-            .and_then(|entry| entry.session.read_paths(read_set(set)?).get(index as usize));
+        let path = entry(&instance.sessions, handle).and_then(|entry| entry.session.read_paths(read_set(set)?).get(index as usize));
         let text = path.map_or("", |p| p.as_str());
         instance.slot.put_text(text);
     });
@@ -255,8 +259,7 @@ pub extern "C" fn wxs_set_token(handle: u32, now: f64, len: u32, expires_in: f64
 #[export_name = "token"]
 pub extern "C" fn wxs_token(handle: u32, now: f64) -> u32 {
     with(0, |instance| {
-        let entry = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get(i)).and_then(Option::as_ref);
-        let token = entry.and_then(|entry| entry.session.token(millis(now)));
+        let token = entry(&instance.sessions, handle).and_then(|entry| entry.session.token(millis(now)));
         instance.slot.put_text(token.map_or("", |token| token.as_str()));
         u32::from(token.is_some())
     })
@@ -363,6 +366,17 @@ pub extern "C" fn wxs_http_answered(handle: u32, now: f64, op: u32, status: u32)
     with((), |instance| instance.fields.clear());
 }
 
+/// Puts in the slot's first string the error code a platform failure (its `errMsg`, `len` bytes
+/// of input) stands for — `NETWORK`, `TIMEOUT` or `ABORTED`, as the core classifies it — for
+/// what `onReport` says of a failed login or check exchange.
+#[export_name = "failure_code"]
+pub extern "C" fn wxs_failure_code(len: u32) {
+    with((), |instance| {
+        let code = crate::retry::transport_error(text(&instance.input, len)).code();
+        instance.slot.put_text(code);
+    });
+}
+
 /// An HTTP request failed; the input holds the platform's `errMsg`.
 #[export_name = "http_failed"]
 pub extern "C" fn wxs_http_failed(handle: u32, now: f64, op: u32, len: u32) {
@@ -377,7 +391,7 @@ pub extern "C" fn wxs_http_failed(handle: u32, now: f64, op: u32, len: u32) {
 #[export_name = "next_action"]
 pub extern "C" fn wxs_next_action(handle: u32) -> u32 {
     with(0, |instance| {
-        let Some(entry) = (handle as usize).checked_sub(1).and_then(|i| instance.sessions.get_mut(i)).and_then(Option::as_mut) else {
+        let Some(entry) = place(&mut instance.sessions, handle).and_then(Option::as_mut) else {
             instance.slot.clear();
             return 0;
         };

@@ -920,3 +920,15 @@ test('a clock reading NaN does not stop a wait from ending', LIMIT, async () => 
   const r = await p;
   assert.equal(r.code, 'WX_LOGIN_FAILED');
 });
+
+test('onReport: a failed login exchange carries the code the core gives that failure', LIMIT, async () => {
+  const failures = { '/login?1': 'request:fail 请求超时', '/login?2': 'request:fail abort', '/login?3': 'request:fail -2:net::ERR_FAILED' };
+  for (const [url, errMsg] of Object.entries(failures)) {
+    const { create } = sdk({ serve: (kind, o) => (/\/login/.test(o.url) ? { errMsg } : null) });
+    const events = [];
+    const r = await settle(create({ onReport: (e) => events.push(plain(e)), retries: 0, login: { url } }).ensure());
+    const login = events.filter((e) => e.kind === 'login');
+    assert.equal(login.length, 1, url);
+    assert.equal(login[0].code, r.code, `${errMsg}: the event and the call agree`);
+  }
+});
