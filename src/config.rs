@@ -14,8 +14,8 @@ use alloc::vec::Vec;
 
 use crate::error::Error;
 use crate::plain::{self, ReadPlain, Reader};
-use crate::text::join;
 use crate::rule::{Path, Rule};
+use crate::text::join;
 
 /// Upper bounds that keep a typo from turning into an hour of retries.
 pub const MAX_RETRIES: u32 = 10;
@@ -53,10 +53,8 @@ pub struct Config {
 
 impl Config {
     /// Every key of the config object.
-    pub const KEYS: &'static [&'static str] = &[
-        "baseUrl", "storageKey", "tokenHeader", "tokenPrefix", "login", "check",
-        "useCheckSession", "invalidWhen", "retries", "timeoutMs", "trustedOrigins",
-    ];
+    pub const KEYS: &'static [&'static str] =
+        &["baseUrl", "storageKey", "tokenHeader", "tokenPrefix", "login", "check", "useCheckSession", "invalidWhen", "retries", "timeoutMs", "trustedOrigins"];
 }
 
 impl ReadPlain for Config {
@@ -244,8 +242,7 @@ impl Config {
             // Absolute: only http(s), and the token only goes to baseUrl's origin and the
             // trusted ones.
             let origin = origin_of(url)?;
-            let trusted = origin_of(&self.base_url.0).is_some_and(|base| base == origin)
-                || self.trusted_origins.iter().any(|trusted| trusted.0 == origin);
+            let trusted = origin_of(&self.base_url.0).is_some_and(|base| base == origin) || self.trusted_origins.iter().any(|trusted| trusted.0 == origin);
             return Some(Target { given: Rc::clone(url), same_origin: trusted, joined: Joined::AsGiven });
         }
         let slash = !(url.starts_with('/') || url.starts_with('?'));
@@ -746,18 +743,36 @@ mod tests {
 
     #[test]
     fn base_url_is_an_origin_with_an_optional_path() {
-        for (text, kept) in [
-            ("https://api.test", "https://api.test"),
-            ("HTTPS://API.TEST/", "https://API.TEST"),
-            ("http://127.0.0.1:3000/v1/", "http://127.0.0.1:3000/v1"),
-        ] {
+        for (text, kept) in
+            [("https://api.test", "https://api.test"), ("HTTPS://API.TEST/", "https://API.TEST"), ("http://127.0.0.1:3000/v1/", "http://127.0.0.1:3000/v1")]
+        {
             assert_eq!(BaseUrl::new(text).map(|b| b.0), Ok(kept.to_string()), "{text}");
         }
         assert_eq!(BaseUrl::new("https://[::1]:8443").map(|b| b.0), Ok("https://[::1]:8443".to_string()));
         // Not a host a URL parser agrees on: no host, bad ports, a backslash, non-ASCII (use
         // the punycode form, as the domain list does).
-        let unclear = ["https://:80", "https://api.test:99999", "https://api.test:0", "https://api.test:abc", "https://evil.test\\.api.test", "http://é.test", "https://[zz]"];
-        for bad in ["https://api.test?v=1", "https://api.test/#frag", "https://api .test", "https://api.test\r\n", "https://", "ftp://x", "api.test", "https://user:pw@api.test"].into_iter().chain(unclear) {
+        let unclear = [
+            "https://:80",
+            "https://api.test:99999",
+            "https://api.test:0",
+            "https://api.test:abc",
+            "https://evil.test\\.api.test",
+            "http://é.test",
+            "https://[zz]",
+        ];
+        for bad in [
+            "https://api.test?v=1",
+            "https://api.test/#frag",
+            "https://api .test",
+            "https://api.test\r\n",
+            "https://",
+            "ftp://x",
+            "api.test",
+            "https://user:pw@api.test",
+        ]
+        .into_iter()
+        .chain(unclear)
+        {
             assert!(BaseUrl::new(bad).is_err(), "{bad:?}");
         }
     }

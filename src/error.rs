@@ -68,9 +68,7 @@ impl Error {
             Error::Timeout { ms } => join(&["no answer within ", &number(u64::from(*ms)), " ms"]),
             Error::PlatformTimeout { err_msg } => join(&["the platform reported a timeout: ", err_msg]),
             Error::Aborted => "request aborted".into(),
-            Error::ServerRejected { endpoint, status } => {
-                join(&["the server rejected the ", endpoint, " request (HTTP ", &number(u64::from(*status)), ")"])
-            }
+            Error::ServerRejected { endpoint, status } => join(&["the server rejected the ", endpoint, " request (HTTP ", &number(u64::from(*status)), ")"]),
             Error::BadResponse { endpoint, reason } => join(&["bad response from the ", endpoint, " endpoint: ", reason]),
             Error::Storage { err_msg } => join(&["storage failed: ", err_msg]),
             Error::SessionExpired => "the session is still invalid after logging in again".into(),

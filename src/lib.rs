@@ -47,10 +47,10 @@ pub mod token;
 #[allow(unsafe_code)]
 pub mod wasm;
 
-pub use config::Config;
-pub use error::{Error, ERROR_CODES};
 pub use answer::{Answer, ReadSet};
+pub use config::Config;
 pub use config::Method;
+pub use error::{Error, ERROR_CODES};
 pub use rule::{Field, Scalar};
 pub use session::{Action, ApiRequest, CallId, OpId, Resolution, Send, Session, Source, State};
 pub use token::{StorageValue, StoredToken, Token};

@@ -147,7 +147,10 @@ mod tests {
     #[test]
     fn the_code_travels_where_configured() {
         let body = request(&config("{}"), "c1");
-        assert_eq!((body.url.as_str(), body.method, body.body, body.header), ("https://api.test/login", Method::Post, Some(("code".into(), "c1".into())), None));
+        assert_eq!(
+            (body.url.as_str(), body.method, body.body, body.header),
+            ("https://api.test/login", Method::Post, Some(("code".into(), "c1".into())), None)
+        );
         let header = request(&config(r#"{"url":"/weapp/login","method":"GET","codeIn":"header","codeKey":"X-WX-Code"}"#), "c2");
         assert_eq!((header.header, header.body), (Some(("X-WX-Code".into(), "c2".into())), None));
         let query = request(&config(r#"{"url":"/l?app=1","codeIn":"query","codeKey":"js code"}"#), "a/b");

@@ -70,21 +70,21 @@ pub fn is_transient(error: &Error) -> bool {
 }
 
 const TIMED_OUT: &[&str] = &[
-    "request:fail timeout",       // all platforms, wx.request's own `timeout`
-    "timed out",                  // iOS "The request timed out.", Android ERR_TIMED_OUT text
-    "err_timed_out",              // Android cronet -7
-    "err_connection_timed_out",   // Android cronet -118
-    "请求超时",                   // iOS, Chinese locale
+    "request:fail timeout",     // all platforms, wx.request's own `timeout`
+    "timed out",                // iOS "The request timed out.", Android ERR_TIMED_OUT text
+    "err_timed_out",            // Android cronet -7
+    "err_connection_timed_out", // Android cronet -118
+    "请求超时",                 // iOS, Chinese locale
 ];
 
 const ABORTED: &[&str] = &[
-    "request:fail abort",         // RequestTask.abort()
-    "err_aborted",                // Android cronet -3
+    "request:fail abort", // RequestTask.abort()
+    "err_aborted",        // Android cronet -3
 ];
 
 const PERMANENT: &[&str] = &[
-    "url not in domain list",     // 不在以下 request 合法域名列表中 (English locale)
-    "合法域名",                   // the same, Chinese locale
+    "url not in domain list", // 不在以下 request 合法域名列表中 (English locale)
+    "合法域名",               // the same, Chinese locale
     "invalid url",
     "request:fail parameter error",
 ];

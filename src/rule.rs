@@ -202,9 +202,7 @@ impl TryFrom<RuleSpec> for Rule {
     type Error = &'static str;
 
     fn try_from(spec: RuleSpec) -> Result<Rule, &'static str> {
-        let mut tests = [spec.equals.map(FieldTest::Equals), spec.one_of.map(FieldTest::In), spec.exists.map(FieldTest::Exists)]
-            .into_iter()
-            .flatten();
+        let mut tests = [spec.equals.map(FieldTest::Equals), spec.one_of.map(FieldTest::In), spec.exists.map(FieldTest::Exists)].into_iter().flatten();
         let test = tests.next();
         if tests.next().is_some() {
             return Err("give only one of `equals`, `in`, `exists`");

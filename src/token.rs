@@ -248,11 +248,9 @@ fn read_record(bytes: &[u8]) -> StorageRead {
     };
     let time = |t: Option<f64>| t.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as Millis);
     match record.token.as_deref().map(Token::new) {
-        Some(Ok(token)) if record.v == Some(RECORD_VERSION) => StorageRead::Record(StoredToken {
-            token,
-            expires_at: time(record.expires_at),
-            obtained_at: time(record.obtained_at),
-        }),
+        Some(Ok(token)) if record.v == Some(RECORD_VERSION) => {
+            StorageRead::Record(StoredToken { token, expires_at: time(record.expires_at), obtained_at: time(record.obtained_at) })
+        }
         _ => StorageRead::Corrupt,
     }
 }
@@ -292,10 +290,7 @@ mod tests {
     fn record_round_trips_with_whole_millisecond_times() {
         let record = StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: Some(1_699_999_000_000) };
         let bytes = record.to_plain();
-        assert_eq!(
-            plain::json::from_plain(&bytes),
-            json!({"v": 1, "token": "abc", "expiresAt": 1_700_000_000_000u64, "obtainedAt": 1_699_999_000_000u64})
-        );
+        assert_eq!(plain::json::from_plain(&bytes), json!({"v": 1, "token": "abc", "expiresAt": 1_700_000_000_000u64, "obtainedAt": 1_699_999_000_000u64}));
         assert_eq!(StoredToken::read(&StorageValue::Plain(bytes)), StorageRead::Record(record));
         let unknown = StoredToken { token: token("t"), expires_at: None, obtained_at: None };
         assert_eq!(plain::json::from_plain(&unknown.to_plain()), json!({"v": 1, "token": "t", "expiresAt": null, "obtainedAt": null}));

@@ -27,11 +27,16 @@ fuzz_target!(|data: &[u8]| {
     let status = fields::read_status(&mut input);
     let specs: Vec<FieldSpec> = fields::read_specs(&mut input, 6);
     let mut issued = Vec::new();
-    let fields = specs.iter().map(|spec| spec.field(&mut |junk| {
-        let token = fields::token(issued.len() as u32 + 1, junk);
-        issued.push(token.clone());
-        token
-    })).collect();
+    let fields = specs
+        .iter()
+        .map(|spec| {
+            spec.field(&mut |junk| {
+                let token = fields::token(issued.len() as u32 + 1, junk);
+                issued.push(token.clone());
+                token
+            })
+        })
+        .collect();
     let answer = Answer { status, fields };
     let paths = ReadPaths::new(&config);
     match login::read_answer(&config, &paths.view(ReadSet::Login, &answer), now) {

@@ -14,7 +14,9 @@ pub enum FieldSpec {
     Number(f64),
     Text(String),
     /// A fresh token from the fake server, maybe spoilt by `junk` (see [`token`]).
-    Token { junk: u8 },
+    Token {
+        junk: u8,
+    },
 }
 
 const TEXTS: &[&str] = &["0", "200", "EXPIRED", " 60 ", "7200", "abc", "", "a\r\nb", "-1", "18446744073709551616"];

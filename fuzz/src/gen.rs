@@ -176,40 +176,55 @@ pub fn config(input: &mut Input, w: &mut Writer) {
 
 fn login(input: &mut Input, w: &mut Writer, depth: usize) {
     debug_assert_eq!(LoginConfig::KEYS.len(), 7);
-    object(input, w, depth, &[
-        ("url", |i, w, _| string(i, w, URLS)),
-        ("method", |i, w, _| string(i, w, METHODS)),
-        ("codeIn", |i, w, _| string(i, w, (&["body", "query", "header"], &["cookie", "BODY"]))),
-        ("codeKey", |i, w, _| string(i, w, (&["code", "X-WX-Code", "js code"], &["__proto__", "X WX Code", ""]))),
-        ("tokenPath", |i, w, _| string(i, w, PATHS)),
-        ("expiresInPath", |i, w, d| nullable(i, w, d, |i, w, _| string(i, w, PATHS))),
-        ("okWhen", |i, w, d| nullable(i, w, d, rule)),
-    ]);
+    object(
+        input,
+        w,
+        depth,
+        &[
+            ("url", |i, w, _| string(i, w, URLS)),
+            ("method", |i, w, _| string(i, w, METHODS)),
+            ("codeIn", |i, w, _| string(i, w, (&["body", "query", "header"], &["cookie", "BODY"]))),
+            ("codeKey", |i, w, _| string(i, w, (&["code", "X-WX-Code", "js code"], &["__proto__", "X WX Code", ""]))),
+            ("tokenPath", |i, w, _| string(i, w, PATHS)),
+            ("expiresInPath", |i, w, d| nullable(i, w, d, |i, w, _| string(i, w, PATHS))),
+            ("okWhen", |i, w, d| nullable(i, w, d, rule)),
+        ],
+    );
 }
 
 fn check(input: &mut Input, w: &mut Writer, depth: usize) {
     debug_assert_eq!(CheckConfig::KEYS.len(), 4);
-    object(input, w, depth, &[
-        ("url", |i, w, _| string(i, w, URLS)),
-        ("method", |i, w, _| string(i, w, METHODS)),
-        ("okWhen", |i, w, d| nullable(i, w, d, rule)),
-        ("policy", |i, w, _| string(i, w, (&["always", "when-unknown", "never"], &["sometimes"]))),
-    ]);
+    object(
+        input,
+        w,
+        depth,
+        &[
+            ("url", |i, w, _| string(i, w, URLS)),
+            ("method", |i, w, _| string(i, w, METHODS)),
+            ("okWhen", |i, w, d| nullable(i, w, d, rule)),
+            ("policy", |i, w, _| string(i, w, (&["always", "when-unknown", "never"], &["sometimes"]))),
+        ],
+    );
 }
 
 fn rule(input: &mut Input, w: &mut Writer, depth: usize) {
     debug_assert_eq!(Rule::KEYS.len(), 5);
-    object(input, w, depth, &[
-        ("status", |i, w, _| {
-            w.number(i.number_from(&[401.0, 200.0, 500.0, 100.0, 999.0, 99.0, 1000.0, 70_000.0, 401.5]));
-        }),
-        ("path", |i, w, _| string(i, w, PATHS)),
-        ("equals", scalar),
-        ("in", |i, w, d| array_of(i, w, d, scalar)),
-        ("exists", |i, w, _| {
-            w.bool(i.chance(50));
-        }),
-    ]);
+    object(
+        input,
+        w,
+        depth,
+        &[
+            ("status", |i, w, _| {
+                w.number(i.number_from(&[401.0, 200.0, 500.0, 100.0, 999.0, 99.0, 1000.0, 70_000.0, 401.5]));
+            }),
+            ("path", |i, w, _| string(i, w, PATHS)),
+            ("equals", scalar),
+            ("in", |i, w, d| array_of(i, w, d, scalar)),
+            ("exists", |i, w, _| {
+                w.bool(i.chance(50));
+            }),
+        ],
+    );
 }
 
 /// What rules compare with: null, a boolean, a number or a string (and now and then not).
@@ -228,30 +243,35 @@ fn scalar(input: &mut Input, w: &mut Writer, depth: usize) {
 
 /// A stored record `{ v, token, expiresAt, obtainedAt }`, as storage might hold it.
 pub fn record(input: &mut Input, w: &mut Writer) {
-    object(input, w, 0, &[
-        ("v", |i, w, _| match i.choice(4) {
-            0 => {
-                w.string("1");
-            }
-            1 => {
-                w.null();
-            }
-            _ => {
-                w.number(i.number_from(&[1.0, 2.0, 0.0, 4_294_967_296.0]));
-            }
-        }),
-        ("token", |i, w, _| match i.choice(8) {
-            0 => {
-                w.string(&"x".repeat(8192));
-            }
-            1 => {
-                w.string(&"x".repeat(8193));
-            }
-            _ => string(i, w, STORED_TOKENS),
-        }),
-        ("expiresAt", time),
-        ("obtainedAt", time),
-    ]);
+    object(
+        input,
+        w,
+        0,
+        &[
+            ("v", |i, w, _| match i.choice(4) {
+                0 => {
+                    w.string("1");
+                }
+                1 => {
+                    w.null();
+                }
+                _ => {
+                    w.number(i.number_from(&[1.0, 2.0, 0.0, 4_294_967_296.0]));
+                }
+            }),
+            ("token", |i, w, _| match i.choice(8) {
+                0 => {
+                    w.string(&"x".repeat(8192));
+                }
+                1 => {
+                    w.string(&"x".repeat(8193));
+                }
+                _ => string(i, w, STORED_TOKENS),
+            }),
+            ("expiresAt", time),
+            ("obtainedAt", time),
+        ],
+    );
 }
 
 fn time(input: &mut Input, w: &mut Writer, _depth: usize) {
@@ -291,7 +311,18 @@ pub const BASE_URLS: Words = (
 );
 pub const HEADER_NAMES: Words = (&["token", "Authorization", "X-WX-Skey", "X-Session-Id", "X-WX-Code"], &["__proto__", "Bad Header", ""]);
 pub const URLS: Words = (
-    &["/login", "/user/login", "/weapp/login", "/api/fetch_code", "/auth", "https://api.example.com/login", "https://other.test/login", "/l?app=1", "relative/path", "?q=1"],
+    &[
+        "/login",
+        "/user/login",
+        "/weapp/login",
+        "/api/fetch_code",
+        "/auth",
+        "https://api.example.com/login",
+        "https://other.test/login",
+        "/l?app=1",
+        "relative/path",
+        "?q=1",
+    ],
     &["javascript:x", "ftp://x/auth", "", "/a b", ":x"],
 );
 pub const METHODS: Words = (&["GET", "POST", "post", "Get", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"], &["FETCH", ""]);
@@ -306,10 +337,38 @@ pub const ORIGINS: Words = (
 pub const STORED_TOKENS: Words = (&["abc", "eyJhbGciOi.legacy", "中文令牌 with spaces"], &["", "a\r\nb", " ", "a\u{7f}", "{\"v\":1}", "<html>"]);
 /// Keys anywhere: the config's, the record's, and others.
 pub const KEYS: &[&str] = &[
-    "baseUrl", "storageKey", "tokenHeader", "tokenPrefix", "login", "check", "useCheckSession", "invalidWhen",
-    "retries", "timeoutMs", "trustedOrigins", "url", "method", "codeIn", "codeKey", "tokenPath", "expiresInPath",
-    "okWhen", "policy", "status", "path", "equals", "in", "exists", "v", "token", "expiresAt", "obtainedAt", "wx",
-    "wasmPath", "__proto__", "",
+    "baseUrl",
+    "storageKey",
+    "tokenHeader",
+    "tokenPrefix",
+    "login",
+    "check",
+    "useCheckSession",
+    "invalidWhen",
+    "retries",
+    "timeoutMs",
+    "trustedOrigins",
+    "url",
+    "method",
+    "codeIn",
+    "codeKey",
+    "tokenPath",
+    "expiresInPath",
+    "okWhen",
+    "policy",
+    "status",
+    "path",
+    "equals",
+    "in",
+    "exists",
+    "v",
+    "token",
+    "expiresAt",
+    "obtainedAt",
+    "wx",
+    "wasmPath",
+    "__proto__",
+    "",
 ];
 /// Strings anywhere.
 pub const WORDS: &[&str] = &["", "token", "https://api.example.com", "/login", "GET", "body", "data.skey", "always", "abc", "a\r\nb"];

@@ -141,10 +141,7 @@ pub fn json_to_plain(text: &str) -> Option<Vec<u8>> {
 /// starting nor ending with a space (a header value loses those)? Written out here rather than
 /// taken from the core, which it checks.
 pub fn is_good_token(text: &str) -> bool {
-    (1..=8192).contains(&text.len())
-        && text.bytes().all(|b| (0x20..0x7f).contains(&b))
-        && !text.starts_with(' ')
-        && !text.ends_with(' ')
+    (1..=8192).contains(&text.len()) && text.bytes().all(|b| (0x20..0x7f).contains(&b)) && !text.starts_with(' ') && !text.ends_with(' ')
 }
 
 /// Writes the bytes an [`Input`] reads back as the given choices (for the seed corpus).
@@ -218,10 +215,42 @@ impl Script {
 /// Numbers that sit on the edges the core checks: whole or not, u32 and status bounds, the
 /// timeout and retry limits, times in ms, huge, negative, non-finite.
 pub const NUMBERS: &[f64] = &[
-    0.0, -0.0, 1.0, 2.0, -1.0, 0.5, 1.5, 10.0, 11.0, 60.0, 99.0, 100.0, 200.0, 401.0, 500.0, 999.0,
-    1000.0, 7200.0, 10_000.0, 40_001.0, 120_000.0, 120_001.0, 4_294_967_295.0, 4_294_967_296.0,
-    1.7e12, 9e15, 9_007_199_254_740_993.0, 1e20, 18_446_744_073_709_551_615.0, 1e300, f64::MAX,
-    f64::MIN_POSITIVE, -1.7e12, f64::INFINITY, f64::NEG_INFINITY, f64::NAN,
+    0.0,
+    -0.0,
+    1.0,
+    2.0,
+    -1.0,
+    0.5,
+    1.5,
+    10.0,
+    11.0,
+    60.0,
+    99.0,
+    100.0,
+    200.0,
+    401.0,
+    500.0,
+    999.0,
+    1000.0,
+    7200.0,
+    10_000.0,
+    40_001.0,
+    120_000.0,
+    120_001.0,
+    4_294_967_295.0,
+    4_294_967_296.0,
+    1.7e12,
+    9e15,
+    9_007_199_254_740_993.0,
+    1e20,
+    18_446_744_073_709_551_615.0,
+    1e300,
+    f64::MAX,
+    f64::MIN_POSITIVE,
+    -1.7e12,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
 ];
 
 #[cfg(test)]

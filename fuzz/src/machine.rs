@@ -30,17 +30,35 @@ use crate::{gen, is_good_token, json_to_plain, profiles, Input, Script, MARK};
 
 /// URLs `request()` is called with: relative, same origin, another origin, unusable.
 pub const REQUEST_URLS: &[&str] = &[
-    "/api/profile", "api/x?q=1", "https://api.example.com/y", "https://evil.test/steal", "", "/a b",
-    "javascript:alert(1)", "http://api.example.com/z", "?page=2", "HTTPS://API.EXAMPLE.COM:443/x",
+    "/api/profile",
+    "api/x?q=1",
+    "https://api.example.com/y",
+    "https://evil.test/steal",
+    "",
+    "/a b",
+    "javascript:alert(1)",
+    "http://api.example.com/z",
+    "?page=2",
+    "HTTPS://API.EXAMPLE.COM:443/x",
 ];
 /// The URL prefix of another origin: the token must never go there.
 const EVIL: &str = "https://evil.test";
 
 /// What `wx.*` failures say, else any text.
 pub const ERR_MSGS: &[&str] = &[
-    "request:fail timeout", "request:fail abort", "request:fail url not in domain list", "request:fail",
-    "请求超时", "net::ERR_CONNECTION_TIMED_OUT", "request:fail parameter error", "login:fail", "",
-    "setStorage:fail exceed storage max size 10MB", "getStorage:fail data not found", "cycle", "user refused",
+    "request:fail timeout",
+    "request:fail abort",
+    "request:fail url not in domain list",
+    "request:fail",
+    "请求超时",
+    "net::ERR_CONNECTION_TIMED_OUT",
+    "request:fail parameter error",
+    "login:fail",
+    "",
+    "setStorage:fail exceed storage max size 10MB",
+    "getStorage:fail data not found",
+    "cycle",
+    "user refused",
 ];
 /// Codes `wx.login` gives: good, empty, with a header injection, too long (257 bytes).
 pub const CODES: &[&str] = &["061abcDEF", "", "a\r\nX-Evil: 1", "0a1B+c/=", "中文", LONG_CODE];
@@ -72,33 +90,58 @@ pub enum Start {
 pub enum Event {
     Ensure,
     /// `kind`: 0 `request`, 1 `uploadFile`, 2 `downloadFile`.
-    Request { url: usize, method: usize, kind: u8, auth: bool, retry: bool, timeout_ms: Option<u32> },
+    Request {
+        url: usize,
+        method: usize,
+        kind: u8,
+        auth: bool,
+        retry: bool,
+        timeout_ms: Option<u32>,
+    },
     Logout,
     /// `login(extra)`.
     Login,
     /// `setToken(token, expiresIn)`.
-    SetToken { token: SetTo, expires_in_s: Option<u32> },
+    SetToken {
+        token: SetTo,
+        expires_in_s: Option<u32>,
+    },
     /// `abort()` of the call at `index` (modulo their number) among those not settled, or of
     /// call id `index` when there are none.
-    Abort { index: u8 },
+    Abort {
+        index: u8,
+    },
     /// A call whose options the glue could not read.
     RejectNow,
     /// Reply to the operation at `index` (modulo their number) among those in flight, as its
     /// kind expects; nothing when none is in flight.
-    Reply { index: u8, reply: Reply },
+    Reply {
+        index: u8,
+        reply: Reply,
+    },
     /// Reply to an operation the machine may not be waiting for, with any kind of reply.
-    Stray { to: Stray, reply: Reply },
+    Stray {
+        to: Stray,
+        reply: Reply,
+    },
     /// Time passes; the machine is not told.
-    Advance { ms: u32 },
+    Advance {
+        ms: u32,
+    },
     /// Time passes and `handle_timeout` is called (see [`Driver::jump`] for `mode`).
-    Timeout { mode: u8, amount: u32 },
+    Timeout {
+        mode: u8,
+        amount: u32,
+    },
 }
 
 /// The token `setToken` is given.
 #[derive(Debug, Clone)]
 pub enum SetTo {
     /// A token of the fake server's (see [`fields::token`]), counted as issued.
-    Issued { junk: u8 },
+    Issued {
+        junk: u8,
+    },
     Text(String),
 }
 
@@ -133,7 +176,9 @@ pub enum Stored {
     Missing,
     Null,
     /// A record of the newest issued token (or of a fixed one); expiry per [`Driver::stored`].
-    Newest { expiry: u8 },
+    Newest {
+        expiry: u8,
+    },
     Legacy(String),
     Raw(Vec<u8>),
     /// A record-shaped value made by [`gen::record`] (read only: seeds use `Raw`).
@@ -144,7 +189,10 @@ pub enum Stored {
 #[derive(Debug, Clone)]
 pub enum Http {
     /// The status and the fields, in the order of the send's read set.
-    Answer { status: u16, fields: Vec<FieldSpec> },
+    Answer {
+        status: u16,
+        fields: Vec<FieldSpec>,
+    },
     Fail(String),
 }
 

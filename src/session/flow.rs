@@ -155,7 +155,19 @@ impl Session {
         let header = Some(self.token_header(&stored.token));
         let op = self.start_op(Owner::Flow, Awaits::Http, now, timeout_ms);
         self.set_step(Step::ServerCheck { stored, migrate });
-        let send = Send { op, kind: ApiKind::Request, call: None, url, joined: None, method, header, body: None, config_extra: false, timeout_ms, read: ReadSet::Check };
+        let send = Send {
+            op,
+            kind: ApiKind::Request,
+            call: None,
+            url,
+            joined: None,
+            method,
+            header,
+            body: None,
+            config_extra: false,
+            timeout_ms,
+            read: ReadSet::Check,
+        };
         self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
     }
 

@@ -387,7 +387,21 @@ impl Harness {
     }
 
     pub fn with_session(world: World, session: Session) -> Harness {
-        Harness { session, world, now: START, pending: Vec::new(), seq: 0, outcomes: HashMap::new(), answers: HashMap::new(), extra_object: None, call_extras: HashMap::new(), cancelled: Vec::new(), open: HashSet::new(), calls: Vec::new(), log: Vec::new() }
+        Harness {
+            session,
+            world,
+            now: START,
+            pending: Vec::new(),
+            seq: 0,
+            outcomes: HashMap::new(),
+            answers: HashMap::new(),
+            extra_object: None,
+            call_extras: HashMap::new(),
+            cancelled: Vec::new(),
+            open: HashSet::new(),
+            calls: Vec::new(),
+            log: Vec::new(),
+        }
     }
 
     /// A new app launch over the same storage and backend: a fresh machine; the clock goes on.

@@ -80,18 +80,13 @@ impl Session {
 
     /// Where the request goes and its time limit, or the `CONFIG` error that refuses it.
     fn check_request(&self, api: &ApiRequest) -> Result<(Target, u32), Error> {
-        let target = self
-            .config
-            .target(&api.url)
-            .ok_or_else(|| Error::config("request.url", "must be a path or an http(s) URL without spaces"))?;
+        let target = self.config.target(&api.url).ok_or_else(|| Error::config("request.url", "must be a path or an http(s) URL without spaces"))?;
         if api.auth && !target.same_origin {
             return Err(Error::config("request.url", "the token only goes to baseUrl's origin: pass auth: false for another one"));
         }
         let timeout_ms = match api.timeout_ms {
             None => self.config.timeout_ms.get(),
-            Some(ms) => TimeoutMs::new(ms)
-                .ok_or_else(|| Error::config("request.timeout", "must be between 1 and 120000 ms"))?
-                .get(),
+            Some(ms) => TimeoutMs::new(ms).ok_or_else(|| Error::config("request.timeout", "must be between 1 and 120000 ms"))?.get(),
         };
         Ok((target, timeout_ms))
     }

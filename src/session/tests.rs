@@ -880,13 +880,7 @@ fn logout_during_the_launch_flow_cancels_its_operation() {
 #[test]
 fn the_token_never_goes_to_another_origin() {
     let mut world = with_record("t");
-    world.serve(|w, sent| {
-        if sent.url.starts_with("http://dev.test/") {
-            w.backend(sent)
-        } else {
-            Reply::Answer(200, json!({ "seen": sent.header("token") }))
-        }
-    });
+    world.serve(|w, sent| if sent.url.starts_with("http://dev.test/") { w.backend(sent) } else { Reply::Answer(200, json!({ "seen": sent.header("token") })) });
     let mut h = Harness::new(world, json!({}));
     for url in [
         "https://other.example/x",
@@ -1002,4 +996,3 @@ fn a_request_waiting_to_resend_a_token_is_dropped_by_logout() {
     h.run_until_idle();
     assert_eq!(h.world.sent_to("/api/profile").len(), 1, "the logged-out token was not sent again");
 }
-

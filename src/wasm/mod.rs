@@ -14,9 +14,9 @@
 //!
 //! Time is `Date.now()` as an f64; statuses, ids and enums are u32.
 
-mod slot;
 #[cfg(feature = "standalone")]
 mod runtime;
+mod slot;
 
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -214,11 +214,8 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
         let method = Method::ALL.get(method as usize).copied().ok_or_else(|| bad("method", "must be an HTTP method wx.request accepts"));
         let auth = flag(auth, true).ok_or_else(|| bad("auth", "must be true or false"));
         let retry = flag(retry, false).ok_or_else(|| bad("retry", "must be true or false"));
-        let timeout_ms = if timeout.is_nan() {
-            Ok(None)
-        } else {
-            whole_u32(timeout).map(Some).ok_or_else(|| bad("timeout", "must be a whole number of milliseconds"))
-        };
+        let timeout_ms =
+            if timeout.is_nan() { Ok(None) } else { whole_u32(timeout).map(Some).ok_or_else(|| bad("timeout", "must be a whole number of milliseconds")) };
         match (method, auth, retry, timeout_ms) {
             (Ok(method), Ok(auth), Ok(retry), Ok(timeout_ms)) => {
                 let url = alloc::rc::Rc::from(text(input, url_len));
