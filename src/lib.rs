@@ -31,6 +31,7 @@
 
 extern crate alloc;
 
+pub mod abi;
 pub mod answer;
 pub mod config;
 pub mod error;
