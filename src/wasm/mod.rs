@@ -87,11 +87,7 @@ fn with_session<T>(handle: u32, fallback: T, f: impl FnOnce(&mut Entry, &[u8], &
 }
 
 fn millis(now: f64) -> Millis {
-    if now.is_finite() && now >= 0.0 {
-        now as Millis
-    } else {
-        0
-    }
+    crate::millis_from(now)
 }
 
 /// The first `len` bytes of the input as text. The glue always writes valid UTF-8; anything
@@ -188,11 +184,6 @@ pub extern "C" fn wxs_ensure(handle: u32, now: f64) -> u32 {
     with_session(handle, 0, |entry, _, _| entry.session.ensure(millis(now)))
 }
 
-/// `x` if it is a whole number from 1 to `u32::MAX`.
-fn whole_u32(x: f64) -> Option<u32> {
-    (x >= 1.0 && x <= f64::from(u32::MAX) && f64::from(x as u32) == x).then_some(x as u32)
-}
-
 /// A tri-state flag from the glue: 0 false, 1 true, 2 not given, anything else not a boolean.
 fn flag(value: u32, default: bool) -> Option<bool> {
     match value {
@@ -216,7 +207,7 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
         let auth = flag(auth, true).ok_or_else(|| bad("auth", "must be true or false"));
         let retry = flag(retry, false).ok_or_else(|| bad("retry", "must be true or false"));
         let timeout_ms =
-            if timeout.is_nan() { Ok(None) } else { whole_u32(timeout).map(Some).ok_or_else(|| bad("timeout", "must be a whole number of milliseconds")) };
+            if timeout.is_nan() { Ok(None) } else { abi::whole_u32(timeout).map(Some).ok_or_else(|| bad("timeout", "must be a whole number of milliseconds")) };
         match (method, auth, retry, timeout_ms) {
             (Ok(method), Ok(auth), Ok(retry), Ok(timeout_ms)) => {
                 let url = alloc::rc::Rc::from(text(input, url_len));
@@ -245,7 +236,7 @@ pub extern "C" fn wxs_login(handle: u32, now: f64) -> u32 {
 pub extern "C" fn wxs_set_token(handle: u32, now: f64, len: u32, expires_in: f64) -> u32 {
     with_session(handle, 0, |entry, input, _| {
         let session = &mut entry.session;
-        match (expires_in.is_nan(), whole_u32(expires_in)) {
+        match (expires_in.is_nan(), abi::whole_u32(expires_in)) {
             (true, _) => session.set_token(millis(now), text(input, len), None),
             (false, Some(seconds)) => session.set_token(millis(now), text(input, len), Some(seconds)),
             (false, None) => session.reject_now(Error::config("expiresIn", "must be a whole number of seconds")),
