@@ -11,7 +11,8 @@
 //         → loaded once to check its exports → dist/index.js
 //
 // Options (tests push other inputs through the same steps):
-//   --from FILE (cargo's .wasm)  --to DIR (default dist)  --no-demo (don't copy into the demo)
+//   --from FILE (cargo's .wasm)  --to DIR (default dist)  --to-js DIR (default dist-js)
+//   --no-demo (don't copy into the demo)
 //   --readable (don't minify the bundle) --profiling (keep function names): for profilers
 'use strict';
 
@@ -251,6 +252,48 @@ async function buildWasm(input) {
 }
 
 /**
+ * cargo's .wasm → the same core as JavaScript (the JavaScript build, wx-session/js): lowered to
+ * MVP and optimized like the shipped wasm (without the 8-byte memory.copy, whose 64-bit loads cost
+ * more than they save once 64-bit numbers are pairs of 32-bit ones), panic-location paths
+ * blanked, then binaryen's wasm2js. Returns an ES module exporting `createCore()`: a new
+ * instance's exports, memory included, as WXWebAssembly would give them.
+ * @param {Uint8Array} input
+ */
+async function buildCoreJs(input) {
+  const binaryen = await loadBinaryen();
+  const module = binaryen.readBinary(input);
+  let bytes;
+  try {
+    module.setFeatures(postMvpFeatures(binaryen));
+    module.runPasses(['llvm-memory-copy-fill-lowering', 'signext-lowering', 'llvm-nontrapping-fptoint-lowering']);
+    module.setFeatures(binaryen.Features.MVP);
+    binaryen.setOptimizeLevel(2);
+    binaryen.setShrinkLevel(2);
+    binaryen.setDebugInfo(false);
+    module.optimize();
+    module.runPasses(['strip-debug', 'strip-producers', 'strip-target-features']);
+    if (!quietly(() => module.validate())) throw new Error('the core for wasm2js still has post-MVP instructions');
+    bytes = blankLocationPaths(module.emitBinary()).bytes;
+  } finally {
+    module.dispose();
+  }
+  const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'wx-session-wasm2js-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'core.wasm'), bytes);
+    const wasm2js = path.join(path.dirname(require.resolve('binaryen/package.json')), 'bin', 'wasm2js');
+    require('child_process').execFileSync(process.execPath, [wasm2js, path.join(dir, 'core.wasm'), '-Oz', '-o', path.join(dir, 'core.js')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const text = fs.readFileSync(path.join(dir, 'core.js'), 'utf8');
+    // wasm2js ends with `var retasmFunc = asmFunc({}); export var name = retasmFunc.name; …`:
+    // one instance at load time. Instead, the glue makes one when it first needs it.
+    const body = text.replace(/\nvar retasmFunc = asmFunc\(\{\s*\}\);\n[\s\S]*$/, '\n');
+    if (body === text || /\bexport\b/.test(body)) throw new Error('wasm2js output is not of the expected shape');
+    return `${body}\nexport function createCore() {\n  return asmFunc({});\n}\n`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * The ABI constants of src/abi.rs, by their JS names (`GROUP_NAME` for `group::NAME`): numbers,
  * and lists of strings. Throws on a constant of another form (the file says which it keeps).
  * @param {string} rust the text of src/abi.rs
@@ -294,12 +337,24 @@ const ABI_JS = path.join(here, 'src', 'abi.js');
  * An import that is not a module of src/ fails the build (the mini-program runtime has nothing
  * else to give).
  */
-async function bundle(version, srcDir = path.join(here, 'src')) {
+async function bundle(version, srcDir = path.join(here, 'src'), coreJs = null) {
   const { rollup } = require('rollup');
   const problems = [];
   const build = await rollup({
     input: path.join(srcDir, 'index.js'),
     onwarn: (warning) => problems.push(warning.message),
+    // The JavaScript build: loader-js.js stands where loader.js does, with the core as JS.
+    plugins: coreJs === null ? [] : [{
+      name: 'javascript-core',
+      resolveId(source, importer) {
+        if (source === 'wx-session-core-js') return '\0wx-session-core-js';
+        if (source === './loader.js' && importer && path.dirname(importer) === srcDir) return path.join(srcDir, 'loader-js.js');
+        return null;
+      },
+      load(id) {
+        return id === '\0wx-session-core-js' ? coreJs : null;
+      },
+    }],
   });
   const { output } = await build.generate({ format: 'cjs', exports: 'named', esModule: false, generatedCode: 'es5', freeze: false });
   await build.close();
@@ -312,7 +367,8 @@ async function bundle(version, srcDir = path.join(here, 'src')) {
   const result = readable
     ? { code }
     : await minify(code, { ecma: 5, toplevel: true, compress: { passes: 2 }, mangle: true, format: { ecma: 5 } });
-  const banner = `// wx-session ${version} (MIT). Built by js-glue/build.js from js-glue/src; run scripts/build.sh to regenerate.\n`;
+  const flavour = coreJs === null ? '' : ' (the JavaScript build: no WebAssembly)';
+  const banner = `// wx-session ${version}${flavour} (MIT). Built by js-glue/build.js from js-glue/src; run scripts/build.sh to regenerate.\n`;
   return banner + result.code + '\n';
 }
 
@@ -344,6 +400,7 @@ function brotli(bytes) {
 async function main() {
   const from = option('from', path.join(root, 'target', 'sdk', 'wasm32-unknown-unknown', 'release', 'wx_session.wasm'));
   const dist = option('to', path.join(here, 'dist'));
+  const distJs = option('to-js', path.join(here, 'dist-js'));
   const plainDir = path.join(dist, '..', 'wasm');
   const version = require('./package.json').version;
   const wasm = await buildWasm(fs.readFileSync(from));
@@ -361,6 +418,16 @@ async function main() {
   fs.writeFileSync(path.join(dist, 'index.js'), js);
   fs.copyFileSync(path.join(here, 'src', 'index.d.ts'), path.join(dist, 'index.d.ts'));
   console.log(`built ${path.relative(process.cwd(), dist)}: ${WASM_NAME}.br ${br.length} B + index.js ${Buffer.byteLength(js)} B = shipped ${br.length + Buffer.byteLength(js)} B (${path.relative(process.cwd(), plainDir)}/${WASM_NAME}: ${wasm.length} B)`);
+  step('the JavaScript build: wasm2js, then the same glue with the core as JavaScript → dist-js/index.js');
+  const jsBuild = await bundle(version, path.join(here, 'src'), await buildCoreJs(fs.readFileSync(from)));
+  checkEntry(jsBuild);
+  if (/WebAssembly/.test(jsBuild.slice(jsBuild.indexOf('\n')))) throw new Error('the JavaScript build uses WebAssembly');
+  fs.rmSync(distJs, { recursive: true, force: true });
+  fs.mkdirSync(distJs, { recursive: true });
+  fs.writeFileSync(path.join(distJs, 'index.js'), jsBuild);
+  fs.copyFileSync(path.join(here, 'src', 'index.d.ts'), path.join(distJs, 'index.d.ts'));
+  const jsBytes = Buffer.byteLength(jsBuild);
+  console.log(`built ${path.relative(process.cwd(), distJs)}: index.js ${jsBytes} B (brotli ${brotli(Buffer.from(jsBuild)).length} B), the JavaScript build, beside the wasm build's ${br.length + Buffer.byteLength(js)} B`);
   // The npm tarball carries the manuals, the licence and the changelog (npm takes README*,
   // LICENSE* and CHANGELOG* from the package folder): copies of the repository's own.
   for (const doc of ['README.md', 'README.zh-CN.md', 'LICENSE', 'CHANGELOG.md']) {
@@ -372,7 +439,7 @@ async function main() {
   }
 }
 
-module.exports = { inspectWasm, buildWasm, bundle, locationPaths, loadBinaryen, abiConstants, abiModule, ABI_RS, ABI_JS };
+module.exports = { inspectWasm, buildWasm, buildCoreJs, bundle, locationPaths, loadBinaryen, abiConstants, abiModule, ABI_RS, ABI_JS };
 
 if (require.main === module) {
   main().catch((error) => {

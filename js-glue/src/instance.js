@@ -7,7 +7,9 @@ import * as errors from './errors.js';
 // `x`: the instance's exports. Returns the helpers the drivers use: the slot's fields, the input
 // area, and `die(cause)`: a throw while the glue works with the instance means it trapped (or the
 // glue broke); it is dead for good, and every driver with calls in flight hears it once.
-function createInstance(x) {
+// `detaches`: growing the memory detaches its old buffer (true of WebAssembly; wasm2js's memory
+// just moves to a new one).
+function createInstance(x, detaches) {
   var memory = x.memory;
   var bytes = null;
   var words = null;
@@ -17,10 +19,10 @@ function createInstance(x) {
   var inputRoom = 0;
 
   // Typed views over memory, made again when memory grew (only a call into the instance can
-  // grow it: next() and the input helpers refresh them). Growing detaches the old buffer, whose
-  // views then have length 0.
+  // grow it: next() and the input helpers refresh them). Growing detaches a wasm memory's old
+  // buffer, whose views then have length 0: cheaper to test than reading `memory.buffer`.
   function views() {
-    if (!bytes || bytes.length === 0) {
+    if (!bytes || (detaches ? bytes.length === 0 : bytes.buffer !== memory.buffer)) {
       var buffer = memory.buffer;
       bytes = new Uint8Array(buffer);
       words = new Uint32Array(buffer);

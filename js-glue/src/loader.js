@@ -58,7 +58,7 @@ function instantiate(path) {
   return new Promise(function (resolve) {
     var wxwa = typeof WXWebAssembly !== 'undefined' ? WXWebAssembly : undefined;
     if (!wxwa || typeof wxwa.instantiate !== 'function') {
-      throw loadError('WXWebAssembly is not available: base library 2.13.0 or newer is needed');
+      throw loadError('WXWebAssembly is not available here (WeChat base library below 2.13.0, or a platform without it): use the JavaScript build, require(\'wx-session/js\')');
     }
     resolve(wxwa.instantiate(path, {})); // the core imports nothing: it never calls JS
   }).then(function (result) {
@@ -66,9 +66,12 @@ function instantiate(path) {
     var instance = result && result.instance ? result.instance : result;
     var x = instance && instance.exports;
     if (!x || !x.memory || typeof x.slot !== 'function') throw loadError(path + ' is not the wx-session core');
-    return createInstance(x);
+    return createInstance(x, true);
   }, function (error) {
-    throw errors.isWxSessionError(error) ? error : loadError('could not load ' + path + ': ' + errors.describe(error));
+    if (errors.isWxSessionError(error)) throw error;
+    throw loadError('could not load ' + path + ' (' + errors.describe(error) + '). The file must be in the package at that path: ' +
+      'after npm install, run 构建 npm in WeChat DevTools; with Taro or uni-app, add the wx-session/taro or wx-session/vite plugin; ' +
+      'elsewhere copy wx_session_bg.wasm.br into the package and pass its path as wasmPath');
   });
 }
 
