@@ -7,7 +7,8 @@
 const { sdk, sleep } = require('./harness');
 
 (async () => {
-  const t = sdk({ later: setImmediate });
+  // Nothing recorded: the fake must hold no reference to a dropped session.
+  const t = sdk({ schedule: 'macrotask', record: false });
   const probe = t.create();
   const mode = typeof probe.dispose === 'function' ? 'dispose'
     : t.runtime.run('typeof FinalizationRegistry') === 'function' ? 'finalization' : null;
