@@ -69,7 +69,7 @@ function makePackage(extra = {}) {
   return pkg;
 }
 
-// The hostile values of issue 9, class 1 (made fresh each time).
+// Values built to break whatever reads them: too deep, cyclic, sparse, huge (made fresh each time).
 function deep(levels) {
   let value = 'leaf';
   for (let i = 0; i < levels; i++) value = { a: value };

@@ -870,7 +870,7 @@ test('V8 sandbox with an old-iOS timer-task Promise: the same scenarios', LIMIT,
   assertScenarios(results);
 });
 
-// ---- what the second hostile review found -----------------------------------------------------
+// ---- edges: a code in the query, a function answer, no uploadFile, spaced tokens, a NaN clock -----
 
 test('a GET login with the code in the query: login(extra) cannot add a second `code` parameter', LIMIT, async () => {
   const { fake, create } = sdk();

@@ -1,6 +1,6 @@
 // The built SDK against each dev-server profile (the seeds' protocols and wafer2's), changing
-// nothing but config, in the strict sandbox over real HTTP. Also issue 3's concurrency promises
-// seen from outside: 20 parallel requests cost one login, cold or with a revoked token.
+// nothing but config, in the strict sandbox over real HTTP. Also the concurrency promises seen
+// from outside: 20 parallel requests cost one login, cold or with a revoked token.
 'use strict';
 
 const test = require('node:test');
