@@ -1,10 +1,16 @@
-// Run as `node --expose-gc tests/hostile/dropped-sessions.js` (by hostile.test.js):
-// creates, uses and drops 5,000 sessions, freeing them with session.dispose() when the SDK has
-// it, else by garbage collection (the SDK's FinalizationRegistry). Prints one JSON line:
-// { mode, before, after } with wasm memory in pages, or { mode: null } when neither exists.
+// Run as `node --expose-gc tests/hostile/dropped-sessions.js [--listeners] [N]` (by
+// hostile.test.js and failure-paths.test.js): creates, uses and drops N sessions (5,000 by
+// default), freeing them with session.dispose() when the SDK has it, else by garbage collection
+// (the SDK's FinalizationRegistry). With --listeners, each session has an onChange listener that
+// writes to a page object which holds the session, as a page that keeps its session does.
+// Prints one JSON line: { mode, before, after, alive } with wasm memory in pages, or
+// { mode: null } when neither exists.
 'use strict';
 
 const { sdk, sleep } = require('./harness');
+
+const listeners = process.argv.includes('--listeners');
+const count = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) || 5000);
 
 (async () => {
   // Nothing recorded: the fake must hold no reference to a dropped session.
@@ -27,6 +33,10 @@ const { sdk, sleep } = require('./harness');
   const round = async (n) => {
     for (let i = 0; i < n; i++) {
       let s = t.create();
+      if (listeners) {
+        const page = { data: {}, session: s };
+        s.onChange((state) => { page.data.state = state; });
+      }
       await s.ensure();
       if (mode === 'dispose') s.dispose();
       s = null;
@@ -36,7 +46,7 @@ const { sdk, sleep } = require('./harness');
   };
   await round(200);
   const before = t.pages();
-  await round(5000);
+  await round(count);
   const after = t.pages();
   const alive = await t.create().request({ url: '/api/ok' }).then((a) => a.statusCode, (e) => e.code);
   console.log(JSON.stringify({ mode, before, after, alive }));

@@ -10,7 +10,12 @@ const { createRuntime } = require('../sandbox/runtime');
 const { createWx } = require('../fakes/wx');
 
 const ROOT = path.join(__dirname, '..', '..');
-const DIST = path.join(ROOT, 'js-glue', 'dist');
+// The builds the suites run: the wasm one (dist/) and the JavaScript one (dist-js/, run with no
+// WXWebAssembly at all). WX_SESSION_DIST points the wasm suites at another build (to see a new
+// test fail on an older release: WX_SESSION_DIST=/path/to/old/dist).
+const DIST = process.env.WX_SESSION_DIST || path.join(ROOT, 'js-glue', 'dist');
+const DIST_JS = path.join(ROOT, 'js-glue', 'dist-js');
+const BUILDS = [{ name: 'wasm build', dist: DIST, js: false }, { name: 'JavaScript build', dist: DIST_JS, js: true }];
 const PLAIN_WASM = path.join(ROOT, 'js-glue', 'wasm', 'wx_session_bg.wasm');
 const WASM = '/wx_session_bg.wasm.br';
 const PAGE = 65536;
@@ -22,9 +27,12 @@ const isLogin = (o) => /\/login(\?|$)/.test(o.url);
 // planted (a test may put a Proxy or a cycle there). `record: false` for long runs.
 // The SDK's own timers are unref'd: a watchdog left behind by a hostile case never keeps the test
 // process up (every wait in the tests is bounded by `outcome`'s own timer instead).
-function sdk({ respond, schedule = 2, record, packageRoot = DIST } = {}) {
+// `build`: one of BUILDS (default the wasm build); the JavaScript build's sandbox has no
+// WXWebAssembly.
+function sdk({ respond, schedule = 2, record, build = BUILDS[0], packageRoot = build.dist } = {}) {
   const fake = createWx({ respond, schedule, record, rawStorage: true });
   const runtime = createRuntime({ packageRoot, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, log: () => {} });
+  if (build.js) delete runtime.context.WXWebAssembly;
   const sandboxSetTimeout = runtime.context.setTimeout;
   runtime.context.setTimeout = (fn, ms, ...args) => {
     const id = sandboxSetTimeout(fn, ms, ...args);
@@ -32,11 +40,13 @@ function sdk({ respond, schedule = 2, record, packageRoot = DIST } = {}) {
     return id;
   };
   const memories = [];
-  const instantiate = runtime.context.WXWebAssembly.instantiate;
-  runtime.context.WXWebAssembly.instantiate = (p, imports) => instantiate(p, imports).then((r) => {
-    memories.push({ path: p, memory: (r.instance || r).exports.memory });
-    return r;
-  });
+  if (!build.js) {
+    const instantiate = runtime.context.WXWebAssembly.instantiate;
+    runtime.context.WXWebAssembly.instantiate = (p, imports) => instantiate(p, imports).then((r) => {
+      memories.push({ path: p, memory: (r.instance || r).exports.memory });
+      return r;
+    });
+  }
   const mod = runtime.requireModule('index.js');
   const create = (config = {}) => mod.createSession({ baseUrl: 'https://api.test', wasmPath: WASM, useCheckSession: false, ...config });
   // Wasm linear memory of the first instance, in 64 KiB pages.
@@ -82,4 +92,4 @@ const HOSTILE_VALUES = {
   'huge (20M chars)': () => 'x'.repeat(20e6),
 };
 
-module.exports = { DIST, WASM, PLAIN_WASM, isLogin, sdk, outcome, sleep, makePackage, deep, HOSTILE_VALUES };
+module.exports = { DIST, DIST_JS, BUILDS, WASM, PLAIN_WASM, isLogin, sdk, outcome, sleep, makePackage, deep, HOSTILE_VALUES };
