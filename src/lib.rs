@@ -42,6 +42,10 @@ pub mod session;
 pub mod text;
 pub mod token;
 
+/// The fake platform that drives the machine in this crate's tests.
+#[cfg(test)]
+pub mod testing;
+
 /// The exported functions of the shipped .wasm (wasm32 only).
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]

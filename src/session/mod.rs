@@ -609,13 +609,4 @@ impl Session {
 }
 
 #[cfg(test)]
-mod call_tests;
-#[cfg(test)]
-mod faults;
-#[cfg(test)]
-mod harness;
-#[cfg(test)]
 mod tests;
-// proptest does not build for wasm32-unknown-unknown (see Cargo.toml).
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod properties;

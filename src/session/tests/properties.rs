@@ -26,9 +26,9 @@ use std::collections::{HashMap, HashSet};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use super::harness::{config, deep, read_field, HTML, START};
 use super::*;
 use crate::rule::{Field, Scalar};
+use crate::testing::harness::{config, deep, read_field, HTML, START};
 use crate::token::{StorageRead, StoredToken};
 
 /// The token stored before the launch.

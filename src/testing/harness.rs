@@ -9,13 +9,17 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
-use super::*;
+use crate::answer::{Answer, ReadSet};
+use crate::config::Config;
+use crate::error::Error;
 use crate::rule::{Field, Scalar};
-use crate::token::{StorageRead, StoredToken};
+use crate::session::{Action, ApiKind, ApiRequest, CallId, OpId, Resolution, Session, Source, State};
+use crate::token::{StorageRead, StorageValue, StoredToken};
+use crate::Millis;
 
 /// One request as the backend saw it.
 #[derive(Debug, Clone)]
-pub(super) struct Sent {
+pub struct Sent {
     pub kind: ApiKind,
     pub url: String,
     pub method: &'static str,
@@ -37,7 +41,7 @@ impl Sent {
 }
 
 /// What the fake network does with one request.
-pub(super) enum Reply {
+pub enum Reply {
     Answer(u16, Value),
     Fail(&'static str),
     Hang,
@@ -47,7 +51,7 @@ type Handler = Box<dyn Fn(&mut World, &Sent) -> Reply>;
 
 /// A host capability the machine uses through its driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) enum Capability {
+pub enum Capability {
     StorageGet,
     StorageSet,
     StorageRemove,
@@ -66,7 +70,7 @@ pub(super) enum Capability {
 /// the glue catches every `wx.*` call that throws and reports it as the platform's failure, so
 /// "throws" is [`Fault::Fails`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Fault {
+pub enum Fault {
     /// The platform's failure: storage unreadable or refusing, `checkSession` false, an errMsg.
     Fails,
     /// Never answers: only the machine's deadline ends the operation.
@@ -77,7 +81,7 @@ pub(super) enum Fault {
 
 /// The garbage a capability answers with (not every kind fits every capability).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Garbage {
+pub enum Garbage {
     /// A value of the wrong type: a number for the token or for `login.extra()`'s object, the
     /// string `"0"` for the check's numeric `errCode`.
     WrongType,
@@ -103,19 +107,19 @@ pub(super) enum Garbage {
 }
 
 /// 1 MB of text.
-pub(super) fn huge() -> String {
+pub fn huge() -> String {
     "x".repeat(1 << 20)
 }
 
-pub(super) const HTML: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+pub const HTML: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
 
 /// JSON nested 64 deep (the glue stops reading at 32 and reports `Field::Other`).
-pub(super) fn deep() -> Value {
+pub fn deep() -> Value {
     (0..64).fold(json!("bottom"), |inner, _| json!({ "a": inner }))
 }
 
 /// The outside world: storage, `wx.*`, the backend, and what happened.
-pub(super) struct World {
+pub struct World {
     pub storage: HashMap<String, Value>,
     pub storage_full: bool,
     pub storage_unreadable: bool,
@@ -270,7 +274,7 @@ fn stored_garbage(garbage: Garbage) -> StorageValue {
 }
 
 /// Reads `path` from a JSON body the way the glue does: own members, array indexes.
-pub(super) fn read_field(body: &Value, path: &crate::rule::Path) -> Field {
+pub fn read_field(body: &Value, path: &crate::rule::Path) -> Field {
     let mut node = body;
     for segment in path.segments() {
         let next = match node {
@@ -294,7 +298,7 @@ pub(super) fn read_field(body: &Value, path: &crate::rule::Path) -> Field {
 
 /// How a call settled.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Outcome {
+pub enum Outcome {
     Ready(String, Source),
     Answer(u16, Value),
     Done,
@@ -337,7 +341,7 @@ enum Event {
 }
 
 /// The machine, the world, and the clock.
-pub(super) struct Harness {
+pub struct Harness {
     pub session: Session,
     pub world: World,
     pub now: Millis,
@@ -361,14 +365,14 @@ pub(super) struct Harness {
     pub log: Vec<Action>,
 }
 
-pub(super) const START: Millis = 1_700_000_000_000;
+pub const START: Millis = 1_700_000_000_000;
 /// More steps than any script needs: past this, the machine is looping.
 const MAX_STEPS: u32 = 100_000;
 /// The jitter seed of every harness session.
-pub(super) const SEED: u32 = 1;
+pub const SEED: u32 = 1;
 
 /// A config over `http://dev.test` without `wx.checkSession`, plus `extra`'s keys.
-pub(super) fn config(extra: Value) -> Config {
+pub fn config(extra: Value) -> Config {
     let mut base = json!({ "baseUrl": "http://dev.test", "useCheckSession": false });
     if let (Value::Object(base), Value::Object(extra)) = (&mut base, extra) {
         base.extend(extra);

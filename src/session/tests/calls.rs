@@ -3,7 +3,6 @@
 
 use serde_json::json;
 
-use super::harness::*;
 use super::*;
 
 fn logged_in() -> Harness {

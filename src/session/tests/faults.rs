@@ -13,7 +13,6 @@
 
 use serde_json::{json, Value};
 
-use super::harness::*;
 use super::*;
 use crate::retry::MAX_MS;
 use crate::token::{StorageRead, StoredToken};
