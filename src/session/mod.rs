@@ -608,5 +608,14 @@ impl Session {
     }
 }
 
+/// What [`crate::testing::Driver`] needs to see inside, to check the machine.
+#[cfg(any(test, feature = "testing"))]
+impl Session {
+    /// A login flow runs: the driver bounds each flow's `wx.login` attempts.
+    pub(crate) fn flow_running(&self) -> bool {
+        self.flow.is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests;

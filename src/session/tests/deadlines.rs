@@ -39,7 +39,7 @@ fn every_operation_that_never_answers_ends_at_its_deadline_and_is_cancelled() {
         },
         Hung {
             stage: "server check",
-            setup: |w| w.serve(|w, sent| if sent.path() == "/auth" { Reply::Hang } else { w.backend(sent) }),
+            setup: |w| w.serve(|w, sent| if sent.path() == "/auth" { Response::Hang } else { w.backend(sent) }),
             call: ensure,
             ends: Err("TIMEOUT"),
             hung: |a| sends_to(a, "/auth"),
@@ -68,7 +68,7 @@ fn every_operation_that_never_answers_ends_at_its_deadline_and_is_cancelled() {
             stage: "login request",
             setup: |w| {
                 w.valid_tokens.clear();
-                w.serve(|w, sent| if sent.path() == "/login" { Reply::Hang } else { w.backend(sent) });
+                w.serve(|w, sent| if sent.path() == "/login" { Response::Hang } else { w.backend(sent) });
             },
             call: ensure,
             ends: Err("TIMEOUT"),
@@ -76,7 +76,7 @@ fn every_operation_that_never_answers_ends_at_its_deadline_and_is_cancelled() {
         },
         Hung {
             stage: "API request",
-            setup: |w| w.serve(|w, sent| if sent.path() == "/api/profile" { Reply::Hang } else { w.backend(sent) }),
+            setup: |w| w.serve(|w, sent| if sent.path() == "/api/profile" { Response::Hang } else { w.backend(sent) }),
             call: |h| h.get("/api/profile"),
             ends: Err("TIMEOUT"),
             hung: |a| sends_to(a, "/api/profile"),
@@ -100,7 +100,7 @@ fn every_operation_that_never_answers_ends_at_its_deadline_and_is_cancelled() {
         h.run_until_idle(); // asserts every operation was answered or cancelled
         let hung = h.ops(case.hung);
         assert!(!hung.is_empty(), "{}: the stage was reached", case.stage);
-        assert_eq!(h.cancelled, hung, "{}: exactly the operations that hung are cancelled", case.stage);
+        assert_eq!(h.cancelled(), hung, "{}: exactly the operations that hung are cancelled", case.stage);
     }
 }
 
@@ -109,16 +109,16 @@ fn a_wx_login_that_never_answers_fails_typed_and_is_cancelled() {
     let mut world = World::default();
     world.login_hangs = true;
     let mut h = Harness::new(world, json!({ "retries": 1, "timeoutMs": 1000 }));
-    let start = h.now;
+    let start = h.now();
     let call = h.ensure();
     let err = h.run(call).error();
     assert_eq!(err.code(), "WX_LOGIN_FAILED");
     assert!(err.to_string().contains("did not answer within 1000 ms"), "{err}");
     let logins = h.ops(|a| matches!(a, Action::WxLogin { .. }));
     assert_eq!(logins.len(), 2, "one try and one retry, each with its own deadline");
-    assert_eq!(h.cancelled, logins);
+    assert_eq!(h.cancelled(), logins);
     let mut jitter = Jitter::new(SEED);
-    assert_eq!(h.now - start, 1000 + Millis::from(backoff_ms(0, jitter.draw())) + 1000);
+    assert_eq!(h.now() - start, 1000 + Millis::from(backoff_ms(0, jitter.draw())) + 1000);
     assert_eq!(h.world.states.last().copied(), Some((State::Failed, Some("WX_LOGIN_FAILED"))));
     h.run_until_idle();
 }
@@ -134,7 +134,7 @@ fn a_login_extra_that_never_settles_fails_typed_and_is_cancelled() {
     assert!(err.to_string().contains("did not settle within 1000 ms"), "{err}");
     let extras = h.ops(|a| matches!(a, Action::LoginExtra { .. }));
     assert_eq!(extras.len(), 1, "the app's own callback is not asked again");
-    assert_eq!(h.cancelled, extras);
+    assert_eq!(h.cancelled(), extras);
     assert!(h.world.sent_to("/login").is_empty(), "no login without the extra data");
     h.run_until_idle();
 }
@@ -154,22 +154,22 @@ fn storage_writes_and_removes_that_never_answer_are_reported() {
     h.run_until_idle();
     let storage_ops = h.ops(|a| matches!(a, Action::ReadStorage { .. } | Action::WriteStorage { .. } | Action::RemoveStorage { .. }));
     assert_eq!(storage_ops.len(), 3);
-    assert_eq!(h.cancelled, storage_ops);
+    assert_eq!(h.cancelled(), storage_ops);
 }
 
 #[test]
 fn results_for_unknown_or_cancelled_operations_are_ignored() {
     let mut world = with_record("t");
     world.serve(|w, sent| match sent.path() {
-        "/api/profile" => Reply::Hang,
+        "/api/profile" => Response::Hang,
         _ => w.backend(sent),
     });
     let mut h = Harness::new(world, json!({ "retries": 0, "timeoutMs": 700 }));
     let call = h.get("/api/profile");
     assert_eq!(h.run(call).error(), Error::Timeout { ms: 700 });
-    assert_eq!(h.cancelled.len(), 1);
-    let cancelled = h.cancelled[0];
-    let before = h.log.len();
+    assert_eq!(h.cancelled().len(), 1);
+    let cancelled = h.cancelled()[0];
+    let before = h.log().len();
     for op in [cancelled, 0, 9_999, OpId::MAX] {
         h.feed(|s, now| s.http_answered(now, op, Answer::status(200)));
         h.feed(|s, now| s.http_answered(now, op, Answer::status(401)));
@@ -182,8 +182,8 @@ fn results_for_unknown_or_cancelled_operations_are_ignored() {
         h.feed(|s, _| s.storage_done(op, Ok(())));
         h.feed(|s, _| s.storage_done(op, Err("setStorageSync:fail")));
     }
-    assert_eq!(h.log[before..], [], "no action for results nobody waits for");
-    assert_eq!(h.session.next_deadline(), None);
+    assert_eq!(h.log()[before..], [], "no action for results nobody waits for");
+    assert_eq!(h.session().next_deadline(), None);
     assert_eq!(h.run(call).error(), Error::Timeout { ms: 700 }, "settled once, as before");
     // The machine goes on as if nothing happened.
     let call = h.get("/api/order");
@@ -200,7 +200,7 @@ fn a_late_answer_to_a_timed_out_wx_login_is_ignored() {
     let call = h.ensure();
     h.advance(1000);
     let first = h.ops(|a| matches!(a, Action::WxLogin { .. }));
-    assert_eq!(h.cancelled, first, "the first wx.login timed out");
+    assert_eq!(h.cancelled(), first, "the first wx.login timed out");
     assert_eq!(h.outcome(call), None, "the flow waits to try again");
     h.world.login_hangs = false;
     // The first wx.login answers after all, with a code the server would even accept.
@@ -220,7 +220,7 @@ fn logout_during_the_launch_flow_cancels_its_operation() {
     h.advance(10);
     let wx_login = h.ops(|a| matches!(a, Action::WxLogin { .. }));
     let logout = h.logout();
-    assert_eq!(h.cancelled, wx_login);
+    assert_eq!(h.cancelled(), wx_login);
     assert_eq!(h.run_all(&[ensure, logout]), [Outcome::Failed(Error::LoggedOut), Outcome::Done]);
     h.run_until_idle();
     assert_eq!(h.world.login_calls, 0, "the cancelled wx.login was dropped");
@@ -235,7 +235,7 @@ fn logout_during_the_launch_flow_cancels_its_operation() {
     let check = h.ops(|a| sends_to(a, "/auth"));
     assert_eq!(check.len(), 1);
     let logout = h.logout();
-    assert_eq!(h.cancelled, check);
+    assert_eq!(h.cancelled(), check);
     assert_eq!(h.run_all(&[ensure, logout]), [Outcome::Failed(Error::LoggedOut), Outcome::Done]);
     h.run_until_idle();
     assert!(h.world.sent.is_empty(), "the check never reached the server");
@@ -250,9 +250,9 @@ fn logout_during_the_launch_flow_cancels_its_operation() {
     h.advance(25);
     assert_eq!(h.world.login_calls, 1);
     let logout = h.logout();
-    assert!(h.cancelled.is_empty());
+    assert!(h.cancelled().is_empty());
     assert_eq!(h.run_all(&[ensure, logout]), [Outcome::Failed(Error::LoggedOut), Outcome::Done]);
-    assert_eq!(h.session.next_deadline(), None, "no timer left behind");
+    assert_eq!(h.session().next_deadline(), None, "no timer left behind");
     h.run_until_idle();
     assert_eq!(h.world.login_calls, 1);
 }
@@ -260,7 +260,9 @@ fn logout_during_the_launch_flow_cancels_its_operation() {
 #[test]
 fn the_token_never_goes_to_another_origin() {
     let mut world = with_record("t");
-    world.serve(|w, sent| if sent.url.starts_with("http://dev.test/") { w.backend(sent) } else { Reply::Answer(200, json!({ "seen": sent.header("token") })) });
+    world.serve(
+        |w, sent| if sent.url.starts_with("http://dev.test/") { w.backend(sent) } else { Response::Answer(200, json!({ "seen": sent.header("token") })) },
+    );
     let mut h = Harness::new(world, json!({}));
     for url in [
         "https://other.example/x",
@@ -316,11 +318,11 @@ fn every_call_settles_exactly_once_whatever_happens() {
         world.stagger_ms = 300;
         let network = std::cell::RefCell::new(Jitter::new(seed));
         world.serve(move |w, sent| match network.borrow_mut().draw() % 12 {
-            0 => Reply::Fail("request:fail -2:net::ERR_FAILED"),
-            1 => Reply::Fail("request:fail timeout"),
-            2 => Reply::Hang,
-            3 => Reply::Answer(500, json!({})),
-            4 => Reply::Answer(401, json!({})),
+            0 => Response::Fail("request:fail -2:net::ERR_FAILED"),
+            1 => Response::Fail("request:fail timeout"),
+            2 => Response::Hang,
+            3 => Response::Answer(500, json!({})),
+            4 => Response::Answer(401, json!({})),
             _ => w.backend(sent),
         });
         let mut config = if seed % 3 == 0 { check_always() } else { json!({}) };
@@ -350,7 +352,7 @@ fn every_call_settles_exactly_once_whatever_happens() {
                 8 => h.world.valid_tokens.clear(),
                 _ => {
                     // A late answer for something the machine gave up on.
-                    if let Some(&op) = h.cancelled.get((r >> 8) as usize % h.cancelled.len().max(1)) {
+                    if let Some(&op) = h.cancelled().get((r >> 8) as usize % h.cancelled().len().max(1)) {
                         h.feed(|s, now| s.http_answered(now, op, Answer::status(200)));
                         h.feed(|s, now| s.wx_login_done(now, op, Ok("code-late")));
                     }
@@ -364,7 +366,7 @@ fn every_call_settles_exactly_once_whatever_happens() {
 #[test]
 fn a_request_waiting_to_resend_a_token_is_dropped_by_logout() {
     let mut h = Harness::new(with_record("tok-a"), json!({}));
-    h.world.serve(|_, sent| if sent.path() == "/api/profile" { Reply::Fail("request:fail -2:net::ERR_FAILED") } else { Reply::Answer(404, json!({})) });
+    h.world.serve(|_, sent| if sent.path() == "/api/profile" { Response::Fail("request:fail -2:net::ERR_FAILED") } else { Response::Answer(404, json!({})) });
     let call = h.get("/api/profile");
     // The first attempt fails; the request now waits to send `tok-a` again.
     while h.world.sent_to("/api/profile").is_empty() {

@@ -78,7 +78,7 @@ fn every_login_attempt_uses_a_fresh_code() {
             // The code reached the server, which consumed it, then the answer got lost.
             let code = sent.body.as_ref().and_then(|b| b.get("code")).and_then(Value::as_str).unwrap_or("");
             w.used_codes.insert(code.to_owned());
-            return Reply::Answer(503, json!({}));
+            return Response::Answer(503, json!({}));
         }
         w.backend(sent)
     });
@@ -93,7 +93,7 @@ fn every_login_attempt_uses_a_fresh_code() {
 #[test]
 fn retries_are_bounded_and_the_next_call_tries_again() {
     let mut world = World::default();
-    world.serve(|_, _| Reply::Fail("request:fail -2:net::ERR_FAILED"));
+    world.serve(|_, _| Response::Fail("request:fail -2:net::ERR_FAILED"));
     let mut h = Harness::new(world, json!({ "retries": 2 }));
     let call = h.ensure();
     assert_eq!(h.run(call).code(), "NETWORK");
@@ -112,7 +112,7 @@ fn bad_login_answer_keeps_the_old_token() {
     world.valid_tokens.clear();
     let before = world.stored();
     world.serve(|w, sent| match sent.path() {
-        "/login" => Reply::Answer(200, json!({ "token": 12345 })),
+        "/login" => Response::Answer(200, json!({ "token": 12345 })),
         _ => w.backend(sent),
     });
     let mut h = Harness::new(world, check_always());
@@ -127,7 +127,7 @@ fn bad_login_answer_keeps_the_old_token() {
 #[test]
 fn rejected_login_is_not_retried() {
     let mut world = World::default();
-    world.serve(|_, _| Reply::Answer(400, json!({ "errcode": 40029 })));
+    world.serve(|_, _| Response::Answer(400, json!({ "errcode": 40029 })));
     let mut h = Harness::new(world, json!({}));
     let call = h.ensure();
     assert_eq!(h.run(call).error(), Error::ServerRejected { endpoint: "login", status: 400 });

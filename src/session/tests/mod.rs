@@ -13,7 +13,7 @@
 use serde_json::{json, Value};
 
 use crate::session::*;
-use crate::testing::harness::*;
+use crate::testing::*;
 
 mod calls;
 mod deadlines;

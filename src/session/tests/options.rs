@@ -6,8 +6,8 @@ use super::*;
 /// Stores a record for `token` obtained an hour ago, expiring `expires_in_ms` from now.
 fn store_with_expiry(h: &mut Harness, token: &str, expires_in_ms: Option<i64>) {
     h.world.valid_tokens.insert(token.to_owned());
-    let expires_at = expires_in_ms.map(|ms| h.now.saturating_add_signed(ms));
-    let record = json!({ "v": 1, "token": token, "expiresAt": expires_at, "obtainedAt": h.now - 3_600_000 });
+    let expires_at = expires_in_ms.map(|ms| h.now().saturating_add_signed(ms));
+    let record = json!({ "v": 1, "token": token, "expiresAt": expires_at, "obtainedAt": h.now() - 3_600_000 });
     h.world.storage.insert("token".into(), record);
 }
 
@@ -64,9 +64,9 @@ fn expiry_from_the_login_answer_is_stored_and_used_by_the_clock() {
     let mut world = World::default();
     world.serve(|w, sent| match sent.path() {
         "/login" => match w.backend(sent) {
-            Reply::Answer(200, mut body) => {
+            Response::Answer(200, mut body) => {
                 body["expiresIn"] = json!("120"); // some servers send a numeric string
-                Reply::Answer(200, body)
+                Response::Answer(200, body)
             }
             other => other,
         },
@@ -80,7 +80,7 @@ fn expiry_from_the_login_answer_is_stored_and_used_by_the_clock() {
 
     // Relaunch two minutes later with `when-unknown`: known expired → straight to login.
     let mut h = h.relaunch(json!({ "login": { "expiresInPath": "expiresIn" }, "check": { "policy": "when-unknown" } }));
-    h.now += 120_000;
+    h.driver.now += 120_000;
     let call = h.ensure();
     assert_eq!(h.run(call).ready().1, Source::Login);
     assert!(h.world.sent_to("/auth").is_empty());
@@ -89,7 +89,7 @@ fn expiry_from_the_login_answer_is_stored_and_used_by_the_clock() {
 #[test]
 fn a_malformed_expiry_is_a_bad_response() {
     let mut world = World::default();
-    world.serve(|_, _| Reply::Answer(200, json!({ "token": "t", "expiresIn": "soon" })));
+    world.serve(|_, _| Response::Answer(200, json!({ "token": "t", "expiresIn": "soon" })));
     let mut h = Harness::new(world, json!({ "login": { "expiresInPath": "expiresIn" } }));
     let call = h.ensure();
     assert_eq!(h.run(call).code(), "BAD_RESPONSE");
@@ -114,7 +114,7 @@ fn corrupt_storage_counts_as_no_token_and_is_replaced_only_by_a_successful_login
     for corrupt in [json!(42), json!({ "user": 1 }), json!("{\"v\":1,"), json!([1])] {
         let mut world = World::default();
         world.storage.insert("token".into(), corrupt.clone());
-        world.serve(|_, _| Reply::Answer(400, json!({ "errcode": 40029 })));
+        world.serve(|_, _| Response::Answer(400, json!({ "errcode": 40029 })));
         let mut h = Harness::new(world, json!({}));
         let call = h.ensure();
         assert_eq!(h.run(call).code(), "SERVER_REJECTED");
@@ -145,8 +145,8 @@ fn the_code_travels_where_configured() {
             assert_eq!(sent.method, "GET");
             assert_eq!(sent.body, None, "a GET login carries no body");
             match w.redeem(sent.header("X-WX-Code").unwrap_or("")) {
-                Reply::Answer(200, body) => Reply::Answer(200, json!({ "code": 0, "data": { "skey": body["token"] } })),
-                _ => Reply::Answer(200, json!({ "code": -1, "error": "ERR_LOGIN_FAILED" })),
+                Response::Answer(200, body) => Response::Answer(200, json!({ "code": 0, "data": { "skey": body["token"] } })),
+                _ => Response::Answer(200, json!({ "code": -1, "error": "ERR_LOGIN_FAILED" })),
             }
         }
         _ => w.backend(sent),
@@ -162,8 +162,8 @@ fn the_code_travels_where_configured() {
     world.serve(|w, sent| {
         let code = sent.url.split("code=").nth(1).unwrap_or("");
         match w.redeem(code) {
-            Reply::Answer(200, body) => Reply::Answer(200, json!({ "code": 200, "msg": "登录成功", "token": body["token"] })),
-            _ => Reply::Answer(200, json!({ "code": 500, "msg": "登录失败" })),
+            Response::Answer(200, body) => Response::Answer(200, json!({ "code": 200, "msg": "登录成功", "token": body["token"] })),
+            _ => Response::Answer(200, json!({ "code": 500, "msg": "登录失败" })),
         }
     });
     let config = json!({ "login": { "url": "/user/login?from=app", "method": "GET", "codeIn": "query", "okWhen": { "path": "code", "equals": 200 } } });
@@ -176,7 +176,7 @@ fn the_code_travels_where_configured() {
 #[test]
 fn a_business_code_that_says_no_is_server_rejected() {
     let mut world = World::default();
-    world.serve(|_, _| Reply::Answer(200, json!({ "code": 500, "msg": "登录失败", "token": "ignored" })));
+    world.serve(|_, _| Response::Answer(200, json!({ "code": 500, "msg": "登录失败", "token": "ignored" })));
     let mut h = Harness::new(world, json!({ "login": { "okWhen": { "path": "code", "equals": 200 } } }));
     let call = h.ensure();
     assert_eq!(h.run(call).error(), Error::ServerRejected { endpoint: "login", status: 200 });
@@ -214,7 +214,7 @@ fn an_invalid_session_in_a_200_body_triggers_the_relogin() {
     world.serve(|w, sent| match sent.path() {
         "/api/profile" => {
             let ok = sent.header("X-WX-Skey").is_some_and(|t| w.valid_tokens.contains(t));
-            Reply::Answer(200, if ok { json!({ "code": 0, "data": {} }) } else { json!({ "code": -1, "error": "ERR_SKEY_INVALID" }) })
+            Response::Answer(200, if ok { json!({ "code": 0, "data": {} }) } else { json!({ "code": -1, "error": "ERR_SKEY_INVALID" }) })
         }
         _ => w.backend(sent),
     });

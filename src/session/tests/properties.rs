@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::rule::{Field, Scalar};
-use crate::testing::harness::{config, deep, read_field, HTML, START};
+use crate::testing::{config, deep, read_field, HTML, START};
 use crate::token::{StorageRead, StoredToken};
 
 /// The token stored before the launch.

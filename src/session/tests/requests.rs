@@ -53,7 +53,7 @@ fn a_stale_invalid_answer_does_not_log_in_again() {
 fn a_server_that_always_says_invalid_gets_bounded_logins() {
     let mut world = World::default();
     world.serve(|w, sent| match sent.path() {
-        "/api/profile" => Reply::Answer(401, json!({})),
+        "/api/profile" => Response::Answer(401, json!({})),
         _ => w.backend(sent),
     });
     let mut h = Harness::new(world, json!({}));
@@ -69,7 +69,7 @@ fn answers_out_of_order_from_an_always_invalid_server_still_cost_two_logins() {
     let mut world = World::default();
     world.stagger_ms = 400;
     world.serve(|w, sent| match sent.path() {
-        "/api/profile" => Reply::Answer(401, json!({})),
+        "/api/profile" => Response::Answer(401, json!({})),
         _ => w.backend(sent),
     });
     let mut h = Harness::new(world, json!({}));
@@ -83,7 +83,7 @@ fn answers_out_of_order_from_an_always_invalid_server_still_cost_two_logins() {
 fn post_is_not_retried_on_network_errors_unless_asked() {
     let mut world = with_record("t");
     world.serve(|w, sent| match sent.path() {
-        "/api/order" => Reply::Fail("request:fail -2:net::ERR_FAILED"),
+        "/api/order" => Response::Fail("request:fail -2:net::ERR_FAILED"),
         _ => w.backend(sent),
     });
     let mut h = Harness::new(world, json!({ "retries": 2 }));
@@ -109,7 +109,7 @@ fn post_is_not_retried_on_network_errors_unless_asked() {
 fn retry_delays_grow_between_attempts() {
     let mut world = with_record("t");
     world.serve(|w, sent| match sent.path() {
-        "/api/profile" => Reply::Fail("request:fail -2:net::ERR_FAILED"),
+        "/api/profile" => Response::Fail("request:fail -2:net::ERR_FAILED"),
         _ => w.backend(sent),
     });
     let mut h = Harness::new(world, json!({ "retries": 4 }));
@@ -133,22 +133,22 @@ fn retry_delays_grow_between_attempts() {
 fn a_hanging_request_times_out() {
     let mut world = with_record("t");
     world.serve(|w, sent| match sent.path() {
-        "/api/profile" => Reply::Hang,
+        "/api/profile" => Response::Hang,
         _ => w.backend(sent),
     });
     let mut h = Harness::new(world, json!({ "retries": 0, "timeoutMs": 3000 }));
-    let start = h.now;
+    let start = h.now();
     let mut req = ApiRequest::get("/api/profile");
     req.timeout_ms = Some(700);
     let call = h.request(req);
     assert_eq!(h.run(call).error(), Error::Timeout { ms: 700 });
-    assert_eq!(h.now - start, 700);
+    assert_eq!(h.now() - start, 700);
 }
 
 #[test]
 fn a_failed_login_rejects_every_waiter_with_the_same_error() {
     let mut world = World::default();
-    world.serve(|_, _| Reply::Answer(400, json!({ "errcode": 40029 })));
+    world.serve(|_, _| Response::Answer(400, json!({ "errcode": 40029 })));
     let mut h = Harness::new(world, json!({}));
     let calls: Vec<_> = (0..10).map(|_| h.get("/api/profile")).collect();
     for r in h.run_all(&calls) {
@@ -177,7 +177,7 @@ fn logout_during_a_login_does_not_resurrect_the_session() {
     let logout = h.logout();
     let results = h.run_all(&[waiting, logout]);
     assert_eq!(results, [Outcome::Failed(Error::LoggedOut), Outcome::Done]);
-    assert!(h.cancelled.contains(&login_op), "the login in flight is cancelled");
+    assert!(h.cancelled().contains(&login_op), "the login in flight is cancelled");
     // The platform could not abort it: its answer (a token) arrives anyway.
     let answer = Answer { status: 200, fields: vec![Field::Scalar(Scalar::Text("late".into()))] };
     h.feed(|s, now| s.http_answered(now, login_op, answer));
@@ -190,7 +190,7 @@ fn logout_during_a_login_does_not_resurrect_the_session() {
 fn token_header_and_prefix_are_configurable() {
     let mut world = World::default();
     world.serve(|w, sent| match sent.path() {
-        "/api/profile" => Reply::Answer(200, json!({ "auth": sent.header("Authorization") })),
+        "/api/profile" => Response::Answer(200, json!({ "auth": sent.header("Authorization") })),
         _ => w.backend(sent),
     });
     let mut h = Harness::new(world, json!({ "tokenHeader": "Authorization", "tokenPrefix": "Bearer " }));
