@@ -12,7 +12,7 @@ use std::path::Path;
 use wx_session::plain::Writer;
 use wx_session::{StoredToken, Token};
 use wx_session_fuzz::fields::{self, FieldSpec};
-use wx_session_fuzz::machine::{Driver, Event, Header, Http, Reply, SetTo, Start, Stored, Stray};
+use wx_session_fuzz::machine::{self, Event, Header, Http, Reply, SetTo, Start, Stored, Stray};
 use wx_session_fuzz::{profiles, Script};
 
 #[test]
@@ -184,7 +184,7 @@ fn machine(seeds: &mut Seeds) {
         let mut s = Script::new();
         header.write(&mut s);
         events.iter().for_each(|event| event.write(&mut s));
-        let summary = Driver::play(&s.bytes, usize::MAX);
+        let summary = machine::play(&s.bytes, usize::MAX);
         assert_eq!((summary.ready, summary.answers), (ready, answers), "seed {name} does not do what it says: {summary:?}");
         println!(
             "machine/{name}: {} events, {ready} ready, {answers} answers, rejected {:?}, {} tokens issued",
