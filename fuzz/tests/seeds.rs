@@ -164,15 +164,15 @@ fn login_answer(seeds: &mut Seeds) {
         seed(name, &s.bytes);
     };
     let token = FieldSpec::Token { junk: 0 };
-    // The profiles' read paths, in order: default [token, expiresIn]; seed001 [code, token];
-    // seed002 [session_id]; wafer2 [code, data.skey].
+    // The profiles' read paths, in order: default [token, expiresIn]; query-code [code, token];
+    // session-id [session_id]; wafer2 [code, data.skey].
     answer("default-ok", 0, 200, &[token.clone(), FieldSpec::Number(7200.0)]);
     answer("default-expiry-text", 0, 200, &[token.clone(), FieldSpec::Text(" 60 ".into())]);
     answer("default-503", 0, 503, &[token.clone()]);
-    answer("seed001-ok", 1, 200, &[FieldSpec::Number(200.0), token.clone()]);
-    answer("seed001-code-500", 1, 200, &[FieldSpec::Number(500.0), token.clone()]);
-    answer("seed002-ok", 2, 200, &[token.clone()]);
-    answer("seed002-header-injection", 2, 200, &[FieldSpec::Token { junk: 1 }]);
+    answer("query-code-ok", 1, 200, &[FieldSpec::Number(200.0), token.clone()]);
+    answer("query-code-500", 1, 200, &[FieldSpec::Number(500.0), token.clone()]);
+    answer("session-id-ok", 2, 200, &[token.clone()]);
+    answer("session-id-header-injection", 2, 200, &[FieldSpec::Token { junk: 1 }]);
     answer("wafer2-ok", 3, 200, &[FieldSpec::Number(0.0), token.clone()]);
     answer("wafer2-no-skey", 3, 200, &[FieldSpec::Number(0.0), FieldSpec::Other]);
     answer("limits-8192", 5, 200, &[FieldSpec::Token { junk: 3 }]);
@@ -253,10 +253,10 @@ fn machine(seeds: &mut Seeds) {
         1,
     );
 
-    // seed001: three calls on a cold start (one to another origin without the token); wx.login
+    // query-code: three calls on a cold start (one to another origin without the token); wx.login
     // fails once and is retried after the backoff; a timed-out request is retried.
     schedule(
-        "cold-start-seed001",
+        "cold-start-query-code",
         header(1, false),
         &[
             Event::Ensure,
@@ -333,11 +333,11 @@ fn machine(seeds: &mut Seeds) {
         2,
     );
 
-    // seed002: replies of the wrong kind to operations in flight are ignored (each still
+    // session-id: replies of the wrong kind to operations in flight are ignored (each still
     // takes its real answer); a logout whose storage remove never answers times out.
     let wrong = |to, reply| Event::Stray { to: Stray::InFlight(to), reply };
     schedule(
-        "wrong-kind-replies-seed002",
+        "wrong-kind-replies-session-id",
         header(2, false),
         &[
             Event::Ensure,
@@ -355,12 +355,12 @@ fn machine(seeds: &mut Seeds) {
         0,
     );
 
-    // seed002 near the end of u64 time: a plain-string session_id in storage, unchecked.
+    // session-id near the end of u64 time: a plain-string session_id in storage, unchecked.
     let session_id = plain(|w| {
         w.string("legacy-session-id");
     });
     schedule(
-        "near-max-time-seed002",
+        "near-max-time-session-id",
         Header { profile: 2, login_extra: false, seed: 0, start: Start::NearMax },
         &[
             Event::Ensure,

@@ -157,7 +157,7 @@ fn the_code_travels_where_configured() {
     let call = h.ensure();
     assert_eq!(h.run(call).ready().0, "tok-1");
 
-    // Seed 001: GET /user/login?code=…, answer {code: 200, msg, token}.
+    // A GET login with the code in the query: GET /user/login?code=…, answer {code: 200, msg, token}.
     let mut world = World::default();
     world.serve(|w, sent| {
         let code = sent.url.split("code=").nth(1).unwrap_or("");
@@ -185,8 +185,8 @@ fn a_business_code_that_says_no_is_server_rejected() {
 
 #[test]
 fn login_extra_is_merged_and_its_failure_is_typed() {
-    // `login.hasExtra` in the config became `Session::with_login_extra`: `login.extra` is a JS
-    // function the glue calls, so only "there is one" reaches the machine.
+    // `login.extra` is a JS function the glue calls, so only "there is one" reaches the
+    // machine (`Session::with_login_extra`).
     let mut h = Harness::with_login_extra(World::default(), json!({}));
     let call = h.ensure();
     h.run(call).ready();

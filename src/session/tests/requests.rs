@@ -117,8 +117,8 @@ fn retry_delays_grow_between_attempts() {
     assert_eq!(h.run(call).code(), "NETWORK");
     let times: Vec<Millis> = h.world.sent_to("/api/profile").iter().map(|s| s.at).collect();
     let gaps: Vec<Millis> = times.windows(2).map(|w| w[1] - w[0] - 50).collect();
-    // The old host's random() was fixed at 0.5; the machine draws its jitter from its seed, so
-    // the exact waits are those of the seeded sequence: 300, 600, 1200, 2400 ceilings.
+    // The machine draws its jitter from its seed, so the exact waits are those of the seeded
+    // sequence, under ceilings of 300, 600, 1200, 2400 ms.
     let mut jitter = Jitter::new(SEED);
     let expected: Vec<Millis> = (0..4).map(|attempt| Millis::from(backoff_ms(attempt, jitter.draw()))).collect();
     assert_eq!(gaps, expected);
