@@ -19,7 +19,7 @@ use wx_session_fuzz::{profiles, Script};
 fn the_committed_corpus_is_what_the_seeds_make() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let write = std::env::var("SEEDS").is_ok_and(|v| v == "write");
-    let targets: [(&str, fn(&mut Seeds)); 4] = [("config", config), ("stored_record", stored_record), ("login_answer", login_answer), ("machine", machine)];
+    let targets: [(&str, MakeSeeds); 4] = [("config", config), ("stored_record", stored_record), ("login_answer", login_answer), ("machine", machine)];
     for (target, make) in targets {
         let dir = root.join(target);
         let mut seeds = Seeds::default();
@@ -43,6 +43,9 @@ fn the_committed_corpus_is_what_the_seeds_make() {
         assert!(committed == seeds.files, "fuzz/corpus/{target} is not what the seeds make: SEEDS=write cargo test --test seeds");
     }
 }
+
+/// Makes the seeds of one target.
+type MakeSeeds = fn(&mut Seeds);
 
 /// The seeds of one target, by name.
 #[derive(Default)]
@@ -168,10 +171,10 @@ fn login_answer(seeds: &mut Seeds) {
     // session-id [session_id]; wafer2 [code, data.skey].
     answer("default-ok", 0, 200, &[token.clone(), FieldSpec::Number(7200.0)]);
     answer("default-expiry-text", 0, 200, &[token.clone(), FieldSpec::Text(" 60 ".into())]);
-    answer("default-503", 0, 503, &[token.clone()]);
+    answer("default-503", 0, 503, std::slice::from_ref(&token));
     answer("query-code-ok", 1, 200, &[FieldSpec::Number(200.0), token.clone()]);
     answer("query-code-500", 1, 200, &[FieldSpec::Number(500.0), token.clone()]);
-    answer("session-id-ok", 2, 200, &[token.clone()]);
+    answer("session-id-ok", 2, 200, std::slice::from_ref(&token));
     answer("session-id-header-injection", 2, 200, &[FieldSpec::Token { junk: 1 }]);
     answer("wafer2-ok", 3, 200, &[FieldSpec::Number(0.0), token.clone()]);
     answer("wafer2-no-skey", 3, 200, &[FieldSpec::Number(0.0), FieldSpec::Other]);
@@ -346,7 +349,7 @@ fn machine(seeds: &mut Seeds) {
             wrong(0, Reply::Http(Http::Fail("request:fail".into()))),
             reply(0, code()),
             wrong(0, Reply::Code(Ok("061abcDEF".into()))),
-            reply(0, ok(200, &[token.clone()])),
+            reply(0, ok(200, std::slice::from_ref(&token))),
             Event::Logout,
             wrong(0, Reply::Storage(Stored::Missing)),
             Event::Timeout { mode: 1, amount: 0 },
@@ -367,7 +370,7 @@ fn machine(seeds: &mut Seeds) {
             reply(0, Reply::Storage(Stored::Raw(session_id))),
             reply(0, Reply::Valid(false)),
             reply(0, code()),
-            reply(0, ok(200, &[token.clone()])),
+            reply(0, ok(200, std::slice::from_ref(&token))),
             Event::Timeout { mode: 4, amount: 0 },
             get(4),
         ],
