@@ -88,7 +88,9 @@ impl Reply {
 /// `Cancel`.
 #[derive(Debug, Clone)]
 pub struct Op {
+    /// The id its reply goes with.
     pub id: OpId,
+    /// The kind of reply that ends it.
     pub awaits: Awaits,
     /// The action that started it: what to store, where a request goes, with which header.
     pub action: Action,
@@ -108,12 +110,15 @@ impl Op {
 /// Which public call a call id is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallKind {
+    /// `ensure()`.
     Ensure,
     /// `request`, `uploadFile` or `downloadFile`.
     Api(ApiKind),
     /// `login(extra)`.
     Login,
+    /// `setToken(token, expiresIn)`.
     SetToken,
+    /// `logout()`.
     Logout,
     /// A call refused before it started (`reject_now`).
     Refused,
@@ -183,6 +188,7 @@ pub fn json_to_plain(text: &str) -> Option<Vec<u8>> {
 /// assert!(driver.settled(call).is_none());
 /// ```
 pub struct Driver {
+    /// The machine. Tell it things through the driver, so its actions are checked.
     pub session: Session,
     /// The clock the machine is told (`Date.now()` in the glue). Tests move it.
     pub now: Millis,

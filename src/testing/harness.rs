@@ -24,6 +24,7 @@ pub enum Outcome {
     Answer(u16, Value),
     /// `logout()`, `set_token()`.
     Done,
+    /// The call was rejected with this error.
     Failed(Error),
 }
 
@@ -110,6 +111,7 @@ pub fn config(extra: Value) -> Config {
 pub struct Harness {
     /// The machine, its clock and the driver's books: `h.driver.now` moves the clock.
     pub driver: Driver,
+    /// The platform and backend: set knobs and faults on it, read what it saw.
     pub world: World,
     /// Scheduled events: (due, sequence, event).
     pending: Vec<(Millis, u64, Event)>,

@@ -19,9 +19,13 @@ use crate::Millis;
 /// One request as the backend saw it.
 #[derive(Debug, Clone)]
 pub struct Sent {
+    /// `wx.request`, `wx.uploadFile` or `wx.downloadFile`.
     pub kind: ApiKind,
+    /// The full URL.
     pub url: String,
+    /// `GET`, `POST`, …
     pub method: &'static str,
+    /// The one header the machine sets (the token, or the code), name and value.
     pub header: Option<(String, String)>,
     /// The login body: the code field and `login.extra`'s object, merged as the glue does.
     pub body: Option<Value>,
@@ -69,11 +73,17 @@ type Handler = Box<dyn Fn(&mut World, &Sent) -> Response>;
 /// A host capability the machine uses through its driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Capability {
+    /// Reading the stored token.
     StorageGet,
+    /// Writing the new token's record.
     StorageSet,
+    /// Removing the record (`logout()`).
     StorageRemove,
+    /// `wx.checkSession`.
     CheckSession,
+    /// `wx.login`.
     WxLogin,
+    /// The app's `login.extra()`.
     LoginExtra,
     /// The login exchange (`Send` with [`ReadSet::Login`]).
     LoginHttp,
@@ -114,9 +124,11 @@ pub enum Garbage {
     Status0,
     /// A token with CR/LF in it.
     TokenCrLf,
-    /// `wx.login` succeeding without a code, with CR/LF in it, or with 2 KB of it.
+    /// `wx.login` succeeding without a code.
     CodeEmpty,
+    /// `wx.login` succeeding with CR/LF in the code.
     CodeCrLf,
+    /// `wx.login` succeeding with a code of 2 KB.
     Code2K,
     /// A result of another kind for the operation (a driver mixing up its callbacks); the
     /// operation itself then never answers.
@@ -138,33 +150,46 @@ pub fn deep() -> Value {
 
 /// The outside world: storage, `wx.*`, the backend, and what happened.
 pub struct World {
+    /// What storage holds, by key, as the JSON the glue stores.
     pub storage: HashMap<String, Value>,
+    /// Storage writes fail as a full storage does (10 MB).
     pub storage_full: bool,
+    /// Storage reads fail (a corrupted storage).
     pub storage_unreadable: bool,
     /// What `login.extra()` resolves to (`Ok`), its failure (`Err`), or `None` to hang.
     pub extra: Option<Result<Value, String>>,
+    /// What `wx.checkSession` says.
     pub check_session_ok: bool,
+    /// `wx.checkSession` never answers.
     pub check_session_hangs: bool,
     /// Storage calls never answer (an async storage API that hangs).
     pub storage_hangs: bool,
     /// `wx.login` calls that fail before the first success.
     pub login_failures: u32,
+    /// `wx.login` never answers.
     pub login_hangs: bool,
+    /// `wx.login` answers given (since the last relaunch).
     pub login_calls: u32,
+    /// Every request the backend saw, in order (since the last relaunch).
     pub sent: Vec<Sent>,
+    /// Every state reported to `onChange`, with the error code of a report that carried one.
     pub states: Vec<(State, Option<&'static str>)>,
+    /// How long `wx.request` takes, in ms.
     pub latency_ms: u32,
     /// Adds `n * 37 % stagger_ms` to the n-th request's latency, so answers come back out of order.
     pub stagger_ms: u32,
+    /// Requests sent so far.
     pub requests_made: u32,
     /// Per-path latency overriding `latency_ms`.
     pub slow_paths: HashMap<String, u32>,
     handler: Option<Handler>,
-    /// The backend: the `wx.login` codes WeChat gave, those already redeemed, the tokens it
-    /// takes, and how many it issued.
+    /// The `wx.login` codes WeChat gave (others are 40029).
     pub issued_codes: HashSet<String>,
+    /// Codes already redeemed (a second use is 40163).
     pub used_codes: HashSet<String>,
+    /// Tokens the backend takes.
     pub valid_tokens: HashSet<String>,
+    /// Tokens [`World::redeem`] issued.
     pub tokens_issued: u32,
     /// `wx.login` answers ever given, across relaunches: codes stay unique like WeChat's.
     pub(super) codes_made: u32,
