@@ -6,11 +6,13 @@
 //         non-trapping float-to-int to MVP → optimize for size with MVP features only →
 //         validate as MVP → audit (no imports, no Global export, one funcref table at most)
 //         → blank panic-location paths → dist/wx_session_bg.wasm.br, wasm/wx_session_bg.wasm
-//   js:   every module under src/ (the entry is index.js; each require('./x') must resolve)
-//         → one CommonJS file, minified to ES5 → loaded once to check its exports → dist/index.js
+//   js:   src/abi.js from src/abi.rs → the ES modules of src/ (entry index.js; every import must
+//         be one of them) in one scope (Rollup) → one CommonJS file, minified to ES5 (terser)
+//         → loaded once to check its exports → dist/index.js
 //
 // Options (tests push other inputs through the same steps):
-//   --from FILE (cargo's .wasm)  --to DIR (default dist)  --no-demo (don't copy into the demo)
+//   --from FILE (cargo's .wasm)  --to DIR (default dist)  --to-js DIR (default dist-js)
+//   --no-demo (don't copy into the demo)
 //   --readable (don't minify the bundle) --profiling (keep function names): for profilers
 'use strict';
 
@@ -250,51 +252,123 @@ async function buildWasm(input) {
 }
 
 /**
- * The modules of the bundle: every .js file in src/. Each `require('./name')` must name one;
- * any other require fails the build (the mini-program runtime has nothing else to give).
+ * cargo's .wasm → the same core as JavaScript (the JavaScript build, wx-session/js): lowered to
+ * MVP and optimized like the shipped wasm (without the 8-byte memory.copy, whose 64-bit loads cost
+ * more than they save once 64-bit numbers are pairs of 32-bit ones), panic-location paths
+ * blanked, then binaryen's wasm2js. Returns an ES module exporting `createCore()`: a new
+ * instance's exports, memory included, as WXWebAssembly would give them.
+ * @param {Uint8Array} input
  */
-function sourceModules(srcDir) {
-  const modules = {};
-  for (const file of fs.readdirSync(srcDir).filter((f) => f.endsWith('.js')).sort()) {
-    modules[`./${file.slice(0, -3)}`] = fs.readFileSync(path.join(srcDir, file), 'utf8');
+async function buildCoreJs(input) {
+  const binaryen = await loadBinaryen();
+  const module = binaryen.readBinary(input);
+  let bytes;
+  try {
+    module.setFeatures(postMvpFeatures(binaryen));
+    module.runPasses(['llvm-memory-copy-fill-lowering', 'signext-lowering', 'llvm-nontrapping-fptoint-lowering']);
+    module.setFeatures(binaryen.Features.MVP);
+    binaryen.setOptimizeLevel(2);
+    binaryen.setShrinkLevel(2);
+    binaryen.setDebugInfo(false);
+    module.optimize();
+    module.runPasses(['strip-debug', 'strip-producers', 'strip-target-features']);
+    if (!quietly(() => module.validate())) throw new Error('the core for wasm2js still has post-MVP instructions');
+    bytes = blankLocationPaths(module.emitBinary()).bytes;
+  } finally {
+    module.dispose();
   }
-  if (!modules['./index']) throw new Error('src/index.js is missing');
-  for (const [name, source] of Object.entries(modules)) {
-    for (const match of source.matchAll(/\brequire\s*\(([^)]*)\)/g)) {
-      const target = match[1].trim().replace(/^['"]|['"]$/g, '');
-      if (!modules[target]) throw new Error(`${name}.js: require(${match[1]}) is not a module in src/`);
-    }
+  const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'wx-session-wasm2js-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'core.wasm'), bytes);
+    const wasm2js = path.join(path.dirname(require.resolve('binaryen/package.json')), 'bin', 'wasm2js');
+    require('child_process').execFileSync(process.execPath, [wasm2js, path.join(dir, 'core.wasm'), '-Oz', '-o', path.join(dir, 'core.js')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const text = fs.readFileSync(path.join(dir, 'core.js'), 'utf8');
+    // wasm2js ends with `var retasmFunc = asmFunc({}); export var name = retasmFunc.name; …`:
+    // one instance at load time. Instead, the glue makes one when it first needs it.
+    const body = text.replace(/\nvar retasmFunc = asmFunc\(\{\s*\}\);\n[\s\S]*$/, '\n');
+    if (body === text || /\bexport\b/.test(body)) throw new Error('wasm2js output is not of the expected shape');
+    return `${body}\nexport function createCore() {\n  return asmFunc({});\n}\n`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  return modules;
 }
 
-async function bundle(version) {
-  const modules = sourceModules(path.join(here, 'src'));
-  const parts = ["'use strict';", 'var __modules = {'];
-  for (const [name, source] of Object.entries(modules)) {
-    parts.push(`${JSON.stringify(name)}: function (module, exports, require) {\n${source}\n},`);
+/**
+ * The ABI constants of src/abi.rs, by their JS names (`GROUP_NAME` for `group::NAME`): numbers,
+ * and lists of strings. Throws on a constant of another form (the file says which it keeps).
+ * @param {string} rust the text of src/abi.rs
+ */
+function abiConstants(rust) {
+  const constants = {};
+  let group = null;
+  for (const line of rust.split('\n')) {
+    let m;
+    if ((m = /^pub mod (\w+) \{/.exec(line))) group = m[1].toUpperCase();
+    else if (/^\}/.test(line)) group = null;
+    else if (!group || !/^\s*pub const /.test(line)) continue;
+    else if ((m = /^\s*pub const (\w+): u32 = (\d+)(?: << (\d+))?;$/.exec(line))) {
+      constants[`${group}_${m[1]}`] = m[3] === undefined ? Number(m[2]) : Number(m[2]) * 2 ** Number(m[3]);
+    } else if ((m = /^\s*pub const (\w+): \[&str; (\d+)\] = \[(.*)\];$/.exec(line))) {
+      const list = JSON.parse(`[${m[3]}]`);
+      if (list.length !== Number(m[2])) throw new Error(`src/abi.rs: ${m[1]} has ${list.length} names, not ${m[2]}`);
+      constants[`${group}_${m[1]}`] = list;
+    } else throw new Error(`src/abi.rs: a constant build.js cannot read: ${line.trim()}`);
   }
-  parts.push(
-    '};',
-    'var __cache = {};',
-    'function __require(name) {',
-    '  if (!__cache[name]) {',
-    '    var module = { exports: {} };',
-    '    __cache[name] = module;',
-    '    __modules[name](module, module.exports, __require);',
-    '  }',
-    '  return __cache[name].exports;',
-    '}',
-    "module.exports = __require('./index');",
-  );
+  return constants;
+}
+
+/** js-glue/src/abi.js, as generated from src/abi.rs. */
+function abiModule(rust) {
+  const lines = Object.entries(abiConstants(rust)).map(([name, value]) => `export var ${name} = ${JSON.stringify(value).replace(/"/g, "'")};`);
+  return [
+    '// Generated by js-glue/build.js from src/abi.rs (scripts/build.sh): edit that file, not this one.',
+    '// The glue reads these as `abi.NAME`; in the bundle each use of a number becomes the number.',
+    ...lines,
+    '',
+  ].join('\n');
+}
+
+const ABI_RS = path.join(root, 'src', 'abi.rs');
+const ABI_JS = path.join(here, 'src', 'abi.js');
+
+/**
+ * src/ (ES modules, ES5 otherwise) → one CommonJS file. Rollup hoists every module into one
+ * scope, so terser can shorten every name that crosses modules and inline the ABI's numbers.
+ * An import that is not a module of src/ fails the build (the mini-program runtime has nothing
+ * else to give).
+ */
+async function bundle(version, srcDir = path.join(here, 'src'), coreJs = null) {
+  const { rollup } = require('rollup');
+  const problems = [];
+  const build = await rollup({
+    input: path.join(srcDir, 'index.js'),
+    onwarn: (warning) => problems.push(warning.message),
+    // The JavaScript build: loader-js.js stands where loader.js does, with the core as JS.
+    plugins: coreJs === null ? [] : [{
+      name: 'javascript-core',
+      resolveId(source, importer) {
+        if (source === 'wx-session-core-js') return '\0wx-session-core-js';
+        if (source === './loader.js' && importer && path.dirname(importer) === srcDir) return path.join(srcDir, 'loader-js.js');
+        return null;
+      },
+      load(id) {
+        return id === '\0wx-session-core-js' ? coreJs : null;
+      },
+    }],
+  });
+  const { output } = await build.generate({ format: 'cjs', exports: 'named', esModule: false, generatedCode: 'es5', freeze: false });
+  await build.close();
+  if (problems.length) throw new Error(`bundling src/:\n  - ${problems.join('\n  - ')}`);
+  const code = output[0].code;
   const { minify } = require('terser');
   // ES5 out: the glue runs on old base libraries too, and is shipped as is. (--readable keeps
-  // names and layout, for profiling.)
+  // names and layout, for profiling.) The file is one module: its top level is private.
   const readable = process.argv.includes('--readable');
   const result = readable
-    ? { code: parts.join('\n') }
-    : await minify(parts.join('\n'), { ecma: 5, compress: { passes: 2 }, mangle: true, format: { ecma: 5 } });
-  const banner = `// wx-session ${version} (MIT). Built by js-glue/build.js from js-glue/src; run scripts/build.sh to regenerate.\n`;
+    ? { code }
+    : await minify(code, { ecma: 5, toplevel: true, compress: { passes: 2 }, mangle: true, format: { ecma: 5 } });
+  const flavour = coreJs === null ? '' : ' (the JavaScript build: no WebAssembly)';
+  const banner = `// wx-session ${version}${flavour} (MIT). Built by js-glue/build.js from js-glue/src; run scripts/build.sh to regenerate.\n`;
   return banner + result.code + '\n';
 }
 
@@ -326,9 +400,12 @@ function brotli(bytes) {
 async function main() {
   const from = option('from', path.join(root, 'target', 'sdk', 'wasm32-unknown-unknown', 'release', 'wx_session.wasm'));
   const dist = option('to', path.join(here, 'dist'));
+  const distJs = option('to-js', path.join(here, 'dist-js'));
   const plainDir = path.join(dist, '..', 'wasm');
   const version = require('./package.json').version;
   const wasm = await buildWasm(fs.readFileSync(from));
+  step('js-glue/src/abi.js from src/abi.rs');
+  fs.writeFileSync(ABI_JS, abiModule(fs.readFileSync(ABI_RS, 'utf8')));
   step('bundle dist/index.js (CommonJS, minified ES5) and typings');
   const js = await bundle(version);
   checkEntry(js);
@@ -341,6 +418,16 @@ async function main() {
   fs.writeFileSync(path.join(dist, 'index.js'), js);
   fs.copyFileSync(path.join(here, 'src', 'index.d.ts'), path.join(dist, 'index.d.ts'));
   console.log(`built ${path.relative(process.cwd(), dist)}: ${WASM_NAME}.br ${br.length} B + index.js ${Buffer.byteLength(js)} B = shipped ${br.length + Buffer.byteLength(js)} B (${path.relative(process.cwd(), plainDir)}/${WASM_NAME}: ${wasm.length} B)`);
+  step('the JavaScript build: wasm2js, then the same glue with the core as JavaScript → dist-js/index.js');
+  const jsBuild = await bundle(version, path.join(here, 'src'), await buildCoreJs(fs.readFileSync(from)));
+  checkEntry(jsBuild);
+  if (/WebAssembly/.test(jsBuild.slice(jsBuild.indexOf('\n')))) throw new Error('the JavaScript build uses WebAssembly');
+  fs.rmSync(distJs, { recursive: true, force: true });
+  fs.mkdirSync(distJs, { recursive: true });
+  fs.writeFileSync(path.join(distJs, 'index.js'), jsBuild);
+  fs.copyFileSync(path.join(here, 'src', 'index.d.ts'), path.join(distJs, 'index.d.ts'));
+  const jsBytes = Buffer.byteLength(jsBuild);
+  console.log(`built ${path.relative(process.cwd(), distJs)}: index.js ${jsBytes} B (brotli ${brotli(Buffer.from(jsBuild)).length} B), the JavaScript build, beside the wasm build's ${br.length + Buffer.byteLength(js)} B`);
   // The npm tarball carries the manuals, the licence and the changelog (npm takes README*,
   // LICENSE* and CHANGELOG* from the package folder): copies of the repository's own.
   for (const doc of ['README.md', 'README.zh-CN.md', 'LICENSE', 'CHANGELOG.md']) {
@@ -352,7 +439,7 @@ async function main() {
   }
 }
 
-module.exports = { inspectWasm, buildWasm, sourceModules, locationPaths, loadBinaryen };
+module.exports = { inspectWasm, buildWasm, buildCoreJs, bundle, locationPaths, loadBinaryen, abiConstants, abiModule, ABI_RS, ABI_JS };
 
 if (require.main === module) {
   main().catch((error) => {

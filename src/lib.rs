@@ -31,6 +31,7 @@
 
 extern crate alloc;
 
+pub mod abi;
 pub mod answer;
 pub mod config;
 pub mod error;
@@ -65,3 +66,28 @@ pub use token::{StorageValue, StoredToken, Token};
 
 /// Milliseconds since the epoch, as the driver's clock reads them (`Date.now()`).
 pub type Millis = u64;
+
+/// The latest time the core keeps: 2^53 − 1 ms (the year 287,396), the largest whole number a JS
+/// number holds exactly, so times cross to the glue and round-trip through stored records as
+/// they are. Lifetimes servers send for "never" (`Long.MAX_VALUE` seconds, `1e20`) end here.
+pub const MAX_MILLIS: Millis = (1 << 53) - 1;
+
+/// `x` (a JS number) as whole milliseconds from 0 to [`MAX_MILLIS`]; NaN and negatives are 0,
+/// fractions are cut. Clamped here rather than left to `as`: in the shipped wasm, binaryen's MVP
+/// lowering of Rust's saturating float-to-int cast wraps values past 2^64 to 0 instead.
+///
+/// ```
+/// use wx_session::{millis_from, MAX_MILLIS};
+/// assert_eq!(millis_from(1_700_000_000_000.5), 1_700_000_000_000);
+/// assert_eq!(millis_from(1e20), MAX_MILLIS);
+/// assert_eq!(millis_from(f64::NAN), 0);
+/// ```
+pub fn millis_from(x: f64) -> Millis {
+    if x >= MAX_MILLIS as f64 {
+        MAX_MILLIS
+    } else if x >= 0.0 {
+        x as Millis // in range: the cast is exact in every build
+    } else {
+        0
+    }
+}

@@ -89,18 +89,25 @@ pub fn read_answer(config: &Config, answer: &AnswerView, now: Millis) -> Result<
             Field::Absent | Field::Scalar(Scalar::Null) => None,
             field => {
                 let seconds = seconds_of(field).ok_or_else(|| bad("is not a number of seconds", path.as_str()))?;
-                Some(now.saturating_add(seconds.saturating_mul(1000)))
+                Some(now.saturating_add(seconds.saturating_mul(1000)).min(crate::MAX_MILLIS))
             }
         },
     };
     Ok(StoredToken { token, expires_at, obtained_at: Some(now) })
 }
 
-/// `expiresIn` as whole seconds: a positive number, or a string of digits.
+/// `expiresIn` as whole seconds: a positive number, or a string of digits. Lifetimes past
+/// [`crate::MAX_MILLIS`] (servers send `Long.MAX_VALUE` or `1e20` for "never") are that long.
 fn seconds_of(field: &Field) -> Option<Millis> {
     let seconds = match field {
-        Field::Scalar(Scalar::Number(n)) if n.is_finite() && *n >= 1.0 => *n as Millis,
-        Field::Scalar(Scalar::Text(text)) => text.trim().parse::<Millis>().ok()?,
+        Field::Scalar(Scalar::Number(n)) if n.is_finite() && *n >= 1.0 => crate::millis_from(*n),
+        Field::Scalar(Scalar::Text(text)) => {
+            let digits = text.trim();
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            digits.parse::<Millis>().unwrap_or(Millis::MAX)
+        }
         _ => return None,
     };
     (seconds > 0).then_some(seconds)

@@ -246,7 +246,7 @@ fn read_record(bytes: &[u8]) -> StorageRead {
     let Ok(record) = plain::read::<RecordIn>(bytes) else {
         return StorageRead::Corrupt;
     };
-    let time = |t: Option<f64>| t.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as Millis);
+    let time = |t: Option<f64>| t.filter(|t| !t.is_nan() && *t >= 0.0).map(crate::millis_from);
     match record.token.as_deref().map(Token::new) {
         Some(Ok(token)) if record.v == Some(RECORD_VERSION) => {
             StorageRead::Record(StoredToken { token, expires_at: time(record.expires_at), obtained_at: time(record.obtained_at) })

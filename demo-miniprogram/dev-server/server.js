@@ -16,7 +16,7 @@
 // The developer's backend comes in profiles, one per protocol the seeds and wafer2 use
 // (`--profile NAME`, default `default`); PROFILES below documents each one's endpoints.
 //
-// Usage: node server.js [--port 3000] [--profile default|seed001|seed002|wafer2]
+// Usage: node server.js [--port 3000] [--profile default|get-query-code|session-id|wafer2]
 //        (--port 0 picks a free port; the chosen one is printed)
 'use strict';
 
@@ -45,9 +45,9 @@ const PROFILES = {
     apiOk: (user) => [200, user],
     invalid: () => [401, { error: 'invalid session' }],
   },
-  // Seed 001: GET /user/login?code= → {code: 200, msg, token} (failures: {code: 500, msg});
-  // GET /api/profile header token → the user, or 401.
-  seed001: {
+  // get-query-code (seed 001's protocol): GET /user/login?code= → {code: 200, msg, token}
+  // (failures: {code: 500, msg}); GET /api/profile header token → the user, or 401.
+  'get-query-code': {
     loginRoute: ['GET', '/user/login'],
     codeFrom: (req) => req.query.get('code'),
     loginOk: (token) => [200, { code: 200, msg: '登录成功', token }],
@@ -57,10 +57,10 @@ const PROFILES = {
     apiOk: (user) => [200, user],
     invalid: () => [401, { error: 'invalid session' }],
   },
-  // Seed 002: POST /api/fetch_code {code} → {session_id}; requests carry it in X-Session-Id
-  // (the seed sends it in the body; a header keeps it out of URLs and logs);
+  // session-id (seed 002's protocol): POST /api/fetch_code {code} → {session_id}; requests carry
+  // it in X-Session-Id (the seed sends it in the body; a header keeps it out of URLs and logs);
   // GET /api/profile → the user, or 401.
-  seed002: {
+  'session-id': {
     loginRoute: ['POST', '/api/fetch_code'],
     codeFrom: (req) => req.body && req.body.code,
     loginOk: (token) => [200, { session_id: token }],

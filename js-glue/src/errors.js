@@ -1,20 +1,28 @@
 // WxSessionError: the one error class every rejection and onChange report uses.
-'use strict';
+var setPrototypeOf = Object.setPrototypeOf || function (object, prototype) {
+  object.__proto__ = prototype; // eslint-disable-line no-proto
+  return object;
+};
 
 // `code` is stable (CONFIG, NETWORK, …); `key` names the bad config key for CONFIG errors;
 // `status` is the HTTP status for SERVER_REJECTED. Messages never contain the token.
+// Each instance is a real Error object (made by `Error`, then given this prototype), so consoles,
+// DevTools and error monitors that test the internal class (`[object Error]`,
+// `util.types.isNativeError`) show it as an error, with its message and stack. ES5: no `class`.
 function WxSessionError(code, message, key, status) {
-  var error = new Error(message);
-  this.name = 'WxSessionError';
-  this.code = code;
-  this.message = message;
-  if (key) this.key = key;
-  if (status) this.status = status;
-  if (error.stack) this.stack = 'WxSessionError: ' + message + String(error.stack).replace(/^[^\n]*/, '');
+  var error = setPrototypeOf(new Error(message), WxSessionError.prototype);
+  error.code = code;
+  if (key) error.key = key;
+  if (status) error.status = status;
+  // V8 writes the stack's first line from the name at capture time: capture it again, as a
+  // WxSessionError and without this constructor's frame. (JavaScriptCore has no header line.)
+  if (typeof Error.captureStackTrace === 'function') Error.captureStackTrace(error, WxSessionError);
+  return error;
 }
-WxSessionError.prototype = Object.create(Error.prototype);
-WxSessionError.prototype.constructor = WxSessionError;
-WxSessionError.prototype.name = 'WxSessionError';
+WxSessionError.prototype = Object.create(Error.prototype, {
+  constructor: { value: WxSessionError, writable: true, configurable: true },
+  name: { value: 'WxSessionError', writable: true, configurable: true },
+});
 
 // True for errors of this SDK, also from another copy of it (two bundles in one app).
 function isWxSessionError(value) {
@@ -39,4 +47,4 @@ function describe(value) {
   return text.length > 1000 ? text.slice(0, 1000) + '…' : text;
 }
 
-module.exports = { WxSessionError: WxSessionError, isWxSessionError: isWxSessionError, configError: configError, describe: describe };
+export { WxSessionError, isWxSessionError, configError, describe };

@@ -1,22 +1,29 @@
 // wx-session: createSession(config) → { ensure, request, uploadFile, downloadFile, login,
 // logout, token, setToken, onChange }.
-// The flow (single-flight login, retries, re-login) runs in the Rust core; see driver.js.
-'use strict';
-
-var core = require('./core');
-var plain = require('./plain');
-var errors = require('./errors');
-var createDriver = require('./driver').createDriver;
+// The flow (single-flight login, retries, re-login) runs in the Rust core; driver.js performs
+// what it decides. Modules: calls (the app's calls and their Promises), driver (the loop),
+// exchanges (wx.* for the machine), reports (onReport), loader and instance (the wasm), clock,
+// values (reading the app's values), plain (config and records as plain data), abi (generated
+// from src/abi.rs), errors.
+import * as plain from './plain.js';
+import * as errors from './errors.js';
+import * as calls from './calls.js';
+import * as loader from './loader.js';
+import { Driver, releaseHandle } from './driver.js';
 
 // Where WeChat DevTools' 构建npm puts this package's wasm (brotli: base library ≥ 2.14).
 var DEFAULT_WASM_PATH = '/miniprogram_npm/wx-session/wx_session_bg.wasm.br';
+// How long loading the wasm may take when the config gives no usable timeoutMs.
+var DEFAULT_TIMEOUT_MS = 10000;
 
 // A session the app dropped (it may still hold the Promises of its calls) frees its slot in the
-// core once no call waits for the wasm and none is in flight (where the engine has
-// FinalizationRegistry: iOS 14.5+, Android's V8).
+// core once nothing of it is in flight (where the engine has FinalizationRegistry: iOS 14.5+,
+// Android's V8). What the registry holds for it, `holder`, must never reach the session: not the
+// driver, whose onChange listeners may hold a page that holds the session.
 var registry = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry(function (holder) {
   holder.dropped = true;
-  if (holder.driver && !holder.queued) holder.driver.dispose();
+  var handle = holder.handle;
+  if (handle && !holder.queued && !handle.instance.busy.has(handle.h)) releaseHandle(handle);
 }) : null;
 
 function createSession(config) {
@@ -41,26 +48,27 @@ function createSession(config) {
   }
   var driver = null;
   var starting = null;
-  // What the registry may see: the driver, never the session object (or it would stay alive);
-  // `queued`: calls waiting for the wasm to load.
-  var holder = { driver: null, dropped: false, queued: 0 };
+  // What the registry holds: the current driver's handle (driver.js), whether the app dropped
+  // the session, and how many calls wait for the wasm to load.
+  var holder = { handle: null, dropped: false, queued: 0 };
+  setup.holder = holder;
 
   // Runs `use(driver)` once the wasm is loaded and the session created; a session whose
   // instance died is created again on a fresh one.
   function withDriver(use, reject) {
-    if (driver && !driver.dead) return use(driver);
+    if (driver && driver.live()) return use(driver);
     if (setup.error) return reject(setup.error);
     if (!starting) {
-      starting = core.load(setup.wasmPath).then(function (instance) {
+      starting = loader.load(setup.wasmPath, setup.loadTimeoutMs).then(function (instance) {
         starting = null;
-        driver = createDriver(instance, setup, emit);
-        holder.driver = driver;
+        driver = new Driver(instance, setup, emit);
+        holder.handle = driver.handle;
         return driver;
       });
       starting.then(null, function (error) {
         starting = null;
         // A bad config stays bad; a load failure may pass (the next call tries again).
-        if (error.code === 'CONFIG') setup = { error: error };
+        if (error.code === 'CONFIG') setup = { error: error, holder: holder };
         emit('failed', error);
       });
     }
@@ -68,79 +76,48 @@ function createSession(config) {
     starting.then(function (d) {
       holder.queued--;
       use(d);
-      if (holder.dropped && !holder.queued) d.dispose();
+      if (holder.dropped && !holder.queued && !d.busy) releaseHandle(d.handle);
     }, function (error) {
       holder.queued--;
       reject(error);
     });
   }
 
-  // A call: the record the driver works with (all its fields from the start: one shape for
-  // every call), and the Promise for the app. `kind`: 0 request, 1 upload, 2 download.
-  function call(method, options, kind, extra) {
-    var c = {
-      id: 0, resolve: null, reject: null, options: options, kind: kind || 0, extra: extra,
-      url: '', method: 0, auth: 0, retry: 0, timeout: 0, base: null, header: null, answer: null,
-      api: false, sends: 0, status: 0, relogin: false, startMs: 0, aborted: false, onTask: null, task: null, expiresIn: NaN,
-    };
-    var promise = new Promise(function (resolve, reject) {
-      c.resolve = resolve;
-      c.reject = reject;
-    });
-    if (driver && !driver.dead) driver[method](c);
-    else withDriver(function (d) { d[method](c); }, c.reject);
-    return method === 'request' ? api(promise, c) : promise;
+  // A new call of `type` (calls.js): its Promise, started now or once the wasm is loaded.
+  function start(call, promise) {
+    if (driver && driver.live()) driver.start(call);
+    else withDriver(function (d) { d.start(call); }, call.reject);
+    return promise;
   }
 
-  // request/uploadFile/downloadFile: wx-style callbacks, abort() and onTask() on the Promise.
-  function api(promise, c) {
-    var o = c.options;
-    var success, fail, complete;
-    try {
-      success = o.success;
-      fail = o.fail;
-      complete = o.complete;
-    } catch (e) {
-      // unreadable options: the driver rejects the call with CONFIG
-    }
-    if (typeof success === 'function' || typeof fail === 'function' || typeof complete === 'function') {
-      promise.then(function (res) {
-        callBack(success, res);
-        callBack(complete, res);
-      }, function (error) {
-        callBack(fail, error);
-        callBack(complete, error);
-      });
-    }
-    promise.abort = function () {
-      if (c.id && driver) return driver.abort(c);
-      // Not started yet (the wasm is loading): it never will be.
-      c.aborted = true;
-      c.reject(new errors.WxSessionError('ABORTED', 'request aborted'));
-    };
-    promise.onTask = function (listener) {
-      if (typeof listener !== 'function') return promise;
-      c.onTask = listener;
-      if (c.task) callBack(listener, c.task); // the task already out (the call started at once)
-      return promise;
-    };
-    return promise;
+  function simple(type, options, extra) {
+    var call = new calls.Call(type, options, 0, extra);
+    return start(call, calls.promiseOf(call));
+  }
+
+  function request(kind, options) {
+    var call = new calls.Call(calls.REQUEST, options, kind, undefined);
+    return start(call, calls.requestPromise(call, abort));
+  }
+
+  function abort(call) {
+    if (driver) driver.abort(call);
   }
 
   if (setup.error) emit('failed', setup.error);
   else withDriver(function () {}, function () {}); // start loading the wasm now
 
   var session = {
-    ensure: function () { return call('ensure'); },
-    request: function (options) { return call('request', options, 0); },
-    uploadFile: function (options) { return call('request', options, 1); },
-    downloadFile: function (options) { return call('request', options, 2); },
-    login: function (extra) { return call('login', null, 0, extra); },
-    logout: function () { return call('logout'); },
+    ensure: function () { return simple(calls.ENSURE); },
+    request: function (options) { return request(calls.KINDS.request, options); },
+    uploadFile: function (options) { return request(calls.KINDS.uploadFile, options); },
+    downloadFile: function (options) { return request(calls.KINDS.downloadFile, options); },
+    login: function (extra) { return simple(calls.LOGIN, null, extra); },
+    logout: function () { return simple(calls.LOGOUT); },
     token: function () {
-      return driver && !driver.dead ? driver.token() : null;
+      return driver && driver.live() ? driver.token() : null;
     },
-    setToken: function (token, more) { return call('setToken', { token: token, more: more }); },
+    setToken: function (token, more) { return simple(calls.SET_TOKEN, { token: token, more: more, expiresIn: NaN }); },
     onChange: function (listener) {
       if (typeof listener !== 'function') throw new TypeError('onChange needs a function');
       var entry = function (state, error) { listener(state, error); };
@@ -156,25 +133,15 @@ function createSession(config) {
   return session;
 }
 
-// Calls an app's callback; its exceptions stay there.
-function callBack(fn, value) {
-  if (typeof fn !== 'function') return;
-  try {
-    fn(value);
-  } catch (e) {
-    // the app's bug must not break the session
-  }
-}
-
-// Reads the JS-only keys (`wx`, `wasmPath`, `onReport`, `login.extra`) and writes the rest as plain data for
-// the core, which validates it. Throws a CONFIG error for what can't even be read.
+// Reads the JS-only keys (`wx`, `wasmPath`, `onReport`, `login.extra`) and writes the rest as
+// plain data for the core, which validates it. Throws a CONFIG error for what can't even be read.
 function prepare(config) {
   var own;
   try {
     if (!config || typeof config !== 'object' || Array.isArray(config)) {
       throw errors.configError('config', 'pass an object like { baseUrl: \'https://api.example.com\' }');
     }
-    own = { wx: config.wx, wasmPath: config.wasmPath, login: config.login, onReport: config.onReport };
+    own = { wx: config.wx, wasmPath: config.wasmPath, login: config.login, onReport: config.onReport, timeoutMs: config.timeoutMs };
     own.extra = own.login && typeof own.login === 'object' ? own.login.extra : undefined;
   } catch (e) {
     throw errors.isWxSessionError(e) ? e : errors.configError('config', 'cannot be read: ' + errors.describe(e));
@@ -199,12 +166,11 @@ function prepare(config) {
     if (e instanceof plain.PlainError) throw errors.configError(e.key || 'config', e.reason);
     throw e;
   }
-  return { bytes: bytes, wx: wxApi, wasmPath: wasmPath, loginExtra: own.extra, onReport: own.onReport };
+  // (The core validates timeoutMs; loading the wasm, before the core exists, takes it if usable.)
+  var t = own.timeoutMs;
+  var loadTimeoutMs = typeof t === 'number' && t >= 1 && t <= 120000 ? t : DEFAULT_TIMEOUT_MS;
+  return { bytes: bytes, wx: wxApi, wasmPath: wasmPath, loginExtra: own.extra, onReport: own.onReport, loadTimeoutMs: loadTimeoutMs, holder: null };
 }
 
-module.exports = {
-  createSession: createSession,
-  WxSessionError: errors.WxSessionError,
-  isWxSessionError: errors.isWxSessionError,
-  DEFAULT_WASM_PATH: DEFAULT_WASM_PATH,
-};
+export { WxSessionError, isWxSessionError } from './errors.js';
+export { createSession, DEFAULT_WASM_PATH };

@@ -1,9 +1,7 @@
 // Plain data: the format values cross into the core in (see src/plain.rs for the grammar).
 // The core never reads a JS object: this walks the app's values here, under try/catch and with
 // bounds on depth, count and size, and writes what it finds.
-'use strict';
-
-var utf8 = require('./utf8');
+import * as utf8 from './utf8.js';
 
 var NULL = 0, FALSE = 1, TRUE = 2, NUMBER = 3, STRING = 4, ARRAY = 5, OBJECT = 6, OTHER = 7;
 var MAX_DEPTH = 32;
@@ -158,4 +156,4 @@ function keyOf(path) {
   return key;
 }
 
-module.exports = { encode: encode, PlainError: PlainError };
+export { encode, PlainError };

@@ -1,6 +1,4 @@
 // UTF-8 in and out of wasm memory. The mini-program runtime has no TextEncoder/TextDecoder.
-'use strict';
-
 // Writes `text` as UTF-8 at `at` in `bytes` (which must have room for text.length * 3 bytes)
 // and returns the number of bytes written. A lone surrogate becomes U+FFFD, as TextEncoder does.
 function encodeInto(text, bytes, at) {
@@ -66,4 +64,4 @@ function decode(bytes, at, length) {
   return text + String.fromCharCode.apply(null, units);
 }
 
-module.exports = { encodeInto: encodeInto, decode: decode };
+export { encodeInto, decode };

@@ -355,13 +355,16 @@ impl Session {
                 self.adopt(now, ready, store);
             }
             (Err(error), Some(call)) => {
-                // Only the `login(extra)` call fails: a token in use stays in use, and whoever
-                // waits for one goes on with the launch flow (a good token may be stored).
+                // Only the `login(extra)` call fails: a token in use stays in use for whoever
+                // waited for this login, and without one they go on with the launch flow (a good
+                // token may be stored; a refused one is not read back).
                 let state = if self.usable(now).is_some() { State::Ready } else { State::Failed };
                 self.report(state, Some(error.clone()));
                 self.reject(call, error);
-                if !self.ensures.is_empty() || self.requests_waiting() {
-                    self.start_flow_if_idle(now);
+                match self.usable(now).cloned() {
+                    Some(ready) => self.settle_waiters(now, Ok(&ready)),
+                    None if !self.ensures.is_empty() || self.requests_waiting() => self.start_flow_if_idle(now),
+                    None => {}
                 }
             }
             (Err(error), None) => {

@@ -183,6 +183,22 @@ pub enum Action {
     Report { state: State, error: Option<Error> },
 }
 
+impl Action {
+    /// Does this action start operation `op`?
+    fn starts(&self, op: OpId) -> bool {
+        match self {
+            Action::ReadStorage { op: id, .. }
+            | Action::WriteStorage { op: id, .. }
+            | Action::RemoveStorage { op: id, .. }
+            | Action::CheckSession { op: id }
+            | Action::WxLogin { op: id }
+            | Action::LoginExtra { op: id } => *id == op,
+            Action::Send(send) => send.op == op,
+            Action::Cancel { .. } | Action::Resolve { .. } | Action::Reject { .. } | Action::Report { .. } => false,
+        }
+    }
+}
+
 /// A usable session: the token, where it came from, and when it stops being fresh (if the
 /// server said when it expires).
 #[derive(Debug, Clone, PartialEq)]
@@ -336,10 +352,10 @@ impl Session {
     }
 
     /// A usable token: from memory, else storage (checked as configured), else a login.
-    /// Concurrent callers share one flow.
+    /// Concurrent callers share one flow; while a `login(extra)` runs, they wait for its token.
     pub fn ensure(&mut self, now: Millis) -> CallId {
         let call = self.new_id();
-        if let Some(ready) = self.usable(now) {
+        if let Some(ready) = self.token_for_new_call(now) {
             let value = Resolution::Ready { token: ready.token.clone(), source: ready.source };
             self.actions.push_back(Action::Resolve { call, value });
         } else {
@@ -374,7 +390,7 @@ impl Session {
             Ok(token) => token,
             Err(why) => return self.reject(call, Error::config("token", why)),
         };
-        let expires_at = expires_in_s.map(|s| now.saturating_add(Millis::from(s) * 1000));
+        let expires_at = expires_in_s.map(|s| now.saturating_add(Millis::from(s) * 1000).min(crate::MAX_MILLIS));
         let stored = StoredToken { token, expires_at, obtained_at: Some(now) };
         // `login(extra)` calls asked for before it are superseded (`ABORTED`: their objects
         // never reached the server); everyone else waiting gets this token.
@@ -519,6 +535,16 @@ impl Session {
 
     // ---- shared helpers ------------------------------------------------------------------
 
+    /// The token a call starting now may use at once: the current one, except while a
+    /// `login(extra)` runs (calls started then wait for its token, and go on with the launch
+    /// flow if it fails).
+    fn token_for_new_call(&self, now: Millis) -> Option<&Ready> {
+        if self.flow.as_ref().is_some_and(|flow| flow.started_by.is_some()) {
+            return None;
+        }
+        self.usable(now)
+    }
+
     /// The current token, unless it has expired by now.
     fn usable(&self, now: Millis) -> Option<&Ready> {
         self.current.as_ref().filter(|ready| ready.refresh_at.is_none_or(|at| now < at))
@@ -559,13 +585,18 @@ impl Session {
         Some(self.ops.swap_remove(at).owner)
     }
 
-    /// Stops waiting for every operation `owner` has in flight, telling the driver.
+    /// Stops waiting for every operation `owner` has in flight, telling the driver. One the
+    /// driver has not even been asked to start yet (app code run by an earlier action called
+    /// back in: `logout()` from an `onChange` listener) never starts: its action is taken back.
     fn cancel_ops_of(&mut self, owner: Owner) {
         let actions = &mut self.actions;
         self.ops.retain(|op| {
             let mine = op.owner == owner;
             if mine {
-                actions.push_back(Action::Cancel { op: op.id, timed_out: false });
+                match actions.iter().position(|action| action.starts(op.id)) {
+                    Some(at) => drop(actions.remove(at)),
+                    None => actions.push_back(Action::Cancel { op: op.id, timed_out: false }),
+                }
             }
             !mine
         });

@@ -11,6 +11,9 @@ use crate::retry::{backoff_ms, is_transient};
 use crate::token::Token;
 use crate::Millis;
 
+/// The longest `request.url` taken, in characters (the glue passes one more of a longer one).
+pub const MAX_URL_CHARS: usize = 65536;
+
 /// A `request()` call in progress.
 pub(super) struct Request {
     call: CallId,
@@ -67,12 +70,13 @@ impl Session {
         let generation = self.generation;
         let request = Request { call, api, target, timeout_ms, stage: Stage::WaitingForToken, failures: 0, relogged: false, generation };
         self.requests.push(request);
-        match (self.usable(now), auth) {
+        match (self.token_for_new_call(now), auth) {
             (_, false) => self.send(now, call, None),
             (Some(ready), true) => {
                 let token = ready.token.clone();
                 self.send(now, call, Some(token));
             }
+            // (A login(extra) in flight: the request waits for its token.)
             (None, true) => self.start_flow_if_idle(now),
         }
         call
@@ -80,6 +84,9 @@ impl Session {
 
     /// Where the request goes and its time limit, or the `CONFIG` error that refuses it.
     fn check_request(&self, api: &ApiRequest) -> Result<(Target, u32), Error> {
+        if api.url.chars().count() > MAX_URL_CHARS {
+            return Err(Error::config("request.url", "is longer than 65536 characters"));
+        }
         let target = self.config.target(&api.url).ok_or_else(|| Error::config("request.url", "must be a path or an http(s) URL without spaces"))?;
         if api.auth && !target.same_origin {
             return Err(Error::config("request.url", "the token only goes to baseUrl's origin: pass auth: false for another one"));
@@ -161,7 +168,13 @@ impl Session {
             return self.send(now, call, Some(token));
         }
         if self.flow.is_some() {
-            return; // a login is already running: wait for it
+            // A login is already running: wait for it. If it fails (a `login(extra)` the server
+            // refused), the launch flow that follows must not take the refused token back.
+            if self.current.as_ref().is_some_and(|ready| ready.token == *stale) {
+                self.current = None;
+                self.refused = Some(stale.clone());
+            }
+            return;
         }
         if self.newest.as_ref().is_some_and(|newest| newest != stale) {
             // A newer token was issued since, and the server refused that one too.

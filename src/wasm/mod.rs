@@ -21,6 +21,7 @@ mod slot;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use crate::abi;
 use crate::answer::{Answer, ReadSet};
 use crate::config::{Config, Method};
 use crate::error::Error;
@@ -29,7 +30,7 @@ use crate::session::{ApiKind, ApiRequest, Session};
 use crate::token::StorageValue;
 use crate::Millis;
 
-pub use slot::{Kind, Slot, SEND_DOWNLOAD, SEND_UPLOAD};
+pub use slot::Slot;
 
 /// One entry of the session table.
 struct Entry {
@@ -86,11 +87,7 @@ fn with_session<T>(handle: u32, fallback: T, f: impl FnOnce(&mut Entry, &[u8], &
 }
 
 fn millis(now: f64) -> Millis {
-    if now.is_finite() && now >= 0.0 {
-        now as Millis
-    } else {
-        0
-    }
+    crate::millis_from(now)
 }
 
 /// The first `len` bytes of the input as text. The glue always writes valid UTF-8; anything
@@ -187,17 +184,12 @@ pub extern "C" fn wxs_ensure(handle: u32, now: f64) -> u32 {
     with_session(handle, 0, |entry, _, _| entry.session.ensure(millis(now)))
 }
 
-/// `x` if it is a whole number from 1 to `u32::MAX`.
-fn whole_u32(x: f64) -> Option<u32> {
-    (x >= 1.0 && x <= f64::from(u32::MAX) && f64::from(x as u32) == x).then_some(x as u32)
-}
-
 /// A tri-state flag from the glue: 0 false, 1 true, 2 not given, anything else not a boolean.
 fn flag(value: u32, default: bool) -> Option<bool> {
     match value {
-        0 => Some(false),
-        1 => Some(true),
-        2 => Some(default),
+        abi::flag::FALSE => Some(false),
+        abi::flag::TRUE => Some(true),
+        abi::flag::ABSENT => Some(default),
         _ => None,
     }
 }
@@ -215,14 +207,14 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
         let auth = flag(auth, true).ok_or_else(|| bad("auth", "must be true or false"));
         let retry = flag(retry, false).ok_or_else(|| bad("retry", "must be true or false"));
         let timeout_ms =
-            if timeout.is_nan() { Ok(None) } else { whole_u32(timeout).map(Some).ok_or_else(|| bad("timeout", "must be a whole number of milliseconds")) };
+            if timeout.is_nan() { Ok(None) } else { abi::whole_u32(timeout).map(Some).ok_or_else(|| bad("timeout", "must be a whole number of milliseconds")) };
         match (method, auth, retry, timeout_ms) {
             (Ok(method), Ok(auth), Ok(retry), Ok(timeout_ms)) => {
                 let url = alloc::rc::Rc::from(text(input, url_len));
                 // (The glue's own choice, never the app's: anything else is a plain request.)
                 let kind = match kind {
-                    1 => ApiKind::Upload,
-                    2 => ApiKind::Download,
+                    abi::call::UPLOAD => ApiKind::Upload,
+                    abi::call::DOWNLOAD => ApiKind::Download,
                     _ => ApiKind::Request,
                 };
                 session.request(now, ApiRequest { kind, url, method, auth, retry, timeout_ms })
@@ -244,7 +236,7 @@ pub extern "C" fn wxs_login(handle: u32, now: f64) -> u32 {
 pub extern "C" fn wxs_set_token(handle: u32, now: f64, len: u32, expires_in: f64) -> u32 {
     with_session(handle, 0, |entry, input, _| {
         let session = &mut entry.session;
-        match (expires_in.is_nan(), whole_u32(expires_in)) {
+        match (expires_in.is_nan(), abi::whole_u32(expires_in)) {
             (true, _) => session.set_token(millis(now), text(input, len), None),
             (false, Some(seconds)) => session.set_token(millis(now), text(input, len), Some(seconds)),
             (false, None) => session.reject_now(Error::config("expiresIn", "must be a whole number of seconds")),
@@ -292,8 +284,8 @@ pub extern "C" fn wxs_storage_read(handle: u32, now: f64, op: u32, kind: u32, le
     with_session(handle, (), |entry, input, _| {
         let bytes = input.get(..len as usize).unwrap_or_default();
         let value = match kind {
-            0 => StorageValue::Missing,
-            1 => StorageValue::Plain(bytes.to_vec()),
+            abi::stored::MISSING => StorageValue::Missing,
+            abi::stored::PLAIN => StorageValue::Plain(bytes.to_vec()),
             _ => StorageValue::Unreadable(text(input, len).into()),
         };
         entry.session.storage_read(millis(now), op, value);
@@ -339,12 +331,12 @@ pub extern "C" fn wxs_login_extra_done(handle: u32, now: f64, op: u32, ok: u32, 
 pub extern "C" fn wxs_field(tag: u32, number: f64, len: u32) {
     with((), |instance| {
         let field = match tag {
-            0 => Field::Absent,
-            1 => Field::Scalar(Scalar::Null),
-            2 => Field::Scalar(Scalar::Bool(false)),
-            3 => Field::Scalar(Scalar::Bool(true)),
-            4 => Field::Scalar(Scalar::Number(number)),
-            5 => Field::Scalar(Scalar::Text(text(&instance.input, len).into())),
+            abi::field::ABSENT => Field::Absent,
+            abi::field::NULL => Field::Scalar(Scalar::Null),
+            abi::field::FALSE => Field::Scalar(Scalar::Bool(false)),
+            abi::field::TRUE => Field::Scalar(Scalar::Bool(true)),
+            abi::field::NUMBER => Field::Scalar(Scalar::Number(number)),
+            abi::field::TEXT => Field::Scalar(Scalar::Text(text(&instance.input, len).into())),
             _ => Field::Other,
         };
         instance.fields.push(field);
@@ -393,7 +385,7 @@ pub extern "C" fn wxs_next_action(handle: u32) -> u32 {
             return 0;
         };
         let kind = match entry.session.poll_action() {
-            Some(action) => instance.slot.put(action, &mut entry.last_header) as u32,
+            Some(action) => instance.slot.put(action, &mut entry.last_header),
             None => {
                 instance.slot.clear();
                 0

@@ -1,63 +1,14 @@
-//! The action slot: one action at a time, laid out for the glue to read from linear memory
-//! (`js-glue/src/core.js` reads the same offsets).
+//! The action slot: one action at a time, laid out for the glue to read from linear memory at
+//! the word offsets of [`crate::abi::word`] (checked below, at compile time).
 
 use alloc::vec::Vec;
 
+use crate::abi::{action, cancel, send as flag, source, word};
 use crate::config::Joined;
 use crate::error::Error;
 use crate::session::{Action, ApiKind, Header, Resolution, Send, Source};
 
-/// Action kinds, as [`super::wxs_next_action`] returns them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub enum Kind {
-    None = 0,
-    /// `a` op; text 0 the key.
-    ReadStorage = 1,
-    /// `a` op; text 0 the key, text 1 the value (JSON).
-    WriteStorage = 2,
-    /// `a` op; text 0 the key.
-    RemoveStorage = 3,
-    /// `a` op.
-    CheckSession = 4,
-    /// `a` op.
-    WxLogin = 5,
-    /// `a` op.
-    LoginExtra = 6,
-    /// `a` op, `b` call (0: none; an API call, or the `login(extra)` call of a login), `c`
-    /// method index, `d` timeout ms, `e` read set and [`SEND_HEADER`] etc.; text 0 the URL,
-    /// 1–2 the header, 3–4 the body field.
-    Send = 7,
-    /// `a` op, `b` 1 when its deadline passed.
-    Cancel = 8,
-    /// `a` call, `b` 0 storage / 1 login; text 0 the token.
-    ResolveReady = 9,
-    /// `a` call, `b` the op whose answer resolves it.
-    ResolveAnswer = 10,
-    /// `a` call.
-    ResolveDone = 11,
-    /// `a` call, `b` status (0: none); text 0 code, 1 message, 2 key.
-    Reject = 12,
-    /// `a` state (index in `STATES`), `b` status; text 0 code (empty: no error), 1 message, 2 key.
-    Report = 13,
-}
-
-/// `Send` flags in `e` (the low byte is the read set).
-pub const SEND_HEADER: u32 = 1 << 8;
-pub const SEND_BODY: u32 = 1 << 9;
-pub const SEND_EXTRA: u32 = 1 << 10;
-/// The header is the same as in this session's previous `Send` (texts 1–2 are empty).
-pub const SEND_SAME_HEADER: u32 = 1 << 11;
-/// The URL is the caller's `url` as given / `baseUrl` + it / `baseUrl` + `/` + it; text 0 is then
-/// empty (the glue has both strings already).
-pub const SEND_URL_AS_GIVEN: u32 = 1 << 12;
-pub const SEND_URL_BASE: u32 = 1 << 13;
-pub const SEND_URL_BASE_SLASH: u32 = 1 << 14;
-/// With `wx.uploadFile` / `wx.downloadFile` instead of `wx.request`.
-pub const SEND_UPLOAD: u32 = 1 << 15;
-pub const SEND_DOWNLOAD: u32 = 1 << 16;
-
-/// The state names, in the order `Report`'s `a` uses.
+/// The state names' order: `Report`'s `a` indexes it (`abi::state::NAMES` says the same in text).
 pub const STATES: [crate::session::State; 5] = {
     use crate::session::State::*;
     [Idle, Checking, LoggingIn, Ready, Failed]
@@ -83,6 +34,25 @@ pub struct Slot {
     pub deadline: f64,
     texts: [Vec<u8>; 5],
 }
+
+// The layout the glue reads: the offsets `crate::abi::word` gives it, and the read sets'
+// numbers `crate::abi::read` gives it.
+const fn at(w: u32) -> usize {
+    4 * w as usize
+}
+
+const _: () = {
+    use core::mem::offset_of;
+    use crate::abi::read;
+    use crate::answer::ReadSet;
+    assert!(offset_of!(Slot, kind) == at(word::KIND));
+    assert!(offset_of!(Slot, a) == at(word::A) && offset_of!(Slot, b) == at(word::B) && offset_of!(Slot, c) == at(word::C));
+    assert!(offset_of!(Slot, d) == at(word::D) && offset_of!(Slot, e) == at(word::E));
+    assert!(offset_of!(Slot, text_ptr) == at(word::TEXT_PTR) && offset_of!(Slot, text_len) == at(word::TEXT_LEN));
+    assert!(offset_of!(Slot, more) == at(word::MORE) && offset_of!(Slot, deadline) == at(word::DEADLINE));
+    assert!(ReadSet::Api as u32 == read::API && ReadSet::Login as u32 == read::LOGIN && ReadSet::Check as u32 == read::CHECK);
+    assert!(ReadSet::ALL.len() == read::SETS as usize);
+};
 
 impl Slot {
     pub const EMPTY: Slot = Slot {
@@ -143,7 +113,7 @@ impl Slot {
     /// Puts a `Reject` of `call` with `error` in the slot.
     pub fn put_error(&mut self, call: u32, error: &Error) {
         self.clear();
-        self.kind = Kind::Reject as u32;
+        self.kind = action::REJECT;
         self.a = call;
         self.error(error);
         self.expose();
@@ -157,75 +127,75 @@ impl Slot {
     }
 
     /// Puts `action` in the slot; `last_header` is the session's previous `Send` header.
-    pub fn put(&mut self, action: Action, last_header: &mut Option<Header>) -> Kind {
+    pub fn put(&mut self, next: Action, last_header: &mut Option<Header>) -> u32 {
         self.reset();
-        let kind = match action {
+        let kind = match next {
             Action::ReadStorage { op, key } => {
                 self.a = op;
                 self.set_text(0, &key);
-                Kind::ReadStorage
+                action::READ_STORAGE
             }
             Action::WriteStorage { op, key, value } => {
                 self.a = op;
                 self.set_text(0, &key);
                 self.set_text(1, &value);
-                Kind::WriteStorage
+                action::WRITE_STORAGE
             }
             Action::RemoveStorage { op, key } => {
                 self.a = op;
                 self.set_text(0, &key);
-                Kind::RemoveStorage
+                action::REMOVE_STORAGE
             }
             Action::CheckSession { op } => {
                 self.a = op;
-                Kind::CheckSession
+                action::CHECK_SESSION
             }
             Action::WxLogin { op } => {
                 self.a = op;
-                Kind::WxLogin
+                action::WX_LOGIN
             }
             Action::LoginExtra { op } => {
                 self.a = op;
-                Kind::LoginExtra
+                action::LOGIN_EXTRA
             }
             Action::Send(send) => {
                 self.send(*send, last_header);
-                Kind::Send
+                action::SEND
             }
             Action::Cancel { op, timed_out } => {
                 self.a = op;
-                self.b = u32::from(timed_out);
-                Kind::Cancel
+                self.b = if timed_out { cancel::TIMED_OUT } else { cancel::DROPPED };
+                action::CANCEL
             }
             Action::Resolve { call, value } => {
                 self.a = call;
                 match value {
                     Resolution::Ready { token, source } => {
-                        self.b = u32::from(source == Source::Login);
+                        self.b = if source == Source::Login { source::LOGIN } else { source::STORAGE };
                         self.set_text(0, token.as_str());
-                        Kind::ResolveReady
+                        action::RESOLVE_READY
                     }
                     Resolution::Answer { op } => {
                         self.b = op;
-                        Kind::ResolveAnswer
+                        action::RESOLVE_ANSWER
                     }
-                    Resolution::Done => Kind::ResolveDone,
+                    Resolution::Done => action::RESOLVE_DONE,
                 }
             }
             Action::Reject { call, error } => {
                 self.a = call;
                 self.error(&error);
-                Kind::Reject
+                action::REJECT
             }
             Action::Report { state, error } => {
                 self.a = STATES.iter().position(|s| *s == state).unwrap_or(0) as u32;
                 if let Some(error) = &error {
                     self.error(error);
                 }
-                Kind::Report
+                action::REPORT
             }
         };
-        self.kind = kind as u32;
+        self.kind = kind;
         self.expose();
         kind
     }
@@ -238,19 +208,19 @@ impl Slot {
         let mut flags = send.read as u32;
         match send.kind {
             ApiKind::Request => {}
-            ApiKind::Upload => flags |= SEND_UPLOAD,
-            ApiKind::Download => flags |= SEND_DOWNLOAD,
+            ApiKind::Upload => flags |= flag::UPLOAD,
+            ApiKind::Download => flags |= flag::DOWNLOAD,
         }
         match send.joined {
             None => self.set_text(0, &send.url),
-            Some(Joined::AsGiven) => flags |= SEND_URL_AS_GIVEN,
-            Some(Joined::Base) => flags |= SEND_URL_BASE,
-            Some(Joined::BaseSlash) => flags |= SEND_URL_BASE_SLASH,
+            Some(Joined::AsGiven) => flags |= flag::URL_AS_GIVEN,
+            Some(Joined::Base) => flags |= flag::URL_BASE,
+            Some(Joined::BaseSlash) => flags |= flag::URL_BASE_SLASH,
         }
         if let Some(header) = send.header {
-            flags |= SEND_HEADER;
+            flags |= flag::HEADER;
             if last_header.as_ref().is_some_and(|last| alloc::rc::Rc::ptr_eq(last, &header) || *last == header) {
-                flags |= SEND_SAME_HEADER;
+                flags |= flag::SAME_HEADER;
             } else {
                 self.set_text(1, &header.0);
                 self.set_text(2, &header.1);
@@ -258,12 +228,12 @@ impl Slot {
             }
         }
         if let Some((key, value)) = send.body {
-            flags |= SEND_BODY;
+            flags |= flag::BODY;
             self.set_text(3, &key);
             self.set_text(4, &value);
         }
         if send.config_extra {
-            flags |= SEND_EXTRA;
+            flags |= flag::EXTRA;
         }
         self.e = flags;
     }

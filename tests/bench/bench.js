@@ -15,7 +15,7 @@ const path = require('path');
 const zlib = require('zlib');
 const { execFileSync } = require('child_process');
 const { createRuntime } = require('../sandbox/runtime');
-const { createFakeWx } = require('../engines/wx-fake');
+const { createWx } = require('../fakes/wx');
 const { bundleForJsc } = require('../engines/jsc-bundle');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -44,7 +44,6 @@ const median = (xs) => {
 const micros = () => Number(process.hrtime.bigint()) / 1e3;
 const kb = (n) => `${n.toLocaleString('en-US')} B`;
 const verdict = (ok) => (ok ? 'met' : 'MISSED');
-const nextMacrotask = (fn) => setImmediate(fn);
 
 function line(text) {
   console.log(text);
@@ -76,27 +75,20 @@ function sizes() {
   line(`(for comparison: index.js gzipped ${kb(jsGzip)})`);
 }
 
-// A wx for the per-request runs: answers on the next macrotask; the login gives a token; with
-// `body`, every API answer carries that JSON text (parsed per answer, as wx does) and every
-// request's data is serialized (as wx does before sending).
+// The fake wx for the per-request runs (tests/fakes/wx.js): answers on the next macrotask,
+// records nothing; the login gives a token; with `body`, every API answer carries that JSON text
+// (parsed per answer, as wx does) and every request's data is serialized (as wx does before
+// sending). Both sides of the comparison go through it.
 function requestWx(body) {
-  let issued = 0;
-  return {
-    getStorageSync: () => '',
-    setStorageSync: () => {},
-    removeStorageSync: () => {},
-    checkSession: (o) => nextMacrotask(() => o.success({ errMsg: 'checkSession:ok' })),
-    login: (o) => nextMacrotask(() => o.success({ code: `code${++issued}`, errMsg: 'login:ok' })),
-    request: (o) => {
+  return createWx({
+    schedule: 'macrotask',
+    record: false,
+    respond: (o) => {
       if (o.data !== undefined && typeof o.data !== 'string') JSON.stringify(o.data);
-      const login = o.url.endsWith('/login');
-      nextMacrotask(() => {
-        const data = login ? { token: 'bench-token-0123456789' } : body ? JSON.parse(body) : { nickname: 'x' };
-        o.success({ statusCode: 200, data, header: {}, errMsg: 'request:ok' });
-      });
-      return { abort() {} };
+      const data = o.url.endsWith('/login') ? { token: 'bench-token-0123456789' } : body ? JSON.parse(body) : { nickname: 'x' };
+      return { statusCode: 200, data, header: {}, errMsg: 'request:ok' };
     },
-  };
+  }).wx;
 }
 
 // session.request against the wrapper seed 003's posts write by hand (token from memory, header
@@ -147,9 +139,9 @@ async function perRequest(label, body, target) {
   return ratio;
 }
 
-// A wx that answers at once (on the next macrotask), with a real login.
+// A wx that answers at once (on the next macrotask), with a real login, recording nothing.
 function instantWx() {
-  return createFakeWx({ schedule: nextMacrotask });
+  return createWx({ schedule: 'macrotask', record: false });
 }
 
 async function coldStart() {
@@ -184,7 +176,7 @@ function coldStartOnJsc() {
     return;
   }
   const script = bundleForJsc({
-    files: { sdk: path.join(DIST, 'index.js'), 'wx-fake': path.join(ROOT, 'tests', 'engines', 'wx-fake.js') },
+    files: { sdk: path.join(DIST, 'index.js'), '../fakes/wx': path.join(ROOT, 'tests', 'fakes', 'wx.js') },
     packageFiles: { '/wx_session_bg.wasm': WASM },
     main: `
       var now = function () { return preciseTime() * 1000; };
@@ -203,7 +195,7 @@ function coldStartOnJsc() {
         }
         var sdk = __freshRequire('sdk');
         // Answers as soon as the engine can (the shell's timers are coarse).
-        var fake = __require('wx-fake').createFakeWx({ schedule: function (fn) { Promise.resolve().then(fn); } });
+        var fake = __require('../fakes/wx').createWx({ schedule: function (fn) { Promise.resolve().then(fn); }, record: false });
         var t = now();
         sdk.createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm', useCheckSession: false, wx: fake.wx })
           .ensure().then(function () { starts.push(now() - t); start(i + 1); });
@@ -264,15 +256,8 @@ function seedApp(wx, relogin401) {
   return app;
 }
 
-function counting(fake) {
-  const counts = { login: 0, request: 0, checkSession: 0 };
-  const wx = Object.assign({}, fake.wx, {
-    login: (o) => { counts.login++; fake.wx.login(o); },
-    request: (o) => { counts.request++; return fake.wx.request(o); },
-    checkSession: (o) => { counts.checkSession++; fake.wx.checkSession(o); },
-  });
-  return { wx, counts, total: () => counts.login + counts.request + counts.checkSession };
-}
+// Round trips so far: wx.login, wx.request and wx.checkSession calls.
+const trips = (fake) => fake.counts.login + fake.counts.request + fake.counts.checkSession;
 
 // The SDK at its minimum: a stored expiry trusted (policy 'when-unknown'), no wx.checkSession.
 const SDK_CONFIG = {
@@ -313,18 +298,12 @@ async function roundTrips() {
   for (const scenario of scenarios) {
     const cells = [];
     for (const [name, makeClient] of Object.entries(clients)) {
-      const fake = createFakeWx({ schedule: nextMacrotask });
+      const fake = createWx({ schedule: 'macrotask' });
       await prepareStorage(fake, scenario.stored, name === 'wx-session');
-      const counter = counting(fake);
-      const client = await makeClient(counter.wx);
+      const client = await makeClient(fake.wx);
       let before = 0;
-      const runAndCount = async () => {
-        const result = await scenario.run(Object.assign({}, client, { reset: () => { before = counter.total(); } }), fake);
-        return result;
-      };
-      const ok = await runAndCount();
-      const trips = counter.total() - before;
-      cells.push(`${name} ${trips}${typeof ok === 'number' ? ` (ok ${ok}/20)` : ''}`);
+      const ok = await scenario.run(Object.assign({}, client, { reset: () => { before = trips(fake); } }), fake);
+      cells.push(`${name} ${trips(fake) - before}${typeof ok === 'number' ? ` (ok ${ok}/20)` : ''}`);
     }
     line(`${scenario.name}: ${cells.join(' · ')}`);
   }
@@ -336,7 +315,7 @@ async function roundTrips() {
 async function prepareStorage(fake, stored, forSdk) {
   if (!stored) return;
   const token = `stored-${stored}`;
-  if (stored === 'fresh') fake.backend.tokens[token] = true;
+  if (stored === 'fresh') fake.accept(token);
   const now = Date.now();
   const expiresAt = stored === 'fresh' ? now + 7200 * 1000 : now - 1000;
   fake.storage.token = forSdk ? { v: 1, token, expiresAt, obtainedAt: expiresAt - 7200 * 1000 } : token;

@@ -2,175 +2,11 @@
 // token()/setToken(), onReport), engine-neutral: plain ES5 with whatever Promise the engine's
 // global has, so the same scenarios run in the V8 sandbox and in the `jsc` shell.
 //
-// createApiWx(options) → a wx whose server runs in-process and that tests can steer: hold an
-// exchange in flight, hold wx.login, revoke tokens, see every task the SDK started.
-// run(sdk, wasmPath) → Promise of [{ name, ok, detail }].
+// run(sdk, wasmPath) → Promise of [{ name, ok, detail }], each scenario on a fresh fake wx
+// (tests/fakes/wx.js) it steers: holds an exchange in flight, revokes tokens, sees every task.
 'use strict';
 
-// options: { delay (ms, default 2), serve(kind, options, fake) → answer or null for the default }.
-// An answer is { statusCode, data, … } (the success object) or { errMsg } (a failure).
-function createApiWx(options) {
-  options = options || {};
-  var storage = {};
-  var backend = { issued: 0, logins: 0, codes: {}, used: {}, valid: {}, latest: null, loginBodies: [], refuseLogins: false, tokens: [] };
-  var counts = { login: 0, request: 0, upload: 0, download: 0, abort: 0 };
-  var sent = []; // { kind, options, task, answered }
-  var holds = []; // predicates (kind, options) → true: that exchange waits for release()
-  var held = [];
-  var loginHeld = false;
-  var heldLogins = [];
-
-  function later(fn) {
-    setTimeout(fn, options.delay || 2);
-  }
-  function copy(value) {
-    return JSON.parse(JSON.stringify(value));
-  }
-  function pathOf(url) {
-    return String(url).replace(/^https?:\/\/[^/]+/, '').replace(/[?#][\s\S]*$/, '');
-  }
-  function queryParam(url, name) {
-    var m = new RegExp('[?&]' + name + '=([^&#]*)').exec(String(url));
-    return m ? decodeURIComponent(m[1]) : undefined;
-  }
-  function headerOf(o, name) {
-    var h = o.header || {};
-    for (var k in h) if (Object.prototype.hasOwnProperty.call(h, k) && k.toLowerCase() === name) return h[k];
-    return undefined;
-  }
-
-  function defaultServe(kind, o) {
-    var path = pathOf(o.url);
-    if (path === '/login') {
-      var code = (o.data && o.data.code) || queryParam(o.url, 'code');
-      backend.loginBodies.push(o.data === undefined ? null : copy(o.data));
-      if (backend.refuseLogins) return { statusCode: 400, data: { errcode: 40029 } };
-      if (!code || backend.used[code] || !backend.codes[code]) return { statusCode: 400, data: { errcode: 40163 } };
-      backend.used[code] = true;
-      backend.logins += 1;
-      var token = 'tok' + backend.logins + 'SECRET' + Math.floor(Math.random() * 1e9).toString(36);
-      backend.valid[token] = true;
-      backend.tokens.push(token);
-      backend.latest = token;
-      return { statusCode: 200, data: { token: token, expiresIn: 7200, session_key: 'NEVER-STORED' } };
-    }
-    var valid = backend.valid[headerOf(o, 'token')] === true;
-    if (path === '/auth') return { statusCode: 200, data: { errCode: valid ? 0 : 40001 } };
-    if (kind === 'upload') {
-      // wx.uploadFile's data is the server's text, not parsed.
-      return valid
-        ? { statusCode: 200, data: JSON.stringify({ url: 'https://cdn.test/' + o.name + '.png', code: 0 }) }
-        : { statusCode: 401, data: '{"code":-1}' };
-    }
-    if (kind === 'download') {
-      return valid ? { statusCode: 200, tempFilePath: 'wxfile://tmp_download.png' } : { statusCode: 401, tempFilePath: 'wxfile://tmp_error.html' };
-    }
-    return valid ? { statusCode: 200, data: { ok: true, path: path }, header: {} } : { statusCode: 401, data: {}, header: {} };
-  }
-
-  function answer(entry) {
-    if (entry.answered) return;
-    entry.answered = true;
-    var o = entry.options;
-    var a = (options.serve && options.serve(entry.kind, o, fake)) || defaultServe(entry.kind, o);
-    var name = entry.kind === 'upload' ? 'uploadFile' : entry.kind === 'download' ? 'downloadFile' : 'request';
-    entry.result = a;
-    if (a.errMsg) {
-      if (o.fail) o.fail({ errMsg: a.errMsg });
-    } else {
-      if (a.errMsg === undefined) a.errMsg = name + ':ok';
-      if (o.success) o.success(a);
-    }
-    if (o.complete) o.complete(a);
-  }
-
-  function exchange(kind) {
-    return function (o) {
-      counts[kind] += 1;
-      var entry = { kind: kind, options: o, task: null, answered: false, aborted: false, result: null };
-      var task = {
-        kind: kind,
-        abort: function () {
-          counts.abort += 1;
-          entry.aborted = true;
-          if (entry.answered) return;
-          entry.answered = true;
-          later(function () {
-            var failure = { errMsg: (kind === 'upload' ? 'uploadFile' : kind === 'download' ? 'downloadFile' : 'request') + ':fail abort' };
-            if (o.fail) o.fail(failure);
-            if (o.complete) o.complete(failure);
-          });
-        },
-        onProgressUpdate: function () {},
-        offProgressUpdate: function () {},
-        onHeadersReceived: function () {},
-        offHeadersReceived: function () {},
-      };
-      entry.task = task;
-      sent.push(entry);
-      var hold = false;
-      for (var i = 0; i < holds.length; i++) if (holds[i](kind, o)) hold = true;
-      if (hold) held.push(entry);
-      else later(function () { answer(entry); });
-      return task;
-    };
-  }
-
-  var wx = {
-    getStorageSync: function (key) {
-      return Object.prototype.hasOwnProperty.call(storage, key) ? copy(storage[key]) : '';
-    },
-    setStorageSync: function (key, value) { storage[key] = copy(value); },
-    removeStorageSync: function (key) { delete storage[key]; },
-    checkSession: function (o) { later(function () { o.success({ errMsg: 'checkSession:ok' }); }); },
-    login: function (o) {
-      counts.login += 1;
-      backend.issued += 1;
-      var code = 'wxcode' + backend.issued + 'Q';
-      backend.codes[code] = true;
-      var reply = function () { o.success({ code: code, errMsg: 'login:ok' }); };
-      if (loginHeld) heldLogins.push(reply);
-      else later(reply);
-    },
-    request: exchange('request'),
-    uploadFile: exchange('upload'),
-    downloadFile: exchange('download'),
-  };
-
-  var fake = {
-    wx: wx,
-    storage: storage,
-    backend: backend,
-    counts: counts,
-    sent: sent,
-    // Every token and wx.login code handed out so far (to look for them where they must not be).
-    secrets: function () {
-      return backend.tokens.concat(Object.keys(backend.codes));
-    },
-    revokeAll: function () { backend.valid = {}; },
-    accept: function (token) { backend.valid[token] = true; },
-    // Exchanges matching `predicate(kind, options)` wait until release().
-    hold: function (predicate) { holds.push(predicate); },
-    release: function () {
-      holds = [];
-      var list = held;
-      held = [];
-      list.forEach(function (entry) { later(function () { answer(entry); }); });
-    },
-    holdLogin: function () { loginHeld = true; },
-    releaseLogin: function () {
-      loginHeld = false;
-      var list = heldLogins;
-      heldLogins = [];
-      list.forEach(function (reply) { later(reply); });
-    },
-    sentTo: function (path, kind) {
-      return sent.filter(function (e) { return pathOf(e.options.url) === path && (!kind || e.kind === kind); });
-    },
-    pathOf: pathOf,
-  };
-  return fake;
-}
+var createWx = require('../fakes/wx').createWx;
 
 function run(sdk, wasmPath) {
   var results = [];
@@ -211,7 +47,7 @@ function run(sdk, wasmPath) {
 
   var scenarios = [
     scenario('upload with a revoked token: one re-login, the upload retried with the new token', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var s = create(fake);
       var first;
       return s.ensure().then(function (ready) {
@@ -237,7 +73,7 @@ function run(sdk, wasmPath) {
     }),
 
     scenario('download carries the token and resolves with the platform success object', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var s = create(fake);
       return s.downloadFile({ url: '/api/file.png', header: { 'X-A': '1' } }).then(function (res) {
         var d = fake.sentTo('/api/file.png', 'download');
@@ -248,7 +84,7 @@ function run(sdk, wasmPath) {
     }),
 
     scenario('callbacks: success then complete then the app\'s then, once each; fail then complete then catch', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var s = create(fake);
       var order = [];
       var got = {};
@@ -283,7 +119,7 @@ function run(sdk, wasmPath) {
     }),
 
     scenario('a throwing success callback changes nothing; the next call works', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var s = create(fake);
       var completes = 0;
       return s.request({ url: '/api/profile', success: function () { throw new Error('app bug'); }, complete: function () { completes += 1; } }).then(function (res) {
@@ -294,7 +130,7 @@ function run(sdk, wasmPath) {
     }),
 
     scenario('abort during the request: the task aborted, ABORTED, no re-login', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var s = create(fake);
       var fails = [];
       var call;
@@ -318,7 +154,7 @@ function run(sdk, wasmPath) {
     }),
 
     scenario('onTask, attached right after the call on a ready session, gets every task (the first included)', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var s = create(fake);
       var tasks = [];
       return s.ensure().then(function () {
@@ -334,7 +170,7 @@ function run(sdk, wasmPath) {
     }),
 
     scenario('setToken then request: the request carries it, token() shows it, storage holds it', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var s = create(fake);
       fake.accept('ext-TOKEN-42');
       return s.setToken('ext-TOKEN-42', { expiresIn: 3600 }).then(function (value) {
@@ -349,7 +185,7 @@ function run(sdk, wasmPath) {
     }),
 
     scenario('setToken refuses bad tokens with CONFIG token / expiresIn', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var s = create(fake);
       var bad = [['', undefined, 'token'], ['a\nb', undefined, 'token'], [new Array(8194).join('x'), undefined, 'token'], [1, undefined, 'token'], ['ok', { expiresIn: 1.5 }, 'expiresIn']];
       return Promise.all(bad.map(function (b) { return settle(s.setToken(b[0], b[1])); })).then(function (rs) {
@@ -360,7 +196,7 @@ function run(sdk, wasmPath) {
     }),
 
     scenario('report events: one per call and per login exchange, with no secret in any', function () {
-      var fake = createApiWx();
+      var fake = createWx({ schedule: 2 });
       var events = [];
       var s = create(fake, { onReport: function (e) { events.push(e); } });
       return s.ensure().then(function () {
@@ -394,4 +230,4 @@ function run(sdk, wasmPath) {
   return chain.then(function () { return results; });
 }
 
-module.exports = { run: run, createApiWx: createApiWx };
+module.exports = { run: run };

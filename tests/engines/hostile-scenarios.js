@@ -1,11 +1,13 @@
-// Hostile cases of issue 9 that depend on the engine (deep recursion, getters, Proxy, promise
-// adoption), in plain ES5 for jsc. run(sdk, createFakeWx, wasmPath) resolves to
-// [{ name, ok, detail, finding }]: each case settles within its bound with the expected outcome,
-// then a new call on the same session and on a new session still works. `finding` marks the
-// attacker's open findings (expected to fail until fixed).
+// Hostile cases that depend on the engine (deep recursion, getters, Proxy, promise adoption), in
+// plain ES5 for jsc. run(sdk, wasmPath) resolves to [{ name, ok, detail, contract }]: each case
+// settles within its bound with the expected outcome, then a new call on the same session and
+// on a new session still works. `contract` marks the cases of the contract's letter (a thenable
+// answer, a double unsubscribe), which hostile.test.js reports on their own.
 'use strict';
 
-function run(sdk, createFakeWx, wasmPath) {
+var createWx = require('../fakes/wx').createWx;
+
+function run(sdk, wasmPath) {
   var results = [];
 
   function deep(levels) {
@@ -48,27 +50,21 @@ function run(sdk, createFakeWx, wasmPath) {
     return sdk.isWxSessionError(r.error) && r.code !== 'INTERNAL' && allowed.indexOf(r.code) >= 0;
   }
 
-  // A world: the fake wx (plus hooks) and a session factory.
+  // A world: the fake wx (its storage handed back as planted; `answerOnce(call)` → an answer for
+  // the next request it gives one for) and a session factory.
   function world() {
-    var fake = createFakeWx({});
-    var w = { fake: fake, wx: fake.wx, hostileStored: undefined, sent: [] };
-    var getStorageSync = fake.wx.getStorageSync;
-    fake.wx.getStorageSync = function (key) {
-      if (w.hostileStored !== undefined) { var v = w.hostileStored; w.hostileStored = undefined; return v; }
-      return getStorageSync(key);
-    };
-    var request = fake.wx.request;
-    w.answerOnce = null; // function (call) → answer object, for the next request matching it
-    fake.wx.request = function (call) {
-      w.sent.push(call);
-      var special = w.answerOnce && w.answerOnce(call);
-      if (special) {
+    var w = { answerOnce: null };
+    var fake = createWx({
+      rawStorage: true,
+      respond: function (call) {
+        var special = w.answerOnce && w.answerOnce(call);
+        if (!special) return undefined;
         w.answerOnce = null;
-        setTimeout(function () { call.success(special); }, 2);
-        return { abort: function () {} };
-      }
-      return request(call);
-    };
+        return special;
+      },
+    });
+    w.fake = fake;
+    w.wx = fake.wx;
     w.create = function (extra) {
       var config = { baseUrl: 'https://api.test', wasmPath: wasmPath, wx: fake.wx, useCheckSession: false, timeoutMs: 300, retries: 0 };
       for (var k in extra) if (Object.prototype.hasOwnProperty.call(extra, k)) config[k] = extra[k];
@@ -89,7 +85,7 @@ function run(sdk, createFakeWx, wasmPath) {
   }
 
   // One case: `body(w)` resolves to { ok, detail, session, sameCode }.
-  function add(name, body, finding) {
+  function add(name, body, contract) {
     return function () {
       var w = world();
       return Promise.resolve().then(function () { return body(w); }).then(function (r) {
@@ -98,9 +94,9 @@ function run(sdk, createFakeWx, wasmPath) {
           return { ok: alive.ok, detail: r.detail + ' → ' + alive.detail };
         });
       }).then(function (r) {
-        results.push({ name: name, ok: r.ok, detail: r.detail, finding: finding || 0 });
+        results.push({ name: name, ok: r.ok, detail: r.detail, contract: Boolean(contract) });
       }, function (e) {
-        results.push({ name: name, ok: false, detail: 'threw ' + e, finding: finding || 0 });
+        results.push({ name: name, ok: false, detail: 'threw ' + e, contract: Boolean(contract) });
       });
     };
   }
@@ -110,7 +106,7 @@ function run(sdk, createFakeWx, wasmPath) {
   Object.keys(hostile).forEach(function (label) {
     var make = hostile[label];
     cases.push(add('a ' + label + ' stored record → login', function (w) {
-      w.hostileStored = make();
+      w.fake.storage.token = make();
       var s = w.create({});
       return outcome(s.ensure()).then(function (r) {
         return { ok: r.ok && r.value.source === 'login', detail: show(r), session: s };
@@ -157,7 +153,7 @@ function run(sdk, createFakeWx, wasmPath) {
     w.answerOnce = function (call) { return /\/login$/.test(call.url) ? { statusCode: 200, data: { token: 'bad\r\nX-Evil: 1' }, header: {} } : null; };
     var s = w.create({});
     return outcome(s.ensure()).then(function (r) {
-      var crlf = w.sent.some(function (call) { return /[\r\n]/.test(JSON.stringify(call.header || {}).replace(/\\[rn]/g, '\n')); });
+      var crlf = w.fake.requests().some(function (call) { return /[\r\n]/.test(JSON.stringify(call.header || {}).replace(/\\[rn]/g, '\n')); });
       return { ok: settledAs(r, ['BAD_RESPONSE']) && !crlf, detail: show(r) + (crlf ? ', a CR/LF header was sent' : ''), session: s };
     });
   }));
@@ -190,7 +186,7 @@ function run(sdk, createFakeWx, wasmPath) {
     return outcome(s.request({ url: '/api/thenable' }), 2000).then(function (r) {
       return { ok: settledAs(r, ['ok', 'BAD_RESPONSE', 'NETWORK']), detail: show(r), session: s };
     });
-  }, 8));
+  }, true));
   cases.push(add('onChange unsubscribe called twice removes only its own registration', function (w) {
     var s = w.create({});
     var heard = [];
@@ -202,7 +198,7 @@ function run(sdk, createFakeWx, wasmPath) {
     return outcome(s.ensure()).then(function (r) {
       return { ok: r.ok && heard.join(',') === 'checking,logging-in,ready', detail: show(r) + ', heard ' + heard.join(','), session: s };
     });
-  }, 9));
+  }, true));
 
   return cases.reduce(function (chain, next) { return chain.then(next); }, Promise.resolve()).then(function () { return results; });
 }

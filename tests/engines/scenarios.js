@@ -1,9 +1,12 @@
 // The demo's flows, engine-neutral (ES5 + whatever Promise the engine's global has):
-// first launch, relaunch, 20 concurrent requests, re-login after revocation, always-invalid.
-// run(createSession, createFakeWx, wasmPath) → Promise of [{name, ok, detail}].
+// first launch, relaunch, 20 concurrent requests, re-login after revocation, always-invalid,
+// over the shared fake wx (tests/fakes/wx.js) answering after 2–12 ms, out of order.
+// run(createSession, wasmPath) → Promise of [{name, ok, detail}].
 'use strict';
 
-function run(createSession, createFakeWx, wasmPath) {
+var createWx = require('../fakes/wx').createWx;
+
+function run(createSession, wasmPath) {
   var results = [];
   function check(name, ok, detail) {
     results.push({ name: name, ok: Boolean(ok), detail: detail });
@@ -28,9 +31,9 @@ function run(createSession, createFakeWx, wasmPath) {
     return answers.every(function (a) { return a.statusCode === 200; });
   }
 
-  var shared = createFakeWx({});
-  var cold = createFakeWx({});
-  var invalid = createFakeWx({});
+  var shared = createWx({ schedule: 'jitter' });
+  var cold = createWx({ schedule: 'jitter' });
+  var invalid = createWx({ schedule: 'jitter' });
 
   return Promise.resolve()
     .then(function () {

@@ -1,11 +1,13 @@
-// Harness for tests/js/hostile.test.js: the built SDK (js-glue/dist) in the strict sandbox with a
-// scriptable wx, its wasm memories in sight, and bounded waits (a hang is a result, not a stuck test).
+// Harness for tests/js/hostile.test.js: the built SDK (js-glue/dist) in the strict sandbox over
+// the shared fake wx (tests/fakes/wx.js), its wasm memories in sight, and bounded waits (a hang
+// is a result, not a stuck test).
 'use strict';
 
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { createRuntime } = require('../sandbox/runtime');
+const { createWx } = require('../fakes/wx');
 
 const ROOT = path.join(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'js-glue', 'dist');
@@ -13,54 +15,15 @@ const PLAIN_WASM = path.join(ROOT, 'js-glue', 'wasm', 'wx_session_bg.wasm');
 const WASM = '/wx_session_bg.wasm.br';
 const PAGE = 65536;
 
-// A wx whose server is `respond(options, calls)` → {statusCode, data, …} | {errMsg} | null (never
-// answers). Answers come 2 ms later unless `later` says otherwise. Storage is a plain object.
-function fakeWx(respond, { later = (fn) => setTimeout(fn, 2), storage = {} } = {}) {
-  const calls = { login: 0, requests: [], aborts: 0 };
-  const wx = {
-    getStorageSync: (key) => (Object.prototype.hasOwnProperty.call(storage, key) ? storage[key] : ''),
-    setStorageSync: (key, value) => { storage[key] = JSON.parse(JSON.stringify(value)); },
-    removeStorageSync: (key) => { delete storage[key]; },
-    checkSession: (o) => later(() => o.success({ errMsg: 'checkSession:ok' })),
-    login: (o) => { calls.login += 1; const code = `code-${calls.login}`; later(() => o.success({ code, errMsg: 'login:ok' })); },
-    request: (o) => {
-      calls.requests.push(o);
-      let aborted = false;
-      later(() => {
-        if (aborted) return;
-        const answer = respond(o, calls);
-        if (answer === null) return;
-        if (answer.errMsg) o.fail(answer);
-        else o.success({ header: {}, errMsg: 'request:ok', ...answer });
-      });
-      return { abort() { aborted = true; calls.aborts += 1; } };
-    },
-  };
-  return { wx, storage, calls };
-}
-
 const isLogin = (o) => /\/login(\?|$)/.test(o.url);
 
-// Issues tok-N per login; API calls need the latest token (any header spelling, any prefix).
-function simpleServer() {
-  let latest;
-  let n = 0;
-  return (o) => {
-    if (isLogin(o)) {
-      latest = `tok-${++n}`;
-      return { statusCode: 200, data: { token: latest } };
-    }
-    const h = o.header || {};
-    const sent = h.token || h.Authorization;
-    return latest && typeof sent === 'string' && sent.endsWith(latest) ? { statusCode: 200, data: { ok: true } } : { statusCode: 401, data: {} };
-  };
-}
-
-// The SDK in a fresh sandbox. `wx` replaces the fake's wx object (build it with fakeWx first).
+// The SDK in a fresh sandbox over a fake wx: the built-in backend unless `respond` answers (see
+// tests/fakes/wx.js), answers 2 ms later unless `schedule` says otherwise, storage handed back as
+// planted (a test may put a Proxy or a cycle there). `record: false` for long runs.
 // The SDK's own timers are unref'd: a watchdog left behind by a hostile case never keeps the test
 // process up (every wait in the tests is bounded by `outcome`'s own timer instead).
-function sdk({ respond = simpleServer(), fake, packageRoot = DIST, later } = {}) {
-  fake = fake || fakeWx(respond, { later });
+function sdk({ respond, schedule = 2, record, packageRoot = DIST } = {}) {
+  const fake = createWx({ respond, schedule, record, rawStorage: true });
   const runtime = createRuntime({ packageRoot, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, log: () => {} });
   const sandboxSetTimeout = runtime.context.setTimeout;
   runtime.context.setTimeout = (fn, ms, ...args) => {
@@ -78,7 +41,7 @@ function sdk({ respond = simpleServer(), fake, packageRoot = DIST, later } = {})
   const create = (config = {}) => mod.createSession({ baseUrl: 'https://api.test', wasmPath: WASM, useCheckSession: false, ...config });
   // Wasm linear memory of the first instance, in 64 KiB pages.
   const pages = () => memories[0].memory.buffer.byteLength / PAGE;
-  return { runtime, mod, create, memories, pages, ...fake };
+  return { runtime, mod, create, memories, pages, fake, wx: fake.wx, storage: fake.storage, counts: fake.counts, requests: fake.requests };
 }
 
 // How `promise` settled within `ms`: { ok, value } | { ok: false, error, code } | { hang: true }.
@@ -106,7 +69,7 @@ function makePackage(extra = {}) {
   return pkg;
 }
 
-// The hostile values of issue 9, class 1 (made fresh each time).
+// Values built to break whatever reads them: too deep, cyclic, sparse, huge (made fresh each time).
 function deep(levels) {
   let value = 'leaf';
   for (let i = 0; i < levels; i++) value = { a: value };
@@ -119,4 +82,4 @@ const HOSTILE_VALUES = {
   'huge (20M chars)': () => 'x'.repeat(20e6),
 };
 
-module.exports = { DIST, WASM, PLAIN_WASM, fakeWx, simpleServer, isLogin, sdk, outcome, sleep, makePackage, deep, HOSTILE_VALUES };
+module.exports = { DIST, WASM, PLAIN_WASM, isLogin, sdk, outcome, sleep, makePackage, deep, HOSTILE_VALUES };

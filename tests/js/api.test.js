@@ -11,17 +11,19 @@ const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { createRuntime } = require('../sandbox/runtime');
-const { createApiWx } = require('../engines/api-scenarios');
+const { createWx } = require('../fakes/wx');
 const { bundleForJsc } = require('../engines/jsc-bundle');
 
 const ROOT = path.join(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'js-glue', 'dist');
 const ENGINES = path.join(ROOT, 'tests', 'engines');
+const FAKE_WX = path.join(ROOT, 'tests', 'fakes', 'wx.js');
 const PLAIN_WASM = path.join(ROOT, 'js-glue', 'wasm', 'wx_session_bg.wasm');
 
-// The SDK in a fresh sandbox over the steerable fake wx (createApiWx's options: serve, delay).
+// The SDK in a fresh sandbox over the shared fake wx (tests/fakes/wx.js), answering 2 ms later;
+// fakeOptions go to createWx (a `respond` answers some requests itself).
 function sdk(fakeOptions, runtimeOptions) {
-  const fake = createApiWx(fakeOptions);
+  const fake = createWx({ schedule: 2, ...fakeOptions });
   const runtime = createRuntime({ packageRoot: DIST, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, ...runtimeOptions });
   const api = runtime.requireModule('index.js');
   const create = (config = {}) => api.createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm.br', wx: fake.wx, useCheckSession: false, ...config });
@@ -84,7 +86,7 @@ test('uploadFile with a revoked token: exactly one re-login, the upload retried 
 test('an upload\'s string data is read as JSON by invalidWhen rules: HTTP 200 {"code":-1} → one re-login and retry', LIMIT, async () => {
   let stale = null;
   const { fake, create } = sdk({
-    serve: (kind, o) => (kind === 'upload' && o.header.token === stale ? { statusCode: 200, data: '{"code":-1,"msg":"invalid"}' } : null),
+    respond: (o, _fake, kind) => (kind === 'upload' && o.header.token === stale ? { statusCode: 200, data: '{"code":-1,"msg":"invalid"}' } : undefined),
   });
   const session = create({ invalidWhen: [{ path: 'code', equals: -1 }] });
   stale = (await session.ensure()).token;
@@ -98,13 +100,13 @@ test('an upload\'s string data is read as JSON by invalidWhen rules: HTTP 200 {"
 test('an upload (a POST) is not retried on a network failure unless retry: true; a download (a GET) is', LIMIT, async () => {
   const failOnce = new Set();
   const { fake, create } = sdk({
-    serve: (kind, o) => {
+    respond: (o, _fake, kind) => {
       const key = `${kind} ${o.url}`;
       if (kind !== 'request' && !failOnce.has(key)) {
         failOnce.add(key);
         return { errMsg: `${kind === 'upload' ? 'uploadFile' : 'downloadFile'}:fail -101 net::ERR_CONNECTION_RESET` };
       }
-      return null;
+      return undefined;
     },
   });
   const session = create({ retries: 1 });
@@ -175,7 +177,7 @@ test('success and complete are called once each with the answer, before the app\
 });
 
 test('fail and complete are called once each with the WxSessionError, before the app\'s catch', LIMIT, async () => {
-  const { create, api } = sdk({ serve: (kind, o) => (o.url.endsWith('/api/down') ? { errMsg: 'request:fail -2:net::ERR_FAILED' } : null) });
+  const { create, api } = sdk({ respond: (o) => (o.url.endsWith('/api/down') ? { errMsg: 'request:fail -2:net::ERR_FAILED' } : undefined) });
   const session = create({ retries: 0 });
   await session.ensure();
   const order = [];
@@ -300,7 +302,7 @@ test('abort while the call waits for its own re-login: ABORTED, not resent; the 
 });
 
 test('abort during a retry\'s backoff wait: ABORTED, not sent again', LIMIT, async () => {
-  const { fake, create } = sdk({ serve: (kind, o) => (o.url.endsWith('/api/flaky') ? { errMsg: 'downloadFile:fail -101 net::ERR_CONNECTION_RESET' } : null) });
+  const { fake, create } = sdk({ respond: (o) => (o.url.endsWith('/api/flaky') ? { errMsg: 'downloadFile:fail -101 net::ERR_CONNECTION_RESET' } : undefined) });
   const session = create({ retries: 2 });
   await session.ensure();
   const call = session.downloadFile({ url: '/api/flaky' });
@@ -394,7 +396,7 @@ test('login(extra): one wx.login and one login request carrying both codes; the 
   assert.equal(fake.counts.login, 2);
   const logins = fake.sentTo('/login');
   assert.equal(logins.length, 2);
-  assert.deepEqual(fake.backend.loginBodies[1], { phoneCode: 'PHONE-CODE-1', code: 'wxcode2Q' });
+  assert.deepEqual(fake.backend.loginBodies[1], { phoneCode: 'PHONE-CODE-1', code: 'code-2' });
   assert.equal(result.source, 'login');
   assert.equal(result.token, fake.backend.latest);
   assert.notEqual(result.token, first);
@@ -410,7 +412,7 @@ test('login(extra) on a new session logs in once; the code wins a name clash; lo
   const result = await session.login({ code: 'FORGED', phoneCode: 'from-button' });
   assert.equal(fake.counts.login, 1);
   assert.equal(fake.sentTo('/login').length, 1);
-  assert.deepEqual(fake.backend.loginBodies[0], { iv: 'IV', phoneCode: 'from-button', code: 'wxcode1Q' });
+  assert.deepEqual(fake.backend.loginBodies[0], { iv: 'IV', phoneCode: 'from-button', code: 'code-1' });
   assert.equal(result.token, fake.backend.latest);
 });
 
@@ -426,7 +428,7 @@ test('login(extra) during a cold start\'s login waits for it, then logs in with 
   assert.notEqual(a.token, b.token, 'the login(extra) replaced the launch\'s token');
   assert.equal(session.token(), b.token);
   assert.equal(fake.counts.login, 2, 'a fresh wx.login for login(extra)');
-  assert.deepEqual(fake.backend.loginBodies, [{ code: 'wxcode1Q' }, { phoneCode: 'PHONE-9', code: 'wxcode2Q' }]);
+  assert.deepEqual(fake.backend.loginBodies, [{ code: 'code-1' }, { phoneCode: 'PHONE-9', code: 'code-2' }]);
 });
 
 test('two login() calls at once (a double tap): each its own login, in order, each extra sent', LIMIT, async () => {
@@ -658,12 +660,12 @@ test('onReport: one event per finished call and per login exchange, with the doc
 });
 
 test('onReport: failures, a check exchange and a code in the login query — no secret anywhere', LIMIT, async () => {
-  const { fake, create } = sdk({ serve: (kind, o) => (o.url.endsWith('/api/down') ? { errMsg: 'request:fail -2:net::ERR_FAILED' } : null) });
+  const { fake, create } = sdk({ respond: (o) => (o.url.endsWith('/api/down') ? { errMsg: 'request:fail -2:net::ERR_FAILED' } : undefined) });
   const events = [];
   const config = { onReport: (e) => events.push(e), retries: 0, login: { url: '/login', method: 'GET', codeIn: 'query' }, check: { url: '/auth?v=1', okWhen: { path: 'errCode', equals: 0 } } };
   const session = create(config);
   await session.ensure();
-  assert.match(fake.sentTo('/login')[0].options.url, /\?code=wxcode1Q$/, 'the code went in the query');
+  assert.match(fake.sentTo('/login')[0].options.url, /\?code=code-1$/, 'the code went in the query');
   await settle(session.request({ url: '/api/down' }));
   await create(config).ensure(); // relaunch: the stored token is checked
   await pause(30);
@@ -738,11 +740,11 @@ test('onChange\'s unsubscribe removes only its own registration', LIMIT, async (
 
 test('a success answer with a then() resolves as a plain copy; a statusCode that is not a whole number 1..999 is a network failure', LIMIT, async () => {
   const { fake, create } = sdk({
-    serve: (kind, o) => {
+    respond: (o) => {
       if (o.url.endsWith('/api/thenable')) return { statusCode: 200, data: { x: 1 }, header: {}, then: (resolve) => resolve('hijacked') };
       const bad = /\/api\/badstatus\/(\d)$/.exec(o.url);
       if (bad) return { statusCode: [200.5, 0, 1000, '200', -1, NaN][bad[1]], data: {}, header: {} };
-      return null;
+      return undefined;
     },
   });
   const session = create({ retries: 0 });
@@ -816,6 +818,7 @@ function onJsc(timerPromise) {
       sdk: path.join(DIST, 'index.js'),
       'timer-promise': path.join(ENGINES, 'timer-promise.js'),
       api: path.join(ENGINES, 'api-scenarios.js'),
+      '../fakes/wx': FAKE_WX,
     },
     packageFiles: { '/wx_session_bg.wasm': PLAIN_WASM },
     timerPromise,
@@ -855,29 +858,33 @@ test('JavaScriptCore: onTask attached right after the call gets the first task',
 test('V8 sandbox with an old-iOS timer-task Promise: the same scenarios', LIMIT, async () => {
   const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-api-'));
   for (const f of fs.readdirSync(DIST)) fs.copyFileSync(path.join(DIST, f), path.join(pkg, f));
-  fs.copyFileSync(path.join(ENGINES, 'api-scenarios.js'), path.join(pkg, 'api-scenarios.js'));
+  // The scenarios require '../fakes/wx': the same layout inside the package.
+  fs.mkdirSync(path.join(pkg, 'engines'));
+  fs.mkdirSync(path.join(pkg, 'fakes'));
+  fs.copyFileSync(path.join(ENGINES, 'api-scenarios.js'), path.join(pkg, 'engines', 'api-scenarios.js'));
+  fs.copyFileSync(FAKE_WX, path.join(pkg, 'fakes', 'wx.js'));
   const { TimerPromise } = require('../engines/timer-promise');
   const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', promise: TimerPromise });
   assert.equal(runtime.run('Promise.name'), 'TimerPromise');
-  const results = await runtime.requireModule('api-scenarios.js').run(runtime.requireModule('index.js'), '/wx_session_bg.wasm.br');
+  const results = await runtime.requireModule('engines/api-scenarios.js').run(runtime.requireModule('index.js'), '/wx_session_bg.wasm.br');
   assertScenarios(results);
 });
 
-// ---- what the second hostile review found -----------------------------------------------------
+// ---- edges: a code in the query, a function answer, no uploadFile, spaced tokens, a NaN clock -----
 
 test('a GET login with the code in the query: login(extra) cannot add a second `code` parameter', LIMIT, async () => {
   const { fake, create } = sdk();
   const session = create({ login: { url: '/login', method: 'GET', codeIn: 'query' } });
   await session.login({ code: 'EVIL', phoneCode: 'P' });
   const sent = fake.sentTo('/login')[0].options;
-  assert.match(sent.url, /\?code=wxcode1Q$/);
+  assert.match(sent.url, /\?code=code-1$/);
   assert.deepEqual(plain(sent.data), { phoneCode: 'P' }, 'the platform would append data to the query');
 });
 
 test('a success answer that is a function with then() resolves as a plain copy, never adopted', LIMIT, async () => {
   const { create } = sdk({
-    serve: (kind, o) => {
-      if (!/\/api\/f/.test(o.url)) return null;
+    respond: (o) => {
+      if (!/\/api\/f/.test(o.url)) return undefined;
       const f = function () {};
       f.statusCode = 200;
       f.data = { ok: 1 };
@@ -924,7 +931,7 @@ test('a clock reading NaN does not stop a wait from ending', LIMIT, async () => 
 test('onReport: a failed login exchange carries the code the core gives that failure', LIMIT, async () => {
   const failures = { '/login?1': 'request:fail 请求超时', '/login?2': 'request:fail abort', '/login?3': 'request:fail -2:net::ERR_FAILED' };
   for (const [url, errMsg] of Object.entries(failures)) {
-    const { create } = sdk({ serve: (kind, o) => (/\/login/.test(o.url) ? { errMsg } : null) });
+    const { create } = sdk({ respond: (o) => (/\/login/.test(o.url) ? { errMsg } : undefined) });
     const events = [];
     const r = await settle(create({ onReport: (e) => events.push(plain(e)), retries: 0, login: { url } }).ensure());
     const login = events.filter((e) => e.kind === 'login');

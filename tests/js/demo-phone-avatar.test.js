@@ -20,6 +20,7 @@ for (const key of ['window', 'document', 'navigator', 'Node', 'Element', 'HTMLEl
 }
 const simulate = require('miniprogram-simulate');
 const { createRuntime, MEDIA_FIXTURE } = require('../sandbox/runtime');
+const { createWx } = require('../fakes/wx');
 const { startServer } = require('../../demo-miniprogram/dev-server/server');
 
 const PACKAGE = path.join(__dirname, '..', '..', 'demo-miniprogram', 'miniprogram');
@@ -60,20 +61,16 @@ function handSession() {
   return { session, calls };
 }
 
-function handWx(overrides = {}) {
-  const toasts = [];
-  const picks = [];
-  const wx = {
-    showToast(o) { toasts.push(o); },
-    chooseMedia(o) { picks.push(o); o.success({ tempFiles: [{ tempFilePath: 'wxfile://tmp_a1.png', size: 199, fileType: 'image' }], type: 'image', errMsg: 'chooseMedia:ok' }); },
-    ...overrides,
-  };
-  return { wx, toasts, picks };
+// The page's wx: the shared fake (tests/fakes/wx.js) answering inside the call; it records
+// showToast in `toasts` and chooseMedia in `picks`, and picks a 199-byte PNG unless `media: false`
+// (the user cancels).
+function pageWx(options = {}) {
+  return createWx({ schedule: 'sync', ...options });
 }
 
 test('手机号登录 with a code: session.login({ phoneCode }), then the token and the bound phone', async () => {
   const { session, calls } = handSession();
-  const { wx, toasts } = handWx();
+  const { wx, toasts } = pageWx();
   global.getApp = () => ({ session });
   global.wx = wx;
   const page = render();
@@ -100,7 +97,7 @@ test('手机号登录 with a code: session.login({ phoneCode }), then the token 
 
 test('手机号登录 refused: a toast, no login', async () => {
   const { session, calls } = handSession();
-  const { wx, toasts } = handWx();
+  const { wx, toasts } = pageWx();
   global.getApp = () => ({ session });
   global.wx = wx;
   const page = render();
@@ -120,7 +117,7 @@ test('手机号登录 refused: a toast, no login', async () => {
 
 test('手机号登录 failing: the error shows, the page stays as it was', async () => {
   const { session, calls } = handSession();
-  const { wx } = handWx();
+  const { wx } = pageWx();
   global.getApp = () => ({ session });
   global.wx = wx;
   const page = render();
@@ -135,7 +132,7 @@ test('手机号登录 failing: the error shows, the page stays as it was', async
 
 test('上传头像: chooseMedia (one image), uploadFile to /api/avatar under "avatar", the answer shown', async () => {
   const { session, calls } = handSession();
-  const { wx, picks } = handWx();
+  const { wx, picks } = pageWx();
   global.getApp = () => ({ session });
   global.wx = wx;
   const page = render();
@@ -173,7 +170,7 @@ test('上传头像: chooseMedia (one image), uploadFile to /api/avatar under "av
 
 test('上传头像 cancelled in the picker: no upload, no toast', async () => {
   const { session, calls } = handSession();
-  const { wx, toasts } = handWx({ chooseMedia(o) { o.fail({ errMsg: 'chooseMedia:fail cancel' }); } });
+  const { wx, toasts } = pageWx({ media: false });
   global.getApp = () => ({ session });
   global.wx = wx;
   const page = render();

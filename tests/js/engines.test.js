@@ -14,6 +14,7 @@ const { createRuntime } = require('../sandbox/runtime');
 const ROOT = path.join(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'js-glue', 'dist');
 const ENGINES = path.join(ROOT, 'tests', 'engines');
+const FAKE_WX = path.join(ROOT, 'tests', 'fakes', 'wx.js');
 
 function findJsc() {
   for (const candidate of ['/usr/bin/jsc', '/usr/local/bin/jsc']) if (fs.existsSync(candidate)) return candidate;
@@ -31,7 +32,7 @@ function runInJsc({ timerPromise }) {
   const script = bundleForJsc({
     files: {
       sdk: path.join(DIST, 'index.js'),
-      'wx-fake': path.join(ENGINES, 'wx-fake.js'),
+      '../fakes/wx': FAKE_WX,
       'timer-promise': path.join(ENGINES, 'timer-promise.js'),
       scenarios: path.join(ENGINES, 'scenarios.js'),
     },
@@ -44,7 +45,7 @@ function runInJsc({ timerPromise }) {
         WXWebAssembly: typeof WXWebAssembly, timerPromise: Promise.name === 'TimerPromise',
       };
       var sdk = __require('sdk');
-      __require('scenarios').run(sdk.createSession, __require('wx-fake').createFakeWx, '/wx_session_bg.wasm').then(function (results) {
+      __require('scenarios').run(sdk.createSession, '/wx_session_bg.wasm').then(function (results) {
         var created = environment.timerPromise ? Promise.created : 0;
         print('RESULT ' + JSON.stringify({ environment: environment, results: results, timerPromisesCreated: created }));
         quit(); // the SDK's watchdog timer would keep the shell up for nothing
@@ -85,13 +86,17 @@ test('V8 sandbox with an old-iOS timer-task Promise: every flow completes', asyn
   const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-promise-'));
   for (const f of fs.readdirSync(DIST)) fs.copyFileSync(path.join(DIST, f), path.join(pkg, f));
   fs.copyFileSync(path.join(DIST, '..', 'wasm', 'wx_session_bg.wasm'), path.join(pkg, 'wx_session_bg.wasm'));
-  for (const f of ['wx-fake.js', 'timer-promise.js', 'scenarios.js']) fs.copyFileSync(path.join(ENGINES, f), path.join(pkg, f));
+  // The scenarios require '../fakes/wx': the same layout inside the package.
+  fs.mkdirSync(path.join(pkg, 'engines'));
+  fs.mkdirSync(path.join(pkg, 'fakes'));
+  fs.copyFileSync(path.join(ENGINES, 'scenarios.js'), path.join(pkg, 'engines', 'scenarios.js'));
+  fs.copyFileSync(FAKE_WX, path.join(pkg, 'fakes', 'wx.js'));
   const { TimerPromise } = require('../engines/timer-promise');
   const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', promise: TimerPromise });
   assert.equal(runtime.run('Promise.name'), 'TimerPromise');
   const before = TimerPromise.created;
   const { createSession } = runtime.requireModule('index.js');
-  const results = await runtime.requireModule('scenarios.js').run(createSession, runtime.requireModule('wx-fake.js').createFakeWx, '/wx_session_bg.wasm');
+  const results = await runtime.requireModule('engines/scenarios.js').run(createSession, '/wx_session_bg.wasm');
   assertFlows(results);
   assert.ok(TimerPromise.created - before > 100, `the SDK ran on the polyfill (${TimerPromise.created - before} promises)`);
 });

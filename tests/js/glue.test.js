@@ -1,4 +1,4 @@
-// The built SDK (js-glue/dist) in the strict sandbox, with an in-process wx.
+// The built SDK (js-glue/dist) in the strict sandbox, over the shared fake wx (tests/fakes/wx.js).
 'use strict';
 
 const test = require('node:test');
@@ -7,52 +7,17 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { createRuntime } = require('../sandbox/runtime');
-const { createFakeWx } = require('../engines/wx-fake');
+const { createWx } = require('../fakes/wx');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
 
-// A wx whose server is a function: respond(options) → {statusCode, data} or {errMsg}.
-function fakeWx(respond) {
-  const storage = {};
-  const calls = { login: 0, requests: [] };
-  const later = (fn) => setTimeout(fn, 2);
-  const wx = {
-    getStorageSync: (key) => (key in storage ? storage[key] : ''),
-    setStorageSync: (key, value) => { storage[key] = JSON.parse(JSON.stringify(value)); },
-    removeStorageSync: (key) => { delete storage[key]; },
-    checkSession: (o) => later(() => o.success({ errMsg: 'checkSession:ok' })),
-    login: (o) => { calls.login += 1; const code = `code-${calls.login}`; later(() => o.success({ code, errMsg: 'login:ok' })); },
-    request: (o) => {
-      calls.requests.push(o);
-      later(() => {
-        const answer = respond(o, calls);
-        if (answer.errMsg) o.fail(answer);
-        else o.success({ header: {}, errMsg: 'request:ok', ...answer });
-      });
-    },
-  };
-  return { wx, storage, calls };
-}
-
-// Issues tok-N for each login; /api/* needs the latest token.
-function simpleServer() {
-  let latest;
-  let n = 0;
-  return (o) => {
-    if (o.url.endsWith('/login')) {
-      latest = `tok-${++n}`;
-      return { statusCode: 200, data: { token: latest, session_key: 'NEVER-STORE' } };
-    }
-    return o.header && o.header.token === latest ? { statusCode: 200, data: { ok: true, got: o.data } } : { statusCode: 401, data: {} };
-  };
-}
-
-function sdk({ respond = simpleServer(), ...options } = {}) {
-  const fake = fakeWx(respond);
+// The SDK in a fresh sandbox; the fake's backend answers 2 ms later unless `respond` does.
+function sdk({ respond, ...options } = {}) {
+  const fake = createWx({ respond, schedule: 2 });
   const runtime = createRuntime({ packageRoot: DIST, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, ...options });
   const { createSession } = runtime.requireModule('index.js');
   const create = (config = {}) => createSession({ baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm.br', useCheckSession: false, ...config });
-  return { runtime, create, ...fake };
+  return { runtime, create, fake, storage: fake.storage, counts: fake.counts, requests: fake.requests };
 }
 
 test('the sandbox is as strict as the mini-program runtime', () => {
@@ -66,12 +31,12 @@ test('the sandbox is as strict as the mini-program runtime', () => {
 });
 
 test('calls made before the wasm is ready wait for it; many callers share one login', async () => {
-  const { create, calls } = sdk();
+  const { create, counts, requests } = sdk();
   const session = create();
   const answers = await Promise.all(Array.from({ length: 20 }, () => session.request({ url: '/api/profile' })));
   assert.ok(answers.every((a) => a.statusCode === 200));
-  assert.equal(calls.login, 1);
-  assert.equal(calls.requests.filter((r) => r.url.endsWith('/login')).length, 1);
+  assert.equal(counts.login, 1);
+  assert.equal(requests().filter((r) => r.url.endsWith('/login')).length, 1);
 });
 
 test('WXWebAssembly resolving to a bare Instance works too', async () => {
@@ -123,12 +88,12 @@ test('onChange reports transitions and can be unsubscribed', async () => {
 });
 
 test('request passes wx.request options through and keeps its own out', async () => {
-  const { create, calls } = sdk();
+  const { create, requests } = sdk();
   const session = create();
   const body = { item: 1 };
   const answer = await session.request({ url: '/api/echo', method: 'put', data: body, header: { 'X-A': '1' }, dataType: 'json', responseType: 'text', retry: true });
   assert.equal(answer.statusCode, 200);
-  const sent = calls.requests[calls.requests.length - 1];
+  const sent = requests().at(-1);
   assert.equal(sent.url, 'https://api.test/api/echo');
   assert.equal(sent.method, 'PUT');
   assert.equal(sent.data, body, 'the same object, not a copy');
@@ -148,40 +113,40 @@ test('the stored record holds the token and nothing else from the login answer',
 
 test('errors never carry the token', async () => {
   // The server accepts the login but refuses every token: SESSION_EXPIRED after one re-login.
-  const { create, calls } = sdk({
+  const { create, counts } = sdk({
     respond: (o) => (o.url.endsWith('/login') ? { statusCode: 200, data: { token: 'SECRET-TOKEN-VALUE' } } : { statusCode: 401, data: {} }),
   });
   const error = await create().request({ url: '/api/profile' }).then(() => null, (e) => e);
   assert.equal(error.code, 'SESSION_EXPIRED');
-  assert.equal(calls.login, 2);
+  assert.equal(counts.login, 2);
   const everything = JSON.stringify({ ...error, message: error.message, stack: error.stack });
   assert.ok(!everything.includes('SECRET-TOKEN-VALUE'), everything);
 });
 
 test('login.extra() is merged into the login body; its failure is LOGIN_EXTRA_FAILED', async () => {
-  const { create, calls } = sdk();
+  const { create, requests } = sdk();
   await create({ login: { extra: () => Promise.resolve({ iv: 'iv-1', encryptedData: 'enc' }) } }).ensure();
-  const login = calls.requests.find((r) => r.url.endsWith('/login'));
+  const login = requests().find((r) => r.url.endsWith('/login'));
   assert.deepEqual({ ...login.data }, { iv: 'iv-1', encryptedData: 'enc', code: 'code-1' });
   const refused = sdk().create({ login: { extra: () => Promise.reject({ errMsg: 'getUserProfile:fail auth deny' }) } });
   await assert.rejects(refused.ensure(), (e) => e.code === 'LOGIN_EXTRA_FAILED' && /auth deny/.test(e.message));
 });
 
 test('logout forgets the token in storage and memory', async () => {
-  const { create, storage, calls } = sdk();
+  const { create, storage, counts } = sdk();
   const session = create();
   await session.ensure();
   await session.logout();
   assert.equal(storage.token, undefined);
   const again = await session.ensure();
   assert.equal(again.token, 'tok-2');
-  assert.equal(calls.login, 2);
+  assert.equal(counts.login, 2);
 });
 
 test('wasm memory stays flat over thousands of requests (nothing leaks per call)', async () => {
   // Every request races a timeout; a cancelled timer whose Promise never settled used to leak
   // ~140 B of wasm memory per call. Memory pages are counted, not timed.
-  const instant = createFakeWx({ schedule: setImmediate }).wx;
+  const instant = createWx({ schedule: 'macrotask', record: false }).wx;
   const runtime = createRuntime({ packageRoot: DIST, devServer: 'http://127.0.0.1:9', wx: () => instant });
   let memory;
   const instantiate = runtime.context.WXWebAssembly.instantiate;

@@ -1,6 +1,6 @@
 // The built SDK against each dev-server profile (the seeds' protocols and wafer2's), changing
-// nothing but config, in the strict sandbox over real HTTP. Also issue 3's concurrency promises
-// seen from outside: 20 parallel requests cost one login, cold or with a revoked token.
+// nothing but config, in the strict sandbox over real HTTP. Also the concurrency promises seen
+// from outside: 20 parallel requests cost one login, cold or with a revoked token.
 'use strict';
 
 const test = require('node:test');
@@ -22,11 +22,11 @@ const PROFILES = {
       check: { url: '/auth', okWhen: { path: 'errCode', equals: 0 } },
     },
   },
-  seed001: {
+  'get-query-code': {
     api: '/api/profile',
     config: { login: { url: '/user/login', method: 'GET', codeIn: 'query', tokenPath: 'token', okWhen: { path: 'code', equals: 200 } } },
   },
-  seed002: {
+  'session-id': {
     api: '/api/profile',
     config: { storageKey: 'session_id', tokenHeader: 'X-Session-Id', login: { url: '/api/fetch_code', tokenPath: 'session_id' } },
   },
@@ -90,9 +90,9 @@ for (const [name, { api, config }] of Object.entries(PROFILES)) {
   });
 }
 
-test('seed 002: a session_id stored as a plain string by hand-written code keeps the user logged in', async () => {
+test('session-id profile: a session_id stored as a plain string by hand-written code keeps the user logged in', async () => {
   const storageFile = tempStorage();
-  await withServer('seed002', async (origin) => {
+  await withServer('session-id', async (origin) => {
     // What the seed's fetch_code() leaves behind: wx.setStorageSync('session_id', session_id).
     const { code } = await (await fetch(`${origin}/__wx/login`, { method: 'POST' })).json();
     const { session_id: sessionId } = await (await fetch(`${origin}/api/fetch_code`, {
@@ -100,7 +100,7 @@ test('seed 002: a session_id stored as a plain string by hand-written code keeps
     })).json();
     fs.writeFileSync(storageFile, JSON.stringify({ session_id: sessionId }));
 
-    const { runtime, session } = launch(origin, storageFile, PROFILES.seed002.config);
+    const { runtime, session } = launch(origin, storageFile, PROFILES['session-id'].config);
     const ready = await session.ensure();
     assert.equal(ready.source, 'storage');
     assert.equal(ready.token, sessionId);

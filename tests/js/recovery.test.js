@@ -9,7 +9,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { createRuntime } = require('../sandbox/runtime');
-const { createFakeWx } = require('../engines/wx-fake');
+const { createWx } = require('../fakes/wx');
 const { loadBinaryen } = require('../../js-glue/build');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
@@ -33,7 +33,7 @@ test('a trap fails the calls in flight with INTERNAL, and the next call recovers
   fs.copyFileSync(path.join(DIST, 'index.js'), path.join(pkg, 'index.js'));
   fs.writeFileSync(path.join(pkg, 'wx_session_bg.wasm'), await trappingWasm());
 
-  const fake = createFakeWx({});
+  const fake = createWx();
   const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, log: () => {} });
   let instances = 0;
   const instantiate = runtime.context.WXWebAssembly.instantiate;
@@ -44,7 +44,7 @@ test('a trap fails the calls in flight with INTERNAL, and the next call recovers
   const { createSession } = runtime.requireModule('index.js');
   const config = { baseUrl: 'https://api.test', wasmPath: '/wx_session_bg.wasm', useCheckSession: false };
   // A good token in storage: the fresh instance must pick it up.
-  fake.backend.tokens['stored-tok'] = true;
+  fake.accept('stored-tok');
   fake.storage.token = { v: 1, token: 'stored-tok', expiresAt: null, obtainedAt: 1 };
 
   const a = createSession(config);

@@ -92,8 +92,8 @@ test('dev server: a login without phoneCode answers as before', async () => {
   assert.equal(backend.stats.phoneLogins, 0);
 });
 
-test('dev server: a GET login (seed001) takes phoneCode from the query', () => {
-  const backend = createBackend({ profile: 'seed001' });
+test('dev server: a GET login with the code in the query takes phoneCode from the query too', () => {
+  const backend = createBackend({ profile: 'get-query-code' });
   const query = new URLSearchParams({ code: backend.issueCode('o-q'), phoneCode: 'pc-query' });
   const [status, answer] = backend.handle({ method: 'GET', path: '/user/login', query, headers: {} });
   assert.deepEqual([status, answer.code], [200, 200]);

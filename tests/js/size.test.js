@@ -10,7 +10,7 @@ const path = require('path');
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
 // .wasm.br + every JS file in dist/. The lean-core target was 40 KB for ensure/request/logout
 // (met at 38,965 B); uploads, callbacks, abort, login(extra), setToken, onReport and the
-// hardening of issue 9 cost 5.9 KB more, so the budget is 44 KB (README, "Size").
+// hardening against hostile input cost 5.9 KB more, so the budget is 44 KB (README, "Size").
 const SHIPPED_BUDGET = 44 * 1024;
 const RAW_WASM_BUDGET = 100 * 1024;
 

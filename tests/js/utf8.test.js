@@ -4,7 +4,11 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const utf8 = require('../../js-glue/src/utf8');
+
+let utf8;
+test.before(async () => {
+  utf8 = await import('../../js-glue/src/utf8.js');
+});
 
 const SAMPLES = ['', 'token', 'https://api.test/api/profile?x=1', '微信用户', 'é', '€', '😀 emoji', 'a\u0000b', '\ud800', 'x\udc00y', '\ud83d', 'z'.repeat(10000) + '中'];
 

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::rule::{Field, Scalar};
 
 fn logged_in() -> Harness {
     let mut h = Harness::new(World::default(), json!({}));
@@ -42,7 +43,7 @@ fn each_login_call_gets_its_own_login_in_order() {
     let outcomes = h.run_all(&[first, second, ensure]);
     assert_eq!(outcomes[0].clone().ready().0, "tok-2");
     assert_eq!(outcomes[1].clone().ready().0, "tok-3");
-    assert_eq!(outcomes[2].clone().ready().0, "tok-1", "ensure() keeps using the current token meanwhile");
+    assert_eq!(outcomes[2].clone().ready().0, "tok-2", "ensure() started while the first login runs joins it");
     let bodies: Vec<_> = h.world.sent_to("/login").iter().map(|s| s.body.clone()).collect();
     assert_eq!(bodies[1..], [Some(json!({ "code": "code-2", "phoneCode": "phone-1" })), Some(json!({ "code": "code-3", "phoneCode": "phone-2" }))]);
 }
@@ -309,4 +310,113 @@ fn set_token_during_a_login_with_extra_aborts_that_login_but_not_the_waiters() {
     assert_eq!(h.run(ensure).ready().0, "elsewhere");
     assert_eq!(h.run(set), Outcome::Done);
     h.run_until_idle();
+}
+
+// ---- calls started while a login(extra) runs --------------------------------------------
+
+#[test]
+fn calls_started_while_a_login_runs_wait_for_its_token() {
+    let mut h = logged_in();
+    let login = h.login(json!({ "phoneCode": "phone-1" }));
+    let ensure = h.ensure();
+    let request = h.get("/api/profile");
+    let upload = h.request(upload("/api/profile"));
+    let outcomes = h.run_all(&[login, ensure, request, upload]);
+    assert_eq!(outcomes[0].clone().ready().0, "tok-2");
+    assert_eq!(outcomes[1].clone().ready(), ("tok-2".into(), Source::Login), "ensure() joins the login in flight");
+    assert!(matches!(outcomes[2], Outcome::Answer(200, _)));
+    let api: Vec<_> = h.world.sent_to("/api/profile").iter().map(|s| s.header("token").map(str::to_owned)).collect();
+    assert_eq!(api, [Some("tok-2".to_owned()), Some("tok-2".to_owned())], "the request and the upload carry the new token");
+}
+
+#[test]
+fn when_that_login_fails_they_go_on_with_the_token_in_use() {
+    let mut h = logged_in();
+    h.world.serve(|world, sent| match sent.body.as_ref().and_then(|b| b.get("phoneCode")) {
+        Some(_) => Response::Answer(400, json!({ "errcode": 40029 })),
+        None => world.backend(sent),
+    });
+    let login = h.login(json!({ "phoneCode": "phone-1" }));
+    let ensure = h.ensure();
+    let request = h.get("/api/profile");
+    let outcomes = h.run_all(&[login, ensure, request]);
+    assert_eq!(outcomes[0].clone().code(), "SERVER_REJECTED");
+    assert_eq!(outcomes[1].clone().ready().0, "tok-1");
+    assert!(matches!(outcomes[2], Outcome::Answer(200, _)));
+    assert_eq!(h.world.login_calls, 2, "no other login than the refused one");
+}
+
+#[test]
+fn a_refused_login_never_puts_the_refused_token_back_in_use() {
+    // The token is revoked; a request gets 401 and waits for the login(extra) in flight, which
+    // the server refuses. The request must not be sent again with the refused token (read back
+    // from storage): it logs in again, once.
+    let mut h = logged_in();
+    h.world.valid_tokens.clear();
+    h.world.serve(|world, sent| match sent.body.as_ref().and_then(|b| b.get("phoneCode")) {
+        Some(_) => Response::Answer(400, json!({ "errcode": 40029 })),
+        None => world.backend(sent),
+    });
+    h.world.slow_paths.insert("/login".into(), 200);
+    let request = h.get("/api/profile"); // sent with tok-1: its 401 comes in 50 ms
+    h.advance(10);
+    let login = h.login(json!({ "phoneCode": "phone-1" })); // in flight when the 401 comes
+    let outcomes = h.run_all(&[request, login]);
+    assert_eq!(outcomes[1].clone().code(), "SERVER_REJECTED");
+    assert!(matches!(outcomes[0], Outcome::Answer(200, _)), "{:?}", outcomes[0]);
+    let sent: Vec<_> = h.world.sent_to("/api/profile").iter().map(|s| s.header("token").map(str::to_owned)).collect();
+    assert_eq!(sent, [Some("tok-1".to_owned()), Some("tok-2".to_owned())], "never tok-1 again");
+}
+
+// ---- app code called from an action calling back in ---------------------------------------
+
+/// Polls actions until one `pick` selects (returned), performing nothing.
+fn poll_until(session: &mut Session, pick: impl Fn(&Action) -> bool) -> Vec<Action> {
+    let mut seen = Vec::new();
+    while let Some(action) = session.poll_action() {
+        let done = pick(&action);
+        seen.push(action);
+        if done {
+            return seen;
+        }
+    }
+    panic!("no such action among {seen:?}");
+}
+
+#[test]
+fn a_logout_from_the_logging_in_report_starts_no_wx_login() {
+    let mut session = Session::new(config(json!({})), SEED);
+    session.ensure(START);
+    let read = poll_until(&mut session, |a| matches!(a, Action::ReadStorage { .. }));
+    let Some(Action::ReadStorage { op, .. }) = read.last() else { unreachable!() };
+    session.storage_read(START, *op, StorageValue::Missing);
+    // The driver has taken "logging-in" (the WxLogin is still queued) and its listener logs out.
+    poll_until(&mut session, |a| matches!(a, Action::Report { state: State::LoggingIn, .. }));
+    session.logout(START);
+    let rest: Vec<Action> = core::iter::from_fn(|| session.poll_action()).collect();
+    assert!(!rest.iter().any(|a| matches!(a, Action::WxLogin { .. })), "{rest:?}");
+    assert!(!rest.iter().any(|a| matches!(a, Action::Cancel { .. })), "nothing started, nothing to cancel: {rest:?}");
+    assert_eq!(session.next_deadline(), Some(START + 10_000), "only the logout's storage call waits");
+}
+
+#[test]
+fn an_abort_from_the_ready_report_sends_nothing() {
+    let mut session = Session::new(config(json!({})), SEED);
+    let post = session.request(START, ApiRequest { method: Method::Post, ..ApiRequest::get("/api/order") });
+    let read = poll_until(&mut session, |a| matches!(a, Action::ReadStorage { .. }));
+    let Some(Action::ReadStorage { op, .. }) = read.last() else { unreachable!() };
+    session.storage_read(START, *op, StorageValue::Missing);
+    let login = poll_until(&mut session, |a| matches!(a, Action::WxLogin { .. }));
+    let Some(Action::WxLogin { op }) = login.last() else { unreachable!() };
+    session.wx_login_done(START, *op, Ok("code-1"));
+    let send = poll_until(&mut session, |a| matches!(a, Action::Send(_)));
+    let Some(Action::Send(send)) = send.last() else { unreachable!() };
+    let answer = Answer { status: 200, fields: vec![Field::Scalar(Scalar::Text("tok-1".into()))] };
+    session.http_answered(START, send.op, answer);
+    // The driver has taken "ready" (the POST's Send is still queued) and its listener aborts it.
+    poll_until(&mut session, |a| matches!(a, Action::Report { state: State::Ready, .. }));
+    session.abort(post);
+    let rest: Vec<Action> = core::iter::from_fn(|| session.poll_action()).collect();
+    assert!(!rest.iter().any(|a| matches!(a, Action::Send(_))), "{rest:?}");
+    assert!(rest.iter().any(|a| matches!(a, Action::Reject { call, error: Error::Aborted } if *call == post)), "{rest:?}");
 }

@@ -1,0 +1,293 @@
+// What the machine asks of the platform, performed with wx.*: storage, wx.checkSession,
+// wx.login, login.extra(), and the HTTP exchanges (wx.request, uploadFile, downloadFile). Each
+// result goes back to the machine through the driver (driver.js): `d.feed` for one at once,
+// `d.finish(op, …)` for a callback. Every wx call is guarded: a throw is the platform's failure.
+import * as abi from './abi.js';
+import * as clock from './clock.js';
+import * as plain from './plain.js';
+import * as errors from './errors.js';
+import * as values from './values.js';
+import { reportExchange } from './reports.js';
+
+// Longest answer field passed to the core, in characters.
+var MAX_FIELD = 65536;
+// Longest string body parsed as JSON for the rules (a text or upload answer), in characters.
+var MAX_BODY = 1 << 20;
+// Longer codes are cut to one character over the core's limit (256 bytes), so it refuses them
+// as too long without a huge copy.
+var MAX_CODE = 257;
+
+// An operation in flight: what the platform works on for the machine.
+function Op(call, read) {
+  this.call = call; // the id of the API call it sends, or of the login(extra) call of a login; 0: none
+  this.read = read; // its read set (an abi READ_ value), -1 for what is not an HTTP exchange
+  this.task = null; // the platform's task, to abort it
+  this.exchange = null; // a login or check exchange's { read, url, method, startMs }, for onReport
+}
+
+function readStorage(d, op, key) {
+  var kind = abi.STORED_MISSING;
+  var bytes = null;
+  var why = '';
+  try {
+    var value = d.wx.getStorageSync(key);
+    if (value !== '' && value !== undefined) {
+      bytes = plain.encode(value);
+      kind = abi.STORED_PLAIN;
+    }
+  } catch (e) {
+    kind = abi.STORED_UNREADABLE;
+    why = e instanceof plain.PlainError ? 'the stored value ' + e.reason : errors.describe(e);
+  }
+  var x = d.x;
+  var instance = d.instance;
+  d.feed(function (now) {
+    var length = kind === abi.STORED_PLAIN ? instance.data(bytes) : kind === abi.STORED_UNREADABLE ? instance.text(why) : 0;
+    x.storage_read(d.h, now, op, kind, length);
+  });
+}
+
+// Writes `value` under `key`, or removes the key when `value` is undefined (or, if removing
+// fails, empties it: an empty string reads as no token).
+function writeStorage(d, op, key, value) {
+  var failure = null;
+  try {
+    if (value === undefined) d.wx.removeStorageSync(key);
+    else d.wx.setStorageSync(key, value);
+  } catch (e) {
+    failure = errors.describe(e);
+    if (value === undefined) {
+      try {
+        d.wx.setStorageSync(key, '');
+        failure = null;
+      } catch (ignored) {
+        // both failed: the core hears the first failure
+      }
+    }
+  }
+  var x = d.x;
+  var instance = d.instance;
+  d.feed(function () {
+    x.storage_done(d.h, op, failure === null ? 1 : 0, failure === null ? 0 : instance.text(failure));
+  });
+}
+
+function checkSession(d, op) {
+  var x = d.x;
+  var done = function (valid) {
+    return function () {
+      d.finish(op, function (now) { x.session_checked(d.h, now, op, valid); });
+    };
+  };
+  d.ops.set(op, new Op(0, -1));
+  try {
+    d.wx.checkSession({ success: done(1), fail: done(0) });
+  } catch (e) {
+    done(0)();
+  }
+}
+
+function wxLogin(d, op) {
+  var x = d.x;
+  var instance = d.instance;
+  var answer = function (ok, text) {
+    d.finish(op, function (now) { x.wx_login_done(d.h, now, op, ok, instance.text(text)); });
+  };
+  d.ops.set(op, new Op(0, -1));
+  try {
+    d.wx.login({
+      success: function (res) {
+        var code = '';
+        try {
+          code = res && typeof res.code === 'string' ? res.code.slice(0, MAX_CODE) : '';
+        } catch (e) {
+          // an unreadable answer is an answer without a code
+        }
+        answer(1, code);
+      },
+      fail: function (err) { answer(0, errors.describe(err)); },
+    });
+  } catch (e) {
+    answer(0, errors.describe(e));
+  }
+}
+
+// Calls login.extra() and keeps its object for the login body.
+function loginExtra(d, op) {
+  var x = d.x;
+  var instance = d.instance;
+  var answer = function (failure) {
+    d.finish(op, function (now) {
+      x.extra_done(d.h, now, op, failure === null ? 1 : 0, failure === null ? 0 : instance.text(failure));
+    });
+  };
+  d.ops.set(op, new Op(0, -1));
+  new Promise(function (resolve) { resolve(d.loginExtra()); }).then(function (object) {
+    // (Anything here may throw: a revoked Proxy throws even for Array.isArray.)
+    try {
+      if (object === undefined || object === null) object = {};
+      if (typeof object !== 'object' || Array.isArray(object)) return answer('login.extra() must resolve to an object');
+      d.configExtra = values.copyOwn(object);
+    } catch (e) {
+      return answer('its object cannot be read: ' + errors.describe(e));
+    }
+    answer(null);
+  }, function (e) {
+    answer(errors.describe(e));
+  });
+}
+
+// Sends an HTTP request: an API call's (with the app's options), a login or a check.
+function send(d, op) {
+  var instance = d.instance;
+  var callId = instance.num(abi.WORD_B);
+  var flags = instance.num(abi.WORD_E);
+  var read = flags & abi.SEND_READ_SET_MASK;
+  var found = callId ? d.calls.get(callId) : null;
+  // An API call's record; for a login, the login(extra) call whose object joins the body.
+  var call = read === abi.READ_API ? found : null;
+  var loginCall = read === abi.READ_LOGIN ? found : null;
+  // The copy made at request() goes out the first time; a retry sends a copy of it.
+  var options = !call ? {} : call.sends ? values.copyOwn(call.base) : call.base;
+  if (call) {
+    // A call sent again after an answer (not a failure) was answered "session invalid".
+    if (call.answer) call.relogin = true;
+    call.sends++;
+  }
+  var own = call && call.header;
+  // An API URL is made here from the caller's string, as the core says; others are read.
+  if (flags & abi.SEND_URL_AS_GIVEN) options.url = call.url;
+  else if (flags & abi.SEND_URL_BASE) options.url = d.base + call.url;
+  else if (flags & abi.SEND_URL_BASE_SLASH) options.url = d.base + '/' + call.url;
+  else options.url = instance.str(0);
+  if (!(flags & (abi.SEND_UPLOAD | abi.SEND_DOWNLOAD))) options.method = abi.METHOD_NAMES[instance.num(abi.WORD_C)];
+  options.timeout = instance.num(abi.WORD_D);
+  if (flags & abi.SEND_HEADER) {
+    if (!(flags & abi.SEND_SAME_HEADER)) d.header = [instance.str(1), instance.str(2)];
+    options.header = withHeader(own, d.header[0], d.header[1]);
+  } else if (own) {
+    options.header = own;
+  }
+  if (flags & (abi.SEND_BODY | abi.SEND_EXTRA) || (loginCall && loginCall.extra)) {
+    // login.extra()'s object, login(extra)'s, and the code when it goes in the body (it wins);
+    // for a GET login the platform sends `data` as query parameters.
+    var body = flags & abi.SEND_EXTRA && d.configExtra ? values.copyOwn(d.configExtra) : {};
+    if (loginCall && loginCall.extra) {
+      for (var k in loginCall.extra) body[k] = loginCall.extra[k];
+    }
+    if (flags & abi.SEND_BODY) body[instance.str(3)] = instance.str(4);
+    // The platform adds a GET's data to the query: nothing there may repeat a parameter the
+    // URL has already (the code, when it goes in the query).
+    else values.dropQueryNames(body, options.url);
+    options.data = body;
+  }
+  var entry = new Op(call ? callId : 0, read);
+  if (d.onReport && !call) entry.exchange = { read: read, url: options.url, method: options.method, startMs: clock.now() };
+  options.success = function (res) { answered(d, op, res); };
+  options.fail = function (err) { failed(d, op, errors.describe(err)); };
+  d.ops.set(op, entry);
+  try {
+    var task = flags & abi.SEND_UPLOAD ? d.wx.uploadFile(options) : flags & abi.SEND_DOWNLOAD ? d.wx.downloadFile(options) : d.wx.request(options);
+    // (The platform may have answered already, synchronously: the entry is gone then.)
+    entry.task = task;
+    if (call && task && d.ops.has(op)) {
+      call.task = task; // for an onTask() listener added later
+      values.callBack(call.onTask, task);
+    }
+  } catch (e) {
+    options.fail(e);
+  }
+}
+
+// The app's header `own` (or none) with `name: value`, without any other spelling of that name
+// (`authorization ` beside `Authorization`).
+function withHeader(own, name, value) {
+  var lower = name.toLowerCase();
+  var merged = {};
+  for (var key in own) {
+    if (values.hasOwn.call(own, key) && key.trim().toLowerCase() !== lower) merged[key] = own[key];
+  }
+  merged[name] = value;
+  return merged;
+}
+
+// An HTTP answer: its status and the fields the machine reads cross; the answer itself stays
+// here until the call resolves with it.
+function answered(d, op, res) {
+  var status = 0;
+  var data;
+  try {
+    // An answer that is a thenable would be adopted, not resolved with: it goes out as a
+    // plain copy. One that can't even be read is no answer (status 0: a network failure).
+    if (res && (typeof res === 'object' || typeof res === 'function') && res.then !== undefined) res = values.copyOwn(res, { then: 1 });
+    var s = res.statusCode;
+    status = typeof s === 'number' && s % 1 === 0 && s > 0 && s < 1000 ? s : 0;
+    data = res.data;
+  } catch (e) {
+    status = 0;
+  }
+  var entry = d.take(op);
+  if (!entry) return;
+  var call = entry.call ? d.calls.get(entry.call) : null;
+  if (call && status) {
+    call.answer = res;
+    call.status = status;
+  }
+  if (d.onReport && entry.exchange) reportExchange(d.onReport, entry.exchange, status, status ? null : 'NETWORK');
+  // The fields are read first (a getter is app code, which may use another session of this
+  // instance), then handed over in one go.
+  var paths = d.paths[entry.read] || [];
+  var fields = [];
+  if (paths.length && typeof data === 'string' && data.length <= MAX_BODY) data = values.parseJson(data);
+  for (var i = 0; i < paths.length; i++) fields.push(values.lookup(data, paths[i]));
+  var x = d.x;
+  var instance = d.instance;
+  d.feed(function (now) {
+    for (var i = 0; i < fields.length; i++) giveField(x, instance, fields[i]);
+    x.http_answered(d.h, now, op, status);
+  });
+}
+
+function giveField(x, instance, value) {
+  if (value === values.ABSENT) x.field(abi.FIELD_ABSENT, 0, 0);
+  else if (value === null) x.field(abi.FIELD_NULL, 0, 0);
+  else if (value === false) x.field(abi.FIELD_FALSE, 0, 0);
+  else if (value === true) x.field(abi.FIELD_TRUE, 0, 0);
+  else if (typeof value === 'number') x.field(abi.FIELD_NUMBER, value, 0);
+  else if (typeof value === 'string' && value.length <= MAX_FIELD) x.field(abi.FIELD_TEXT, 0, instance.text(value));
+  else x.field(abi.FIELD_OTHER, 0, 0);
+}
+
+function failed(d, op, errMsg) {
+  var x = d.x;
+  var instance = d.instance;
+  d.finish(op, function (now, entry) {
+    var length = instance.text(errMsg);
+    var code = null;
+    if (d.onReport && entry.exchange) {
+      // The code the core gives this failure (read before the app's reporter can run).
+      x.failure_code(length);
+      instance.views();
+      code = instance.str(0);
+    }
+    x.http_failed(d.h, now, op, length);
+    if (code !== null) reportExchange(d.onReport, entry.exchange, 0, code);
+  });
+}
+
+// Aborts `op`'s platform task; `code`: why, for onReport.
+function cancel(d, op, code) {
+  var entry = d.ops.get(op);
+  d.ops.delete(op);
+  if (!entry) return;
+  if (d.onReport && entry.exchange) reportExchange(d.onReport, entry.exchange, 0, code);
+  if (entry.task) {
+    try {
+      entry.task.abort();
+    } catch (e) {
+      // nothing more to do for a task that can't be aborted
+    }
+  }
+}
+
+export { readStorage, writeStorage, checkSession, wxLogin, loginExtra, send, cancel };

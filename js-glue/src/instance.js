@@ -1,0 +1,106 @@
+// One loaded wasm instance of the core, spoken to through its ABI (src/abi.rs, src/wasm/mod.rs):
+// numbers in, strings through linear memory, actions out of the slot.
+import * as abi from './abi.js';
+import * as utf8 from './utf8.js';
+import * as errors from './errors.js';
+
+// `x`: the instance's exports. Returns the helpers the drivers use: the slot's fields, the input
+// area, and `die(cause)`: a throw while the glue works with the instance means it trapped (or the
+// glue broke); it is dead for good, and every driver with calls in flight hears it once.
+// `detaches`: growing the memory detaches its old buffer (true of WebAssembly; wasm2js's memory
+// just moves to a new one).
+function createInstance(x, detaches) {
+  var memory = x.memory;
+  var bytes = null;
+  var words = null;
+  var floats = null;
+  var slotWord = x.slot() >> 2; // the slot's address (8-byte aligned), in words
+  var inputAt = 0; // the input area: where, and how many bytes it has room for
+  var inputRoom = 0;
+
+  // Typed views over memory, made again when memory grew (only a call into the instance can
+  // grow it: next() and the input helpers refresh them). Growing detaches a wasm memory's old
+  // buffer, whose views then have length 0: cheaper to test than reading `memory.buffer`.
+  function views() {
+    if (!bytes || (detaches ? bytes.length === 0 : bytes.buffer !== memory.buffer)) {
+      var buffer = memory.buffer;
+      bytes = new Uint8Array(buffer);
+      words = new Uint32Array(buffer);
+      floats = new Float64Array(buffer);
+    }
+  }
+
+  // Room for `n` bytes of input; only the instance's `input` moves the area, so its address is
+  // asked for only when the area must grow.
+  function input(n) {
+    if (n > inputRoom) {
+      inputRoom = Math.max(n, 1024);
+      inputAt = x.input(inputRoom);
+    }
+    views();
+    return inputAt;
+  }
+
+  function num(word) {
+    return words[slotWord + word];
+  }
+
+  // Text `i` of the slot.
+  function str(i) {
+    return utf8.decode(bytes, words[slotWord + abi.WORD_TEXT_PTR + i], words[slotWord + abi.WORD_TEXT_LEN + i]);
+  }
+
+  var instance = {
+    exports: x,
+    dead: null, // the error, once it died
+    // Drivers with calls in flight, by session handle: what die() tells. (Only those: a map of
+    // every driver would keep every session alive, listeners and all.)
+    busy: new Map(),
+    num: num,
+    str: str,
+    views: views,
+    // The next action of session `h` into the slot: its kind (ACTION_NONE for none).
+    next: function (h) {
+      var kind = x.next_action(h);
+      views();
+      return kind;
+    },
+    // After next(): do more actions wait?
+    more: function () {
+      return words[slotWord + abi.WORD_MORE];
+    },
+    // After a next() that said no more: the machine's next deadline, or -1.
+    deadline: function () {
+      return floats[(slotWord + abi.WORD_DEADLINE) >> 1];
+    },
+    // Writes `text` to the input area; returns its length in bytes.
+    text: function (text) {
+      var at = input(text.length * 3); // first: it may replace `bytes`
+      return utf8.encodeInto(text, bytes, at);
+    },
+    // Copies `data` (bytes) to the input area; returns the length.
+    data: function (data) {
+      var at = input(data.length);
+      bytes.set(data, at);
+      return data.length;
+    },
+    // The error in the slot (of a Reject, or a Report with one).
+    error: function () {
+      var code = str(0);
+      return code ? new errors.WxSessionError(code, str(1), str(2), num(abi.WORD_B)) : undefined;
+    },
+    die: die,
+  };
+
+  function die(cause) {
+    if (instance.dead) return;
+    instance.dead = new errors.WxSessionError('INTERNAL', 'the wasm instance stopped (' + errors.describe(cause) + '); the next call starts a new one');
+    var busy = instance.busy;
+    instance.busy = new Map();
+    busy.forEach(function (driver) { driver.die(instance.dead); });
+  }
+
+  return instance;
+}
+
+export { createInstance };
