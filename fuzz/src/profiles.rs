@@ -20,8 +20,8 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         w.key("login").object(3).key("url").string("/login").key("tokenPath").string("token").key("expiresInPath").string("expiresIn");
         w.key("check").object(2).key("url").string("/auth").key("okWhen").object(2).key("path").string("errCode").key("equals").number(0.0);
     });
-    // query-code: GET /user/login?code=… → {code: 200, msg, token}
-    add("query-code", |w| {
+    // get-query-code: GET /user/login?code=… → {code: 200, msg, token}
+    add("get-query-code", |w| {
         w.object(2).key("baseUrl").string(BASE_URL);
         w.key("login").object(5).key("url").string("/user/login").key("method").string("GET").key("codeIn").string("query");
         w.key("tokenPath").string("token").key("okWhen").object(2).key("path").string("code").key("equals").number(200.0);

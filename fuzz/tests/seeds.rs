@@ -167,13 +167,13 @@ fn login_answer(seeds: &mut Seeds) {
         seed(name, &s.bytes);
     };
     let token = FieldSpec::Token { junk: 0 };
-    // The profiles' read paths, in order: default [token, expiresIn]; query-code [code, token];
-    // session-id [session_id]; wafer2 [code, data.skey].
+    // The profiles' read paths, in order: default [token, expiresIn]; get-query-code [code,
+    // token]; session-id [session_id]; wafer2 [code, data.skey].
     answer("default-ok", 0, 200, &[token.clone(), FieldSpec::Number(7200.0)]);
     answer("default-expiry-text", 0, 200, &[token.clone(), FieldSpec::Text(" 60 ".into())]);
     answer("default-503", 0, 503, std::slice::from_ref(&token));
-    answer("query-code-ok", 1, 200, &[FieldSpec::Number(200.0), token.clone()]);
-    answer("query-code-500", 1, 200, &[FieldSpec::Number(500.0), token.clone()]);
+    answer("get-query-code-ok", 1, 200, &[FieldSpec::Number(200.0), token.clone()]);
+    answer("get-query-code-500", 1, 200, &[FieldSpec::Number(500.0), token.clone()]);
     answer("session-id-ok", 2, 200, std::slice::from_ref(&token));
     answer("session-id-header-injection", 2, 200, &[FieldSpec::Token { junk: 1 }]);
     answer("wafer2-ok", 3, 200, &[FieldSpec::Number(0.0), token.clone()]);
@@ -256,10 +256,10 @@ fn machine(seeds: &mut Seeds) {
         1,
     );
 
-    // query-code: three calls on a cold start (one to another origin without the token); wx.login
-    // fails once and is retried after the backoff; a timed-out request is retried.
+    // get-query-code: three calls on a cold start (one to another origin without the token);
+    // wx.login fails once and is retried after the backoff; a timed-out request is retried.
     schedule(
-        "cold-start-query-code",
+        "cold-start-get-query-code",
         header(1, false),
         &[
             Event::Ensure,
