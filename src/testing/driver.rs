@@ -173,7 +173,7 @@ pub fn json_to_plain(text: &str) -> Option<Vec<u8>> {
 ///
 /// Checked after every input: at most one login (`wx.login` or a login request) in flight;
 /// the token in use can go in a header; `set_token` settles at once; `abort` rejects its
-/// request with `ABORTED` and settles nothing else. And [`Driver::assert_idle`] checks the end.
+/// request with `ABORTED`, cancels its sends in flight, and settles nothing else. And [`Driver::assert_idle`] checks the end.
 ///
 /// ```
 /// use wx_session::testing::{config, Driver, Reply, START};
@@ -282,8 +282,8 @@ impl Driver {
         self.call(CallKind::Refused, |s, _| s.reject_now(error))
     }
 
-    /// `abort()` of `call`; checks that a waiting API call is rejected with `ABORTED` and that
-    /// nothing else settles.
+    /// `abort()` of `call`; checks that a waiting API call is rejected with `ABORTED`, that its
+    /// sends in flight are cancelled, and that nothing else settles.
     pub fn abort(&mut self, call: CallId) {
         let api_waiting = self.calls.get(&call).is_some_and(|c| c.settled.is_none() && matches!(c.kind, CallKind::Api(_)));
         let settled_before = self.settled_count();
@@ -295,6 +295,9 @@ impl Driver {
             let code = self.settled(call).and_then(|r| r.as_ref().err()).map(Error::code);
             assert_eq!(code, Some("ABORTED"), "abort() of request {call} did not reject it with ABORTED");
             assert_eq!(self.settled_count(), settled_before + 1, "abort() of request {call} settled other calls");
+            let sends: Vec<OpId> =
+                self.in_flight.iter().filter(|op| matches!(&op.action, Action::Send(send) if send.call == Some(call))).map(|op| op.id).collect();
+            assert!(sends.is_empty(), "abort() of request {call} left its sends {sends:?} in flight");
         } else {
             assert_eq!(self.settled_count(), settled_before, "abort() of {call}, no API call in flight, settled a call");
         }
