@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test layer and prints their counts (skipped tests are counted and named):
-#   1. native Rust (cargo test): the flow with a scripted host and a virtual clock
+#   1. native Rust (cargo test --features testing): the flow with a scripted host and a virtual clock
 #   2. Rust lints and the fuzz seeds: cargo fmt --check and cargo clippy -D warnings on the crate
 #      and on fuzz/, and fuzz/'s tests (its seed corpus, each machine seed played once); each
 #      lint run counts as one test, passed or failed
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-./scripts/build.sh   # layer 3 tests the built SDK, so build it from this checkout first
+./scripts/build.sh   # layer 4 tests the built SDK, so build it from this checkout first
 ensure_wasm_pack     # the wasm tests run under `wasm-pack test --node` (with wasm-bindgen-cli)
 ensure_jsc
 ensure_npm_packages tests   # Tencent's compilers, miniprogram-simulate, typings, tsc
