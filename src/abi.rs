@@ -155,6 +155,8 @@ pub mod method {
 /// A number the glue passes for a whole count from 1 to `u32::MAX` (a timeout in ms, a
 /// lifetime in seconds), if it is one. The range is checked before the cast: the cast is then
 /// exact in every build.
+// The lazy `then` is the point: `x as u32` runs only once `x` is known to be in range.
+#[allow(clippy::unnecessary_lazy_evaluations)]
 pub fn whole_u32(x: f64) -> Option<u32> {
     (x >= 1.0 && x <= f64::from(u32::MAX) && f64::from(x as u32) == x).then(|| x as u32)
 }

@@ -196,7 +196,7 @@ impl Config {
     }
 
     /// Reads a config written as JSON (tests).
-    #[cfg(test)]
+    #[cfg(any(test, feature = "testing"))]
     pub fn from_json(json: &str) -> Result<Config, Error> {
         let value: serde_json::Value = serde_json::from_str(json).expect("test JSON is valid");
         Config::from_plain(&crate::plain::json::to_plain(&value))

@@ -43,6 +43,14 @@ pub mod session;
 pub mod text;
 pub mod token;
 
+/// The fake platform that drives the machine in tests (the `testing` feature; always in this
+/// crate's own tests). Never in the shipped .wasm.
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+// The fake platform needs std; the shipped no_std build must never carry it.
+#[cfg(all(feature = "testing", feature = "standalone"))]
+compile_error!("`testing` is for tests and fuzzing: the shipped build (`standalone`) must not enable it");
+
 /// The exported functions of the shipped .wasm (wasm32 only).
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]

@@ -415,7 +415,7 @@ impl Writer {
 }
 
 /// JSON to plain data and back, for tests written with JSON.
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub mod json {
     use super::*;
     use serde_json::Value;

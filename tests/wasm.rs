@@ -4,8 +4,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen_test::*;
-use wx_session::plain::Writer;
 use wx_session::abi::{self, action, field, flag, read, send, source, stored, word};
+use wx_session::plain::Writer;
 use wx_session::wasm::*;
 
 /// Reads slot word `i` the way the glue does (the offsets of `abi::word`).

@@ -6,9 +6,10 @@
 use libfuzzer_sys::fuzz_target;
 use wx_session::answer::ReadPaths;
 use wx_session::plain::Writer;
+use wx_session::testing::is_good_token;
 use wx_session::{login, Answer, Config, ReadSet};
 use wx_session_fuzz::fields::{self, FieldSpec};
-use wx_session_fuzz::{gen, is_good_token, profiles, Input, MARK};
+use wx_session_fuzz::{gen, profiles, Input, MARK};
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Input::new(data);

@@ -3,8 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wx_session_fuzz::machine::Driver;
 
 fuzz_target!(|data: &[u8]| {
-    Driver::play(data, 400);
+    wx_session_fuzz::machine::play(data, 400);
 });

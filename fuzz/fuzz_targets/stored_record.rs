@@ -5,9 +5,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use wx_session::plain::Writer;
+use wx_session::testing::{is_good_token, json_to_plain};
 use wx_session::token::StorageRead;
 use wx_session::{StorageValue, StoredToken};
-use wx_session_fuzz::{gen, is_good_token, json_to_plain, Input};
+use wx_session_fuzz::{gen, Input};
 
 fuzz_target!(|data: &[u8]| {
     check(&StorageValue::Plain(data.to_vec()));

@@ -1,7 +1,8 @@
 //! What the fuzz targets share: reading choices from the fuzzer's bytes ([`Input`]) and writing
 //! the same choices back as bytes ([`Script`], for the seed corpus), plain-data generators
 //! ([`gen`]), the README's server profiles ([`profiles`]), answer fields ([`fields`]) and the
-//! machine's event schedule with its fake platform and checks ([`machine`]).
+//! machine's event schedule, played on the shared fake platform of `wx_session::testing`
+//! ([`machine`]).
 //!
 //! Every choice reads a fixed number of bytes and a missing byte reads as 0, so any input is a
 //! schedule (a short one ends early) and a [`Script`] writes exactly what [`Input`] reads back.
@@ -104,44 +105,6 @@ impl<'a> Input<'a> {
 /// `text` without [`MARK`].
 pub fn clean(text: &str) -> String {
     text.replace(MARK, "?")
-}
-
-/// JSON text (a record the machine asks to store) as plain data, as the glue's `JSON.parse`
-/// and the storage hand it back; `None` if it is not JSON.
-pub fn json_to_plain(text: &str) -> Option<Vec<u8>> {
-    fn write(w: &mut wx_session::plain::Writer, value: &serde_json::Value) {
-        use serde_json::Value;
-        match value {
-            Value::Null => w.null(),
-            Value::Bool(b) => w.bool(*b),
-            Value::Number(n) => w.number(n.as_f64().unwrap_or(f64::NAN)),
-            Value::String(text) => w.string(text),
-            Value::Array(items) => {
-                w.array(items.len() as u32);
-                items.iter().for_each(|item| write(w, item));
-                w
-            }
-            Value::Object(members) => {
-                w.object(members.len() as u32);
-                for (key, member) in members {
-                    w.key(key);
-                    write(w, member);
-                }
-                w
-            }
-        };
-    }
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    let mut w = wx_session::plain::Writer::new();
-    write(&mut w, &value);
-    Some(w.into_bytes())
-}
-
-/// Is `text` a token a header can carry: 1 to 8192 bytes of visible ASCII and spaces, neither
-/// starting nor ending with a space (a header value loses those)? Written out here rather than
-/// taken from the core, which it checks.
-pub fn is_good_token(text: &str) -> bool {
-    (1..=8192).contains(&text.len()) && text.bytes().all(|b| (0x20..0x7f).contains(&b)) && !text.starts_with(' ') && !text.ends_with(' ')
 }
 
 /// Writes the bytes an [`Input`] reads back as the given choices (for the seed corpus).

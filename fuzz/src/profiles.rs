@@ -14,20 +14,21 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         write(&mut w);
         profiles.push((name, w.into_bytes()));
     };
-    // default (seed 003 + expiry): POST /login {code} → {token, expiresIn}; POST /auth → {errCode}
+    // default: POST /login {code} → {token, expiresIn}; POST /auth → {errCode}
     add("default", |w| {
         w.object(3).key("baseUrl").string(BASE_URL);
         w.key("login").object(3).key("url").string("/login").key("tokenPath").string("token").key("expiresInPath").string("expiresIn");
         w.key("check").object(2).key("url").string("/auth").key("okWhen").object(2).key("path").string("errCode").key("equals").number(0.0);
     });
-    // seed001: GET /user/login?code=… → {code: 200, msg, token}
-    add("seed001", |w| {
+    // get-query-code: GET /user/login?code=… → {code: 200, msg, token}
+    add("get-query-code", |w| {
         w.object(2).key("baseUrl").string(BASE_URL);
         w.key("login").object(5).key("url").string("/user/login").key("method").string("GET").key("codeIn").string("query");
         w.key("tokenPath").string("token").key("okWhen").object(2).key("path").string("code").key("equals").number(200.0);
     });
-    // seed002: POST /api/fetch_code {code} → {session_id}
-    add("seed002", |w| {
+    // session-id: POST /api/fetch_code {code} → {session_id}, kept under its own storage key and
+    // sent in an X-Session-Id header
+    add("session-id", |w| {
         w.object(4).key("baseUrl").string(BASE_URL).key("storageKey").string("session_id").key("tokenHeader").string("X-Session-Id");
         w.key("login").object(2).key("url").string("/api/fetch_code").key("tokenPath").string("session_id");
     });

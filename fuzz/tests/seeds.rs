@@ -12,14 +12,14 @@ use std::path::Path;
 use wx_session::plain::Writer;
 use wx_session::{StoredToken, Token};
 use wx_session_fuzz::fields::{self, FieldSpec};
-use wx_session_fuzz::machine::{Driver, Event, Header, Http, Reply, SetTo, Start, Stored, Stray};
+use wx_session_fuzz::machine::{self, Event, Header, Http, Reply, SetTo, Start, Stored, Stray};
 use wx_session_fuzz::{profiles, Script};
 
 #[test]
 fn the_committed_corpus_is_what_the_seeds_make() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let write = std::env::var("SEEDS").is_ok_and(|v| v == "write");
-    let targets: [(&str, fn(&mut Seeds)); 4] = [("config", config), ("stored_record", stored_record), ("login_answer", login_answer), ("machine", machine)];
+    let targets: [(&str, MakeSeeds); 4] = [("config", config), ("stored_record", stored_record), ("login_answer", login_answer), ("machine", machine)];
     for (target, make) in targets {
         let dir = root.join(target);
         let mut seeds = Seeds::default();
@@ -43,6 +43,9 @@ fn the_committed_corpus_is_what_the_seeds_make() {
         assert!(committed == seeds.files, "fuzz/corpus/{target} is not what the seeds make: SEEDS=write cargo test --test seeds");
     }
 }
+
+/// Makes the seeds of one target.
+type MakeSeeds = fn(&mut Seeds);
 
 /// The seeds of one target, by name.
 #[derive(Default)]
@@ -164,15 +167,15 @@ fn login_answer(seeds: &mut Seeds) {
         seed(name, &s.bytes);
     };
     let token = FieldSpec::Token { junk: 0 };
-    // The profiles' read paths, in order: default [token, expiresIn]; seed001 [code, token];
-    // seed002 [session_id]; wafer2 [code, data.skey].
+    // The profiles' read paths, in order: default [token, expiresIn]; get-query-code [code,
+    // token]; session-id [session_id]; wafer2 [code, data.skey].
     answer("default-ok", 0, 200, &[token.clone(), FieldSpec::Number(7200.0)]);
     answer("default-expiry-text", 0, 200, &[token.clone(), FieldSpec::Text(" 60 ".into())]);
-    answer("default-503", 0, 503, &[token.clone()]);
-    answer("seed001-ok", 1, 200, &[FieldSpec::Number(200.0), token.clone()]);
-    answer("seed001-code-500", 1, 200, &[FieldSpec::Number(500.0), token.clone()]);
-    answer("seed002-ok", 2, 200, &[token.clone()]);
-    answer("seed002-header-injection", 2, 200, &[FieldSpec::Token { junk: 1 }]);
+    answer("default-503", 0, 503, std::slice::from_ref(&token));
+    answer("get-query-code-ok", 1, 200, &[FieldSpec::Number(200.0), token.clone()]);
+    answer("get-query-code-500", 1, 200, &[FieldSpec::Number(500.0), token.clone()]);
+    answer("session-id-ok", 2, 200, std::slice::from_ref(&token));
+    answer("session-id-header-injection", 2, 200, &[FieldSpec::Token { junk: 1 }]);
     answer("wafer2-ok", 3, 200, &[FieldSpec::Number(0.0), token.clone()]);
     answer("wafer2-no-skey", 3, 200, &[FieldSpec::Number(0.0), FieldSpec::Other]);
     answer("limits-8192", 5, 200, &[FieldSpec::Token { junk: 3 }]);
@@ -184,7 +187,7 @@ fn machine(seeds: &mut Seeds) {
         let mut s = Script::new();
         header.write(&mut s);
         events.iter().for_each(|event| event.write(&mut s));
-        let summary = Driver::play(&s.bytes, usize::MAX);
+        let summary = machine::play(&s.bytes, usize::MAX);
         assert_eq!((summary.ready, summary.answers), (ready, answers), "seed {name} does not do what it says: {summary:?}");
         println!(
             "machine/{name}: {} events, {ready} ready, {answers} answers, rejected {:?}, {} tokens issued",
@@ -253,10 +256,10 @@ fn machine(seeds: &mut Seeds) {
         1,
     );
 
-    // seed001: three calls on a cold start (one to another origin without the token); wx.login
-    // fails once and is retried after the backoff; a timed-out request is retried.
+    // get-query-code: three calls on a cold start (one to another origin without the token);
+    // wx.login fails once and is retried after the backoff; a timed-out request is retried.
     schedule(
-        "cold-start-seed001",
+        "cold-start-get-query-code",
         header(1, false),
         &[
             Event::Ensure,
@@ -333,11 +336,11 @@ fn machine(seeds: &mut Seeds) {
         2,
     );
 
-    // seed002: replies of the wrong kind to operations in flight are ignored (each still
+    // session-id: replies of the wrong kind to operations in flight are ignored (each still
     // takes its real answer); a logout whose storage remove never answers times out.
     let wrong = |to, reply| Event::Stray { to: Stray::InFlight(to), reply };
     schedule(
-        "wrong-kind-replies-seed002",
+        "wrong-kind-replies-session-id",
         header(2, false),
         &[
             Event::Ensure,
@@ -346,7 +349,7 @@ fn machine(seeds: &mut Seeds) {
             wrong(0, Reply::Http(Http::Fail("request:fail".into()))),
             reply(0, code()),
             wrong(0, Reply::Code(Ok("061abcDEF".into()))),
-            reply(0, ok(200, &[token.clone()])),
+            reply(0, ok(200, std::slice::from_ref(&token))),
             Event::Logout,
             wrong(0, Reply::Storage(Stored::Missing)),
             Event::Timeout { mode: 1, amount: 0 },
@@ -355,19 +358,19 @@ fn machine(seeds: &mut Seeds) {
         0,
     );
 
-    // seed002 near the end of u64 time: a plain-string session_id in storage, unchecked.
+    // session-id near the end of u64 time: a plain-string session_id in storage, unchecked.
     let session_id = plain(|w| {
         w.string("legacy-session-id");
     });
     schedule(
-        "near-max-time-seed002",
+        "near-max-time-session-id",
         Header { profile: 2, login_extra: false, seed: 0, start: Start::NearMax },
         &[
             Event::Ensure,
             reply(0, Reply::Storage(Stored::Raw(session_id))),
             reply(0, Reply::Valid(false)),
             reply(0, code()),
-            reply(0, ok(200, &[token.clone()])),
+            reply(0, ok(200, std::slice::from_ref(&token))),
             Event::Timeout { mode: 4, amount: 0 },
             get(4),
         ],

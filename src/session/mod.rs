@@ -639,14 +639,14 @@ impl Session {
     }
 }
 
-#[cfg(test)]
-mod call_tests;
-#[cfg(test)]
-mod faults;
-#[cfg(test)]
-mod harness;
+/// What [`crate::testing::Driver`] needs to see inside, to check the machine.
+#[cfg(any(test, feature = "testing"))]
+impl Session {
+    /// A login flow runs: the driver bounds each flow's `wx.login` attempts.
+    pub(crate) fn flow_running(&self) -> bool {
+        self.flow.is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests;
-// proptest does not build for wasm32-unknown-unknown (see Cargo.toml).
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod properties;

@@ -42,9 +42,9 @@ const fn at(w: u32) -> usize {
 }
 
 const _: () = {
-    use core::mem::offset_of;
     use crate::abi::read;
     use crate::answer::ReadSet;
+    use core::mem::offset_of;
     assert!(offset_of!(Slot, kind) == at(word::KIND));
     assert!(offset_of!(Slot, a) == at(word::A) && offset_of!(Slot, b) == at(word::B) && offset_of!(Slot, c) == at(word::C));
     assert!(offset_of!(Slot, d) == at(word::D) && offset_of!(Slot, e) == at(word::E));

@@ -13,7 +13,6 @@
 
 use serde_json::{json, Value};
 
-use super::harness::*;
 use super::*;
 use crate::retry::MAX_MS;
 use crate::token::{StorageRead, StoredToken};
@@ -285,7 +284,7 @@ fn check_storage(h: &Harness, before: &Option<Value>, removed: bool, cell: &str)
 
 /// Everything the machine asked to write was a record of the good token or an issued one.
 fn check_writes(h: &Harness, cell: &str) {
-    for action in &h.log {
+    for action in h.log() {
         if let Action::WriteStorage { value, .. } = action {
             let token = token_of(&serde_json::from_str(value).expect("the record is JSON"));
             let ok = matches!(&token, Ok(token) if token == "good" || token.starts_with("tok-"));
@@ -319,10 +318,10 @@ fn run_cell(&(capability, fault, call, expected): &Cell) {
     let before = h.world.stored();
     h.world.faults.insert(capability, fault);
 
-    let started = h.now;
+    let started = h.now();
     let id = start(&mut h, call);
     let outcome = h.run(id);
-    let took = h.now - started;
+    let took = h.now() - started;
     assert!(took <= bound(call), "{cell}: settled after {took} ms, more than the {} ms bound", bound(call));
     assert_eq!(ends(&outcome), expected, "{cell}: {outcome:?}");
     h.run_until_idle(); // every call settled; every operation answered or cancelled

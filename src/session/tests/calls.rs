@@ -3,10 +3,8 @@
 
 use serde_json::json;
 
-use crate::rule::{Field, Scalar};
-
-use super::harness::*;
 use super::*;
+use crate::rule::{Field, Scalar};
 
 fn logged_in() -> Harness {
     let mut h = Harness::new(World::default(), json!({}));
@@ -71,7 +69,7 @@ fn a_failed_login_leaves_a_good_stored_token_to_the_others_in_either_order() {
         let mut world = World::default();
         world.store_record("stored");
         world.serve(|world, sent| match sent.path() {
-            "/login" => Reply::Answer(500, json!({})),
+            "/login" => Response::Answer(500, json!({})),
             _ => world.backend(sent),
         });
         let mut h = Harness::new(world, json!({ "retries": 0 }));
@@ -94,7 +92,7 @@ fn a_failed_login_leaves_a_good_stored_token_to_the_others_in_either_order() {
 fn a_failed_login_keeps_the_token_in_use() {
     let mut h = logged_in();
     h.world.serve(|world, sent| match sent.path() {
-        "/login" => Reply::Answer(403, json!({ "error": "phone code expired" })),
+        "/login" => Response::Answer(403, json!({ "error": "phone code expired" })),
         _ => world.backend(sent),
     });
     let call = h.login(json!({ "phoneCode": "old" }));
@@ -124,7 +122,7 @@ fn set_token_is_stored_used_and_reported() {
     h.world.valid_tokens.insert("scanned".into());
     let call = h.set_token("scanned", Some(3600));
     assert_eq!(h.run(call), Outcome::Done);
-    assert_eq!(h.session.token(h.now).map(Token::as_str), Some("scanned"));
+    assert_eq!(h.session().token(h.now()).map(Token::as_str), Some("scanned"));
     assert_eq!(h.world.stored_token().as_deref(), Some("scanned"));
     assert_eq!(h.world.states.last(), Some(&(State::Ready, None)));
     let get = h.get("/api/profile");
@@ -141,7 +139,7 @@ fn set_token_refuses_what_cannot_go_in_a_header_and_changes_nothing() {
         let error = h.run(call).error();
         assert_eq!((error.code(), error.key()), ("CONFIG", Some("token")), "{bad:?}");
     }
-    assert_eq!(h.session.token(h.now).map(Token::as_str), Some("tok-1"));
+    assert_eq!(h.session().token(h.now()).map(Token::as_str), Some("tok-1"));
     assert_eq!(h.world.stored_token().as_deref(), Some("tok-1"));
 }
 
@@ -165,7 +163,7 @@ fn a_token_past_its_expiry_is_not_used_from_memory() {
     let set = h.set_token("short", Some(60));
     h.run(set);
     h.advance(59_000); // past the refresh margin (a tenth of the lifetime)
-    assert_eq!(h.session.token(h.now), None);
+    assert_eq!(h.session().token(h.now()), None);
     let ensure = h.ensure();
     assert_eq!(h.run(ensure).ready(), ("tok-1".into(), Source::Login));
 }
@@ -192,7 +190,7 @@ fn abort_during_the_request_cancels_it_and_never_logs_in() {
     let op = *h.ops(|a| matches!(a, Action::Send(_))).last().unwrap();
     h.abort(request);
     assert_eq!(h.run(request).code(), "ABORTED");
-    assert!(h.cancelled.contains(&op));
+    assert!(h.cancelled().contains(&op));
     h.run_until_idle();
     assert_eq!(h.world.login_calls, 1, "only the launch's");
 }
@@ -200,7 +198,7 @@ fn abort_during_the_request_cancels_it_and_never_logs_in() {
 #[test]
 fn abort_during_a_retry_wait_and_after_settling() {
     let mut h = logged_in();
-    h.world.serve(|_, _| Reply::Fail("request:fail -2:net::ERR_FAILED"));
+    h.world.serve(|_, _| Response::Fail("request:fail -2:net::ERR_FAILED"));
     let request = h.get("/api/profile");
     h.advance(100); // failed once, waiting to send again
     h.abort(request);
@@ -209,7 +207,7 @@ fn abort_during_a_retry_wait_and_after_settling() {
     assert_eq!(h.world.sent_to("/api/profile").len(), 1);
     h.abort(request); // settled already: nothing happens
     h.abort(9_999); // never was a call
-    assert!(!h.session.has_actions());
+    assert!(!h.session().has_actions());
 }
 
 // ---- uploads and downloads -----------------------------------------------------------------
@@ -230,7 +228,7 @@ fn an_upload_posts_and_is_retried_once_after_one_relogin() {
 #[test]
 fn a_failed_upload_is_not_sent_twice_but_a_download_is() {
     let mut h = logged_in();
-    h.world.serve(|_, _| Reply::Fail("request:fail -2:net::ERR_FAILED"));
+    h.world.serve(|_, _| Response::Fail("request:fail -2:net::ERR_FAILED"));
     let up = h.request(upload("/api/avatar"));
     let down = h.request(ApiRequest { kind: ApiKind::Download, method: Method::Post, ..ApiRequest::get("/api/file") });
     let outcomes = h.run_all(&[up, down]);
@@ -246,7 +244,7 @@ fn a_failed_upload_is_not_sent_twice_but_a_download_is() {
 #[test]
 fn a_request_failing_after_logout_is_not_sent_again_with_the_old_token() {
     let mut h = logged_in();
-    h.world.serve(|_, _| Reply::Hang);
+    h.world.serve(|_, _| Response::Hang);
     let request = h.get("/api/profile");
     let op = *h.ops(|a| matches!(a, Action::Send(_))).last().unwrap();
     h.advance(60); // at the server, which doesn't answer
@@ -287,7 +285,7 @@ fn a_retry_after_backoff_carries_the_newest_token() {
     let fail_once = std::cell::Cell::new(true);
     h.world.serve(move |world, sent| {
         if sent.path() == "/api/order" && fail_once.replace(false) {
-            return Reply::Fail("request:fail -2:net::ERR_FAILED");
+            return Response::Fail("request:fail -2:net::ERR_FAILED");
         }
         world.backend(sent)
     });
@@ -335,7 +333,7 @@ fn calls_started_while_a_login_runs_wait_for_its_token() {
 fn when_that_login_fails_they_go_on_with_the_token_in_use() {
     let mut h = logged_in();
     h.world.serve(|world, sent| match sent.body.as_ref().and_then(|b| b.get("phoneCode")) {
-        Some(_) => Reply::Answer(400, json!({ "errcode": 40029 })),
+        Some(_) => Response::Answer(400, json!({ "errcode": 40029 })),
         None => world.backend(sent),
     });
     let login = h.login(json!({ "phoneCode": "phone-1" }));
@@ -356,7 +354,7 @@ fn a_refused_login_never_puts_the_refused_token_back_in_use() {
     let mut h = logged_in();
     h.world.valid_tokens.clear();
     h.world.serve(|world, sent| match sent.body.as_ref().and_then(|b| b.get("phoneCode")) {
-        Some(_) => Reply::Answer(400, json!({ "errcode": 40029 })),
+        Some(_) => Response::Answer(400, json!({ "errcode": 40029 })),
         None => world.backend(sent),
     });
     h.world.slow_paths.insert("/login".into(), 200);
