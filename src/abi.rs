@@ -153,12 +153,15 @@ pub mod method {
 }
 
 /// A number the glue passes for a whole count from 1 to `u32::MAX` (a timeout in ms, a
-/// lifetime in seconds), if it is one. The range is checked before the cast: the cast is then
-/// exact in every build.
-// The lazy `then` is the point: `x as u32` runs only once `x` is known to be in range.
-#[allow(clippy::unnecessary_lazy_evaluations)]
+/// lifetime in seconds), if it is one. The range is checked first and the cast goes through
+/// u64, far inside its range: a cast to u32 of `u32::MAX` itself came out wrong in the shipped
+/// wasm (binaryen's MVP lowering of the saturating cast), so CONFIG refused a valid lifetime.
 pub fn whole_u32(x: f64) -> Option<u32> {
-    (x >= 1.0 && x <= f64::from(u32::MAX) && f64::from(x as u32) == x).then(|| x as u32)
+    if !(1.0..=f64::from(u32::MAX)).contains(&x) {
+        return None;
+    }
+    let whole = x as u64;
+    (whole as f64 == x).then(|| whole as u32)
 }
 
 #[cfg(test)]
