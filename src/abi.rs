@@ -161,7 +161,7 @@ pub fn whole_u32(x: f64) -> Option<u32> {
         return None;
     }
     let whole = x as u64;
-    (whole as f64 == x).then(|| whole as u32)
+    (whole as f64 == x).then_some(whole as u32)
 }
 
 #[cfg(test)]
