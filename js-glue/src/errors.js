@@ -19,6 +19,12 @@ function WxSessionError(code, message, key, status) {
   if (typeof Error.captureStackTrace === 'function') Error.captureStackTrace(error, WxSessionError);
   return error;
 }
+// The bundle's minifier renames the function; consoles (Node's util.inspect) show its name.
+try {
+  Object.defineProperty(WxSessionError, 'name', { value: 'WxSessionError' });
+} catch (e) {
+  // an engine whose function names are fixed: only the label a console shows differs
+}
 WxSessionError.prototype = Object.create(Error.prototype, {
   constructor: { value: WxSessionError, writable: true, configurable: true },
   name: { value: 'WxSessionError', writable: true, configurable: true },

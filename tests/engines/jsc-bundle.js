@@ -12,7 +12,8 @@ const path = require('path');
 // `main` may use __require(name), __freshRequire(name) (a new copy of the module, with its own
 // state) and, for benchmarks, __bench.compile(packagePath) (the engine's own compile) and
 // preciseTime().
-function bundleForJsc({ files, packageFiles, main, timerPromise }) {
+// `noWebAssemblyLoader`: no WXWebAssembly either (the JavaScript build's platforms).
+function bundleForJsc({ files, packageFiles, main, timerPromise, noWebAssemblyLoader }) {
   const parts = [
     '(function (root) {',
     '  var realWebAssembly = root.WebAssembly;',
@@ -25,6 +26,7 @@ function bundleForJsc({ files, packageFiles, main, timerPromise }) {
     "      return realWebAssembly.instantiate(readFile(files[packagePath], 'binary'), imports);",
     '    },',
     '  };',
+    noWebAssemblyLoader ? '  delete root.WXWebAssembly;' : '',
     '  root.__bench = {',
     '    compile: function (packagePath) { return realWebAssembly.compile(readFile(files[packagePath], "binary")); },',
     '  };',
@@ -37,22 +39,25 @@ function bundleForJsc({ files, packageFiles, main, timerPromise }) {
     '  // Timers live in a queue driven by jsc\'s timer in steps of at most 50 ms, so a cleared',
     '  // timer neither fires nor keeps the shell alive.',
     '  var nativeSetTimeout = root.setTimeout;',
+    "  // The platform's timers run on real time, whatever the app does to Date.now.",
+    '  var realNow = Date.now;',
+    '  var clockNow = function () { return realNow.call(Date); };',
     '  var timers = [];',
     '  var nextId = 1;',
     '  var driving = false;',
     '  function drive() {',
     '    driving = false;',
     '    timers.sort(function (a, b) { return a.due - b.due || a.id - b.id; });',
-    '    while (timers.length && timers[0].due <= Date.now()) {',
+    '    while (timers.length && timers[0].due <= clockNow()) {',
     '      var t = timers.shift();',
     '      try { t.fn.apply(null, t.args); } catch (e) { print("uncaught in timer: " + e); }',
     '      timers.sort(function (a, b) { return a.due - b.due || a.id - b.id; });',
     '    }',
-    '    if (timers.length) { driving = true; nativeSetTimeout(drive, Math.min(50, Math.max(0, timers[0].due - Date.now()))); }',
+    '    if (timers.length) { driving = true; nativeSetTimeout(drive, Math.min(50, Math.max(0, timers[0].due - clockNow()))); }',
     '  }',
     '  root.setTimeout = function (fn, ms) {',
     '    var id = nextId++;',
-    '    timers.push({ id: id, due: Date.now() + (ms || 0), fn: fn, args: Array.prototype.slice.call(arguments, 2) });',
+    '    timers.push({ id: id, due: clockNow() + (ms || 0), fn: fn, args: Array.prototype.slice.call(arguments, 2) });',
     '    if (!driving) { driving = true; nativeSetTimeout(drive, 0); }',
     '    return id;',
     '  };',

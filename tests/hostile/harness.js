@@ -67,16 +67,32 @@ function outcome(promise, ms = 5000) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// A package folder holding the built SDK, the plain .wasm, and `extra` {packagePath: diskPath}.
-function makePackage(extra = {}) {
+// A package folder holding the built SDK (`build`: one of BUILDS; the wasm build's comes with the
+// plain .wasm too), and `extra` {packagePath: diskPath}.
+function makePackage(extra = {}, build = BUILDS[0]) {
   const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-hostile-'));
-  for (const f of fs.readdirSync(DIST)) fs.copyFileSync(path.join(DIST, f), path.join(pkg, f));
-  fs.copyFileSync(PLAIN_WASM, path.join(pkg, 'wx_session_bg.wasm'));
+  for (const f of fs.readdirSync(build.dist)) fs.copyFileSync(path.join(build.dist, f), path.join(pkg, f));
+  if (!build.js) fs.copyFileSync(PLAIN_WASM, path.join(pkg, 'wx_session_bg.wasm'));
   for (const [to, from] of Object.entries(extra)) {
     fs.mkdirSync(path.dirname(path.join(pkg, to)), { recursive: true });
     fs.copyFileSync(from, path.join(pkg, to));
   }
   return pkg;
+}
+
+// The shipped module with `http_answered` trapping: the first HTTP answer kills the instance. The
+// trap is real (the export swapped for `unreachable`), for the tests of what a trap leaves.
+async function trappingWasm() {
+  const { loadBinaryen } = require('../../js-glue/build');
+  const binaryen = await loadBinaryen();
+  const module = binaryen.readBinary(fs.readFileSync(PLAIN_WASM));
+  module.removeExport('http_answered');
+  const { i32, f64, none } = binaryen;
+  module.addFunction('trap', binaryen.createType([i32, f64, i32, i32]), none, [], module.unreachable());
+  module.addFunctionExport('trap', 'http_answered');
+  const bytes = module.emitBinary();
+  module.dispose();
+  return bytes;
 }
 
 // Values built to break whatever reads them: too deep, cyclic, sparse, huge (made fresh each time).
@@ -92,4 +108,4 @@ const HOSTILE_VALUES = {
   'huge (20M chars)': () => 'x'.repeat(20e6),
 };
 
-module.exports = { DIST, DIST_JS, BUILDS, WASM, PLAIN_WASM, isLogin, sdk, outcome, sleep, makePackage, deep, HOSTILE_VALUES };
+module.exports = { DIST, DIST_JS, BUILDS, WASM, PLAIN_WASM, trappingWasm, isLogin, sdk, outcome, sleep, makePackage, deep, HOSTILE_VALUES };

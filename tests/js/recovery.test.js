@@ -10,23 +10,10 @@ const os = require('os');
 const path = require('path');
 const { createRuntime } = require('../sandbox/runtime');
 const { createWx } = require('../fakes/wx');
-const { loadBinaryen } = require('../../js-glue/build');
+const { trappingWasm } = require('../hostile/harness');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
 const PLAIN = path.join(__dirname, '..', '..', 'js-glue', 'wasm', 'wx_session_bg.wasm');
-
-// The shipped module with `http_answered` trapping: the first HTTP answer kills the instance.
-async function trappingWasm() {
-  const binaryen = await loadBinaryen();
-  const module = binaryen.readBinary(fs.readFileSync(PLAIN));
-  module.removeExport('http_answered');
-  const { i32, f64, none } = binaryen;
-  module.addFunction('trap', binaryen.createType([i32, f64, i32, i32]), none, [], module.unreachable());
-  module.addFunctionExport('trap', 'http_answered');
-  const bytes = module.emitBinary();
-  module.dispose();
-  return bytes;
-}
 
 test('a trap fails the calls in flight with INTERNAL, and the next call recovers from storage', async () => {
   const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-trap-'));
