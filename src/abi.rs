@@ -18,7 +18,7 @@ pub mod action {
     pub const REMOVE_STORAGE: u32 = 3;
     /// `a` op.
     pub const CHECK_SESSION: u32 = 4;
-    /// `a` op.
+    /// `a` op, `b` 1 to ask the platform to make the user log in (Douyin's `force`).
     pub const WX_LOGIN: u32 = 5;
     /// `a` op.
     pub const LOGIN_EXTRA: u32 = 6;
@@ -117,6 +117,15 @@ pub mod flag {
     pub const ABSENT: u32 = 2;
     /// Given, but not a boolean: refused with `CONFIG`.
     pub const INVALID: u32 = 3;
+}
+
+/// What the platform's login call answered (`wasm::wxs_login_answered`'s `kind`).
+pub mod login {
+    pub const FAILED: u32 = 0;
+    /// A one-time code, in the input.
+    pub const CODE: u32 = 1;
+    /// Only an anonymous code (Douyin, a user not logged in to the Douyin app), in the input.
+    pub const ANONYMOUS: u32 = 2;
 }
 
 /// What a storage read found (`wasm::wxs_storage_read`'s `kind`).

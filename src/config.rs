@@ -103,11 +103,17 @@ pub struct LoginConfig {
     pub token_path: Path,
     pub expires_in_path: Option<Path>,
     pub ok_when: Option<Rule>,
+    /// What to do when the platform's login gives only an anonymous code (Douyin, a user not
+    /// logged in to the Douyin app).
+    pub anonymous: Anonymous,
+    /// The name an anonymous code goes under (where `codeIn` says), with `anonymous: 'send'`.
+    pub anonymous_key: NonEmpty,
 }
 
 impl LoginConfig {
     /// Every key of `login`.
-    pub const KEYS: &'static [&'static str] = &["url", "method", "codeIn", "codeKey", "tokenPath", "expiresInPath", "okWhen"];
+    pub const KEYS: &'static [&'static str] =
+        &["url", "method", "codeIn", "codeKey", "tokenPath", "expiresInPath", "okWhen", "anonymous", "anonymousKey"];
 }
 
 impl ReadPlain for LoginConfig {
@@ -122,6 +128,8 @@ impl ReadPlain for LoginConfig {
                 "tokenPath" => login.token_path = Path::read(r)?,
                 "expiresInPath" => login.expires_in_path = Option::read(r)?,
                 "okWhen" => login.ok_when = Option::read(r)?,
+                "anonymous" => login.anonymous = Anonymous::read(r)?,
+                "anonymousKey" => login.anonymous_key = NonEmpty::read(r)?,
                 _ => return Ok(false),
             }
             Ok(true)
@@ -171,6 +179,8 @@ impl Default for LoginConfig {
             token_path: Path::key("token"),
             expires_in_path: None,
             ok_when: None,
+            anonymous: Anonymous::Fail,
+            anonymous_key: NonEmpty("anonymousCode".into()),
         }
     }
 }
@@ -208,11 +218,13 @@ impl Config {
         if login.code_in == CodeIn::Body && matches!(login.method, Method::Get | Method::Head) {
             return Err(Error::config("login.codeIn", "a GET login cannot carry a body: use 'query' or 'header'"));
         }
-        if login.code_in == CodeIn::Header {
-            HeaderName::new(&login.code_key.0).map_err(|reason| Error::config("login.codeKey", reason))?;
-        }
-        if login.code_in == CodeIn::Body && login.code_key.0 == "__proto__" {
-            return Err(Error::config("login.codeKey", "`__proto__` cannot be a body field"));
+        for (key, name) in [("login.codeKey", &login.code_key), ("login.anonymousKey", &login.anonymous_key)] {
+            if login.code_in == CodeIn::Header {
+                HeaderName::new(&name.0).map_err(|reason| Error::config(key, reason))?;
+            }
+            if login.code_in == CodeIn::Body && name.0 == "__proto__" {
+                return Err(Error::config(key, "`__proto__` cannot be a body field"));
+            }
         }
         if self.target(&Rc::from(login.url.as_str())).is_none() {
             return Err(Error::config("login.url", "must be a path or an http(s) URL"));
@@ -628,6 +640,29 @@ impl ReadPlain for CodeIn {
             "query" => Ok(CodeIn::Query),
             "header" => Ok(CodeIn::Header),
             _ => Err("one of 'body', 'query', 'header'"),
+        })
+    }
+}
+
+/// What a login that gives only an anonymous code does (`login.anonymous`): Douyin's `tt.login`
+/// answers an `anonymousCode` instead of a `code` when the user is not logged in to the Douyin app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anonymous {
+    /// Fails with `WX_LOGIN_FAILED` (not retried: asking again gives the same answer).
+    Fail,
+    /// Sends the anonymous code under `login.anonymousKey`, for servers that take it.
+    Send,
+    /// Asks the platform to make the user log in (`tt.login({ force: true })`).
+    Force,
+}
+
+impl ReadPlain for Anonymous {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        checked(reader, |name| match name {
+            "fail" => Ok(Anonymous::Fail),
+            "send" => Ok(Anonymous::Send),
+            "force" => Ok(Anonymous::Force),
+            _ => Err("one of 'fail', 'send', 'force'"),
         })
     }
 }

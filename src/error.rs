@@ -24,6 +24,11 @@ pub enum Error {
     /// `wx.login` failed or gave no usable code (after retries).
     WxLoginFailed { err_msg: String },
 
+    /// The platform's login gave only an anonymous code (Douyin, a user not logged in to the
+    /// Douyin app) and `login.anonymous` is `'fail'` (or the user did not log in when asked).
+    /// Not retried: asking again gives the same answer.
+    AnonymousOnly,
+
     /// `login.extra()` failed, didn't settle in time, or the user refused what it asked for.
     LoginExtraFailed { reason: String },
 
@@ -63,6 +68,9 @@ impl Error {
         match self {
             Error::Config { key, reason } => join(&["invalid config `", key, "`: ", reason]),
             Error::WxLoginFailed { err_msg } => join(&["wx.login failed: ", err_msg]),
+            Error::AnonymousOnly => {
+                "login gave only an anonymous code: the user is not logged in to the app (Douyin); set login.anonymous to 'send' or 'force'".into()
+            }
             Error::LoginExtraFailed { reason } => join(&["login extra data failed: ", reason]),
             Error::Network { err_msg } => join(&["network error: ", err_msg]),
             Error::Timeout { ms } => join(&["no answer within ", &number(u64::from(*ms)), " ms"]),
@@ -80,7 +88,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Config { .. } => "CONFIG",
-            Error::WxLoginFailed { .. } => "WX_LOGIN_FAILED",
+            Error::WxLoginFailed { .. } | Error::AnonymousOnly => "WX_LOGIN_FAILED",
             Error::LoginExtraFailed { .. } => "LOGIN_EXTRA_FAILED",
             Error::Network { .. } => "NETWORK",
             Error::Timeout { .. } | Error::PlatformTimeout { .. } => "TIMEOUT",

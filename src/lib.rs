@@ -61,7 +61,7 @@ pub use config::Config;
 pub use config::Method;
 pub use error::{Error, ERROR_CODES};
 pub use rule::{Field, Scalar};
-pub use session::{Action, ApiRequest, CallId, OpId, Resolution, Send, Session, Source, State};
+pub use session::{Action, ApiRequest, CallId, LoginAnswer, OpId, Resolution, Send, Session, Source, State};
 pub use token::{StorageValue, StoredToken, Token};
 
 /// Milliseconds since the epoch, as the driver's clock reads them (`Date.now()`).

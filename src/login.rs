@@ -44,21 +44,22 @@ pub fn check_code(code: &str) -> Result<(), Error> {
 /// plain.object(2).key("baseUrl").string("https://api.test")
 ///     .key("login").object(3).key("url").string("/user/login").key("method").string("GET").key("codeIn").string("query");
 /// let config = wx_session::Config::from_plain(plain.bytes()).unwrap();
-/// let request = wx_session::login::request(&config, "0a1B+c");
+/// let request = wx_session::login::request(&config, "0a1B+c", false);
 /// assert_eq!(request.url, "https://api.test/user/login?code=0a1B%2Bc");
 /// ```
-pub fn request(config: &Config, code: &str) -> LoginRequest {
+pub fn request(config: &Config, code: &str, anonymous: bool) -> LoginRequest {
     let login = &config.login;
     // `Config::from_json` made sure the login URL has a target.
     let mut url = config.endpoint(&login.url);
-    let field = || Some((login.code_key.as_str().to_string(), code.to_string()));
+    let key = if anonymous { &login.anonymous_key } else { &login.code_key };
+    let field = || Some((key.as_str().to_string(), code.to_string()));
     let (mut header, mut body) = (None, None);
     match login.code_in {
         CodeIn::Body => body = field(),
         CodeIn::Header => header = field(),
         CodeIn::Query => {
             let separator = if url.as_bytes().contains(&b'?') { "&" } else { "?" };
-            url = join(&[&url, separator, &encode_query(login.code_key.as_str()), "=", &encode_query(code)]);
+            url = join(&[&url, separator, &encode_query(key.as_str()), "=", &encode_query(code)]);
         }
     }
     LoginRequest { url, method: login.method, header, body }
@@ -153,14 +154,14 @@ mod tests {
 
     #[test]
     fn the_code_travels_where_configured() {
-        let body = request(&config("{}"), "c1");
+        let body = request(&config("{}"), "c1", false);
         assert_eq!(
             (body.url.as_str(), body.method, body.body, body.header),
             ("https://api.test/login", Method::Post, Some(("code".into(), "c1".into())), None)
         );
-        let header = request(&config(r#"{"url":"/weapp/login","method":"GET","codeIn":"header","codeKey":"X-WX-Code"}"#), "c2");
+        let header = request(&config(r#"{"url":"/weapp/login","method":"GET","codeIn":"header","codeKey":"X-WX-Code"}"#), "c2", false);
         assert_eq!((header.header, header.body), (Some(("X-WX-Code".into(), "c2".into())), None));
-        let query = request(&config(r#"{"url":"/l?app=1","codeIn":"query","codeKey":"js code"}"#), "a/b");
+        let query = request(&config(r#"{"url":"/l?app=1","codeIn":"query","codeKey":"js code"}"#), "a/b", false);
         assert_eq!(query.url, "https://api.test/l?app=1&js%20code=a%2Fb");
     }
 

@@ -39,7 +39,7 @@ fn login_with(expires_in: &Value) -> Result<Value, &'static str> {
     let call = session.ensure(NOW);
     let read = drain(&mut session).into_iter().find_map(|a| if let Action::ReadStorage { op, .. } = a { Some(op) } else { None }).unwrap();
     session.storage_read(NOW, read, StorageValue::Missing);
-    let login = drain(&mut session).into_iter().find_map(|a| if let Action::WxLogin { op } = a { Some(op) } else { None }).unwrap();
+    let login = drain(&mut session).into_iter().find_map(|a| if let Action::WxLogin { op, .. } = a { Some(op) } else { None }).unwrap();
     session.wx_login_done(NOW, login, Ok("code-1"));
     let send = drain(&mut session).into_iter().find_map(|a| if let Action::Send(send) = a { Some(send.op) } else { None }).unwrap();
     // The login read set: tokenPath, then expiresInPath.

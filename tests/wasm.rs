@@ -79,7 +79,7 @@ fn a_first_launch_through_the_abi() {
     }
     assert!(login_op > 0);
     let code = input(b"061code");
-    wxs_wx_login_done(h, NOW, login_op, 1, code);
+    wxs_login_answered(h, NOW, login_op, abi::login::CODE, code);
     let (kind, [send_op, call_of_send, method, timeout, flags]) = next(h);
     assert_eq!(kind, action::SEND);
     assert_eq!(call_of_send, 0, "a login is no caller's request");
@@ -242,7 +242,7 @@ fn login_carries_its_call_on_the_login_send() {
             login_op = slot_word(word::A);
         }
     }
-    wxs_wx_login_done(h, NOW, login_op, 1, input(b"code-1"));
+    wxs_login_answered(h, NOW, login_op, abi::login::CODE, input(b"code-1"));
     let (kind, [_, send_call, ..]) = next(h);
     assert_eq!((kind, send_call), (action::SEND, call), "the glue merges this call's extra");
     wxs_drop(h);

@@ -7,9 +7,9 @@
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 
-use super::{Action, ApiKind, Awaits, CallId, Error, Owner, Ready, Resolution, Send, Session, Source, State};
+use super::{Action, ApiKind, Awaits, CallId, Error, LoginAnswer, Owner, Ready, Resolution, Send, Session, Source, State};
 use crate::answer::{Answer, ReadSet};
-use crate::config::CheckPolicy;
+use crate::config::{Anonymous, CheckPolicy};
 use crate::login;
 use crate::retry::{backoff_ms, is_transient};
 use crate::text::{join, number};
@@ -32,7 +32,8 @@ enum Step {
     ServerCheck { stored: StoredToken, migrate: bool },
     CheckAgainAt { at: Millis, stored: StoredToken, migrate: bool },
     WxLogin,
-    LoginExtra { code: String },
+    /// `anonymous`: the code is an anonymous one (see [`LoginAnswer::Anonymous`]).
+    LoginExtra { code: String, anonymous: bool },
     SendLogin,
     LoginAgainAt { at: Millis },
 }
@@ -213,36 +214,40 @@ impl Session {
     fn begin_login(&mut self, now: Millis) {
         let op = self.start_op(Owner::Flow, Awaits::WxLogin, now, self.config.timeout_ms.get());
         self.set_step(Step::WxLogin);
-        self.actions.push_back(Action::WxLogin { op });
+        let force = self.config.login.anonymous == Anonymous::Force;
+        self.actions.push_back(Action::WxLogin { op, force });
     }
 
-    pub(super) fn flow_wx_login_done(&mut self, now: Millis, result: Result<&str, &str>) {
-        let code = match result {
-            Ok(code) => login::check_code(code).map(|()| code.to_string()),
-            Err(err_msg) => Err(Error::WxLoginFailed { err_msg: if err_msg.is_empty() { "login:fail".into() } else { err_msg.into() } }),
+    pub(super) fn flow_wx_login_done(&mut self, now: Millis, answer: LoginAnswer) {
+        let code = match answer {
+            LoginAnswer::Code(code) => login::check_code(code).map(|()| (code.to_string(), false)),
+            LoginAnswer::Anonymous(code) if self.config.login.anonymous == Anonymous::Send => login::check_code(code).map(|()| (code.to_string(), true)),
+            // ('force' asked the platform to make the user log in: they did not.)
+            LoginAnswer::Anonymous(_) => Err(Error::AnonymousOnly),
+            LoginAnswer::Failed(err_msg) => Err(Error::WxLoginFailed { err_msg: if err_msg.is_empty() { "login:fail".into() } else { err_msg.into() } }),
         };
         match code {
-            Ok(code) if self.login_extra => {
+            Ok((code, anonymous)) if self.login_extra => {
                 let op = self.start_op(Owner::Flow, Awaits::LoginExtra, now, self.config.timeout_ms.get());
-                self.set_step(Step::LoginExtra { code });
+                self.set_step(Step::LoginExtra { code, anonymous });
                 self.actions.push_back(Action::LoginExtra { op });
             }
-            Ok(code) => self.send_login(now, &code),
+            Ok((code, anonymous)) => self.send_login(now, &code, anonymous),
             Err(error) => self.retry_login_or_fail(now, error),
         }
     }
 
     pub(super) fn flow_login_extra_done(&mut self, now: Millis, result: Result<(), &str>) {
         match (self.take_step(), result) {
-            (Some(Step::LoginExtra { code }), Ok(())) => self.send_login(now, &code),
+            (Some(Step::LoginExtra { code, anonymous }), Ok(())) => self.send_login(now, &code, anonymous),
             (Some(Step::LoginExtra { .. }), Err(reason)) => self.finish(now, Err(Error::LoginExtraFailed { reason: reason.into() })),
             (Some(other), _) => self.set_step(other),
             (None, _) => {}
         }
     }
 
-    fn send_login(&mut self, now: Millis, code: &str) {
-        let request = login::request(&self.config, code);
+    fn send_login(&mut self, now: Millis, code: &str, anonymous: bool) {
+        let request = login::request(&self.config, code, anonymous);
         let timeout_ms = self.config.timeout_ms.get();
         let op = self.start_op(Owner::Flow, Awaits::Http, now, timeout_ms);
         self.set_step(Step::SendLogin);

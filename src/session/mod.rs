@@ -140,6 +140,19 @@ pub struct Send {
     pub read: ReadSet,
 }
 
+/// What the platform's login call answered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoginAnswer<'a> {
+    /// A one-time code (`wx.login`'s `code`, Alipay's `authCode`).
+    Code(&'a str),
+    /// Only an anonymous code: Douyin's `anonymousCode`, for a user not logged in to the Douyin
+    /// app. Sent under `login.anonymousKey` when `login.anonymous` is `'send'`; else the login
+    /// fails (`WX_LOGIN_FAILED`, not retried).
+    Anonymous(&'a str),
+    /// The call failed, with the platform's `errMsg`.
+    Failed(&'a str),
+}
+
 /// What a resolved call gets.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resolution {
@@ -163,8 +176,9 @@ pub enum Action {
     RemoveStorage { op: OpId, key: alloc::string::String },
     /// `wx.checkSession`; answer with [`Session::check_session_done`].
     CheckSession { op: OpId },
-    /// `wx.login`; answer with [`Session::wx_login_done`].
-    WxLogin { op: OpId },
+    /// `wx.login` (the platform's login call); answer with [`Session::login_answered`].
+    /// `force`: ask the platform to make the user log in (Douyin's `tt.login({ force: true })`).
+    WxLogin { op: OpId, force: bool },
     /// Call `login.extra()` and keep its object for the login body; answer with
     /// [`Session::login_extra_done`].
     LoginExtra { op: OpId },
@@ -191,7 +205,7 @@ impl Action {
             | Action::WriteStorage { op: id, .. }
             | Action::RemoveStorage { op: id, .. }
             | Action::CheckSession { op: id }
-            | Action::WxLogin { op: id }
+            | Action::WxLogin { op: id, .. }
             | Action::LoginExtra { op: id } => *id == op,
             Action::Send(send) => send.op == op,
             Action::Cancel { .. } | Action::Resolve { .. } | Action::Reject { .. } | Action::Report { .. } => false,
@@ -498,8 +512,17 @@ impl Session {
 
     /// `wx.login` answered with a code, or failed with an `errMsg`.
     pub fn wx_login_done(&mut self, now: Millis, op: OpId, result: Result<&str, &str>) {
+        let answer = match result {
+            Ok(code) => LoginAnswer::Code(code),
+            Err(err_msg) => LoginAnswer::Failed(err_msg),
+        };
+        self.login_answered(now, op, answer);
+    }
+
+    /// The platform's login call answered (see [`LoginAnswer`]).
+    pub fn login_answered(&mut self, now: Millis, op: OpId, answer: LoginAnswer) {
         if self.finish_op(op, Awaits::WxLogin) == Some(Owner::Flow) {
-            self.flow_wx_login_done(now, result);
+            self.flow_wx_login_done(now, answer);
         }
     }
 

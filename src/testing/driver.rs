@@ -43,7 +43,7 @@ impl Awaits {
             Action::ReadStorage { op, .. } => Some((*op, Awaits::Read)),
             Action::WriteStorage { op, .. } | Action::RemoveStorage { op, .. } => Some((*op, Awaits::Write)),
             Action::CheckSession { op } => Some((*op, Awaits::CheckSession)),
-            Action::WxLogin { op } => Some((*op, Awaits::WxLogin)),
+            Action::WxLogin { op, .. } => Some((*op, Awaits::WxLogin)),
             Action::LoginExtra { op } => Some((*op, Awaits::LoginExtra)),
             Action::Send(send) => Some((send.op, Awaits::Http)),
             Action::Cancel { .. } | Action::Resolve { .. } | Action::Reject { .. } | Action::Report { .. } => None,

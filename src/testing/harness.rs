@@ -359,7 +359,7 @@ impl Harness {
                     self.schedule(5, Event::CheckSession(op, ok));
                 }
             }
-            Action::WxLogin { op } => {
+            Action::WxLogin { op, .. } => {
                 if !self.world.login_hangs {
                     self.schedule(20, Event::WxLogin(op));
                 }

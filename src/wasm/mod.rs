@@ -26,7 +26,7 @@ use crate::answer::{Answer, ReadSet};
 use crate::config::{Config, Method};
 use crate::error::Error;
 use crate::rule::{Field, Scalar};
-use crate::session::{ApiKind, ApiRequest, Session};
+use crate::session::{ApiKind, ApiRequest, LoginAnswer, Session};
 use crate::token::StorageValue;
 use crate::Millis;
 
@@ -306,12 +306,18 @@ pub extern "C" fn wxs_check_session_done(handle: u32, now: f64, op: u32, valid: 
     with_session(handle, (), |entry, _, _| entry.session.check_session_done(millis(now), op, valid != 0));
 }
 
-/// `wx.login` answered: the input holds the code (`ok` 1) or the `errMsg` (`ok` 0).
-#[export_name = "wx_login_done"]
-pub extern "C" fn wxs_wx_login_done(handle: u32, now: f64, op: u32, ok: u32, len: u32) {
+/// The platform's login call answered: `kind` is one of `abi::login`; the input holds the code
+/// or the `errMsg`.
+#[export_name = "login_answered"]
+pub extern "C" fn wxs_login_answered(handle: u32, now: f64, op: u32, kind: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let text = text(input, len);
-        entry.session.wx_login_done(millis(now), op, if ok != 0 { Ok(&text) } else { Err(&text) });
+        let answer = match kind {
+            abi::login::CODE => LoginAnswer::Code(text),
+            abi::login::ANONYMOUS => LoginAnswer::Anonymous(text),
+            _ => LoginAnswer::Failed(text),
+        };
+        entry.session.login_answered(millis(now), op, answer);
     });
 }
 

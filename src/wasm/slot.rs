@@ -150,8 +150,9 @@ impl Slot {
                 self.a = op;
                 action::CHECK_SESSION
             }
-            Action::WxLogin { op } => {
+            Action::WxLogin { op, force } => {
                 self.a = op;
+                self.b = u32::from(force);
                 action::WX_LOGIN
             }
             Action::LoginExtra { op } => {

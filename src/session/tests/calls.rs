@@ -407,7 +407,7 @@ fn an_abort_from_the_ready_report_sends_nothing() {
     let Some(Action::ReadStorage { op, .. }) = read.last() else { unreachable!() };
     session.storage_read(START, *op, StorageValue::Missing);
     let login = poll_until(&mut session, |a| matches!(a, Action::WxLogin { .. }));
-    let Some(Action::WxLogin { op }) = login.last() else { unreachable!() };
+    let Some(Action::WxLogin { op, .. }) = login.last() else { unreachable!() };
     session.wx_login_done(START, *op, Ok("code-1"));
     let send = poll_until(&mut session, |a| matches!(a, Action::Send(_)));
     let Some(Action::Send(send)) = send.last() else { unreachable!() };
