@@ -8,7 +8,8 @@
 //
 // Bundlers copy only what JavaScript imports, and nothing imports the wasm: WXWebAssembly takes a
 // path inside the package. So the plugin emits dist/wx_session_bg.wasm.br as an asset named like
-// the SDK's DEFAULT_WASM_PATH, in every build, `vite build --watch` (uni -p mp-weixin) included.
+// the SDK's DEFAULT_WASM_PATH, in every build, each rebuild of `vite build --watch`
+// (uni -p mp-weixin) included.
 // CommonJS on purpose: Vite bundles a stock vite.config.js into CommonJS and require()s plugins;
 // an ES module config imports this file just as well (its default export is module.exports).
 'use strict';
@@ -38,7 +39,9 @@ function wxSession() {
     buildStart: function () {
       if (!isMiniProgramBuild(process.env)) return;
       if (!fs.existsSync(WASM_FILE)) this.error('wx-session: ' + WASM_FILE + ' is missing; reinstall wx-session');
-      // A watch build then rebuilds (and emits the new file) when the package is upgraded.
+      // Watched, so a linked or local copy of the SDK rebuilds when it changes. Vite's watcher
+      // ignores node_modules by default: there an upgrade shows at the next rebuild, which
+      // reads the file again.
       this.addWatchFile(WASM_FILE);
     },
     generateBundle: function () {
