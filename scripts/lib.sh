@@ -41,7 +41,8 @@ ensure_npm_packages() {
   # $1: folder with package.json and package-lock.json
   if [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
     say "installing npm packages in $1"
-    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+    # HUSKY=0: the stock Taro project's `prepare` script would set up git hooks.
+    (cd "$1" && HUSKY=0 npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
 

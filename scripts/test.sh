@@ -6,7 +6,8 @@
 #      lint run counts as one test, passed or failed
 #   3. wasm on Node (wasm-pack test --node): the exported ABI as the glue drives it
 #   4. JS (node --test): the built SDK in the strict sandbox, on JavaScriptCore (jsc) and with
-#      an old-iOS Promise, the wasm audit, and the demo end to end against the dev server
+#      an old-iOS Promise, the wasm audit, the demo end to end against the dev server, and stock
+#      Taro and uni-app projects built with their CLIs and run the same way
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,6 +16,10 @@ source scripts/lib.sh
 ensure_wasm_pack     # the wasm tests run under `wasm-pack test --node` (with wasm-bindgen-cli)
 ensure_jsc
 ensure_npm_packages tests   # Tencent's compilers, miniprogram-simulate, typings, tsc
+# The stock Taro and uni-app projects the framework tests build with their own CLIs (once; about
+# a minute each on a fresh machine, 550 and 290 MB)
+ensure_npm_packages tests/frameworks/taro
+ensure_npm_packages tests/frameworks/uni-app
 mkdir -p .run
 
 # "test result: ok. 45 passed; 0 failed; 1 ignored; …" lines → "passed failed ignored"

@@ -4,7 +4,7 @@
 // TextDecoder, fetch, queueMicrotask or globalThis, and cannot eval. It gets:
 //   - WXWebAssembly.instantiate(path, imports): a package path only (.wasm or .wasm.br)
 //   - CommonJS require, confined to the package folder
-//   - App / Page / getApp / getCurrentPages, setTimeout and friends, console
+//   - App / Page / Component / getApp / getCurrentPages, `global`, setTimeout and friends, console
 //   - wx: login via the dev server's WeChat side, request over real HTTP, storage in a file,
 //     uploadFile (multipart) / downloadFile over real HTTP, chooseMedia picking a fixture file
 // Every wx call and HTTP exchange goes to a timeline, with tokens and codes masked.
@@ -90,6 +90,7 @@ function httpExchange({ url, method, header, data, timeout, dataType }) {
     let target;
     try {
       target = new URL(url);
+      if (target.protocol !== 'http:') throw new Error('only http');
     } catch {
       resolve({ fail: 'request:fail invalid url' });
       return;
@@ -150,7 +151,7 @@ function rawExchange({ url, method, headers, body, timeout, prefix }) {
   let target;
   try {
     target = new URL(url);
-    if (!/^https?:$/.test(target.protocol)) throw new Error('not http');
+    if (target.protocol !== 'http:') throw new Error('only http');
   } catch {
     settle({ fail: `${prefix}:fail invalid url` });
     return { promise, abort() {} };
@@ -214,6 +215,9 @@ function pngSize(bytes) {
  * @param {string} [options.filesDir] where wxfile:// paths live (default: a fresh temp folder)
  * @param {string|false} [options.media] the file wx.chooseMedia picks (default a small PNG);
  *   false: the user cancels
+ * @param {Object<string, string>} [options.hosts] where requests to an origin really go, like a
+ *   hosts file: { 'https://api.example.com': 'http://127.0.0.1:3000' } lets an app built with its
+ *   real baseUrl talk to the dev server (the timeline shows paths only, as before)
  */
 function createRuntime(options) {
   const packageRoot = path.resolve(options.packageRoot);
@@ -243,6 +247,14 @@ function createRuntime(options) {
   };
 
   const later = (fn) => setImmediate(fn);
+  // The URL a request really goes to (options.hosts); only http:// is spoken here.
+  const routed = (url) => {
+    const text = String(url);
+    for (const [from, to] of Object.entries(options.hosts || {})) {
+      if (text === from || text.startsWith(`${from}/`) || text.startsWith(`${from}?`)) return to + text.slice(from.length);
+    }
+    return text;
+  };
 
   // Local files: wxfile://tmp_… (temp files: chooseMedia, downloadFile) and wxfile://usr/…
   // (wx.env.USER_DATA_PATH), kept in one folder on disk.
@@ -316,7 +328,7 @@ function createRuntime(options) {
       const hdr = call.header && Object.keys(call.header).length ? ` header ${brief(call.header)}` : '';
       log(`→ ${method} ${shown}${hdr}${call.data !== undefined ? ` ${brief(call.data)}` : ''}`);
       let aborted = false;
-      track(httpExchange({ ...call, method })).then((result) => {
+      track(httpExchange({ ...call, url: routed(call.url), method })).then((result) => {
         if (aborted) return;
         if (result.ok) {
           log(`← ${result.ok.statusCode} ${shown} ${brief(result.ok.data)}`);
@@ -357,7 +369,7 @@ function createRuntime(options) {
       const headers = {};
       for (const [k, v] of Object.entries(call.header || {})) if (k.toLowerCase() !== 'content-type') headers[k] = v;
       headers['content-type'] = form.contentType;
-      const exchange = rawExchange({ url: call.url, method: 'POST', headers, body: form.body, timeout: call.timeout, prefix: 'uploadFile' });
+      const exchange = rawExchange({ url: routed(call.url), method: 'POST', headers, body: form.body, timeout: call.timeout, prefix: 'uploadFile' });
       track(exchange.promise).then((result) => {
         if (result.ok) {
           // Like WeChat: the answer's body as a string, never parsed.
@@ -392,7 +404,7 @@ function createRuntime(options) {
         });
         return fileTask({ abort() {} });
       }
-      const exchange = rawExchange({ url: call.url, method: 'GET', headers: { ...(call.header || {}) }, timeout: call.timeout, prefix: 'downloadFile' });
+      const exchange = rawExchange({ url: routed(call.url), method: 'GET', headers: { ...(call.header || {}) }, timeout: call.timeout, prefix: 'downloadFile' });
       track(exchange.promise).then((result) => {
         if (!result.ok) {
           log(`✗ ${shown} ${result.fail}`);
@@ -486,6 +498,9 @@ function createRuntime(options) {
     console: { log: (...a) => log(`console.log ${a.join(' ')}`), info: console.info, warn: (...a) => log(`console.warn ${a.join(' ')}`), error: (...a) => log(`console.error ${a.join(' ')}`) },
     wx: sandboxWx,
     WXWebAssembly,
+    // WeChat's `global`: a plain object every module sees (not the realm's global object).
+    // uni-app's runtime hangs createApp and getLocale on it.
+    global: {},
     ...timers,
   };
   const context = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false } });
@@ -520,51 +535,88 @@ function createRuntime(options) {
 
   let app;
   const pages = [];
-  let registeringPage;
+  let registeringPage; // { page: Page()'s object } or { component: Component()'s object }
   context.App = (definition) => { app = definition; };
   context.getApp = () => app;
   context.getCurrentPages = () => pages.slice();
-  context.Page = (definition) => { registeringPage = definition; };
-  // A page built with Component(): lifecycle and handlers live in `methods`.
-  context.Component = (definition) => {
-    registeringPage = Object.assign({}, definition.methods || {}, { data: definition.data || {} });
-  };
+  context.Page = (definition) => { registeringPage = { page: definition }; };
+  // A page built with Component() (uni-app builds every page this way): page lifecycle and
+  // handlers live in `methods`, the component's own in `lifetimes` (or at the top level).
+  context.Component = (definition) => { registeringPage = { component: definition }; };
 
   function launch() {
     return openPage(launchApp().pages[0]);
   }
 
-  // Runs app.js and its onLaunch, opening no page (for pages rendered elsewhere, e.g. by
-  // miniprogram-simulate with getApp() pointed here). → app.json
+  // Runs app.js and its onLaunch and onShow, opening no page (for pages rendered elsewhere, e.g.
+  // by miniprogram-simulate with getApp() pointed here). → app.json
   function launchApp() {
     const appJson = JSON.parse(fs.readFileSync(path.join(packageRoot, 'app.json'), 'utf8'));
     load(path.join(packageRoot, 'app.js'));
     if (!app) throw new Error('app.js did not call App()');
+    const launchOptions = { path: appJson.pages[0], query: {}, scene: 1001 };
     log('App.onLaunch');
-    if (app.onLaunch) app.onLaunch.call(app, { path: appJson.pages[0], query: {}, scene: 1001 });
+    if (app.onLaunch) app.onLaunch.call(app, launchOptions);
+    if (app.onShow) app.onShow.call(app, launchOptions);
     return appJson;
   }
 
-  function openPage(route) {
+  // setData's keys are paths: 'list[0].name', 'a.b', and Taro's 'root.cn.[0].cn'.
+  function setPath(data, key, value) {
+    const parts = key.replace(/\[(\d+)\]/g, '.$1').split('.').filter((part) => part !== '');
+    let at = data;
+    for (let i = 0; i < parts.length - 1; i++) {
+      if (at[parts[i]] === null || typeof at[parts[i]] !== 'object') at[parts[i]] = /^\d+$/.test(parts[i + 1]) ? [] : {};
+      at = at[parts[i]];
+    }
+    at[parts[parts.length - 1]] = value;
+  }
+
+  function openPage(route, query = {}) {
     registeringPage = undefined;
     load(path.join(packageRoot, `${route}.js`));
     if (!registeringPage) throw new Error(`${route}.js did not call Page() or Component()`);
-    const page = Object.create(registeringPage);
+    const { page: pageDefinition, component } = registeringPage;
+    const page = Object.create(pageDefinition || Object.assign({}, component.methods || {}));
     page.route = route;
-    page.data = JSON.parse(JSON.stringify(registeringPage.data || {}));
+    page.options = query;
+    const initial = {};
+    if (component) {
+      for (const [name, property] of Object.entries(component.properties || {})) {
+        initial[name] = property && typeof property === 'object' && 'value' in property ? property.value : null;
+      }
+    }
+    page.data = JSON.parse(JSON.stringify(Object.assign(initial, (pageDefinition || component).data || {})));
     page.setData = (changes, callback) => {
       const shown = {};
       for (const [key, value] of Object.entries(changes)) {
         if (JSON.stringify(page.data[key]) !== JSON.stringify(value)) shown[key] = value;
-        page.data[key] = value;
+        setPath(page.data, key, value);
       }
       if (Object.keys(shown).length) log(`${route} setData ${brief(shown)}`);
       if (callback) timers.setTimeout(callback, 0);
     };
+    if (component) {
+      page.properties = page.data;
+      page.is = route;
+      page.triggerEvent = () => {};
+      page.selectComponent = () => null;
+      page.selectAllComponents = () => [];
+    }
+    // A Component()'s own lifetimes: `lifetimes` wins over the top-level field, as in WeChat.
+    const lifetime = (name) => {
+      const fn = component && ((component.lifetimes && component.lifetimes[name]) || component[name]);
+      if (typeof fn === 'function') fn.call(page);
+    };
     pages.push(page);
+    lifetime('created');
+    lifetime('attached');
     log(`${route} onLoad`);
-    if (page.onLoad) page.onLoad.call(page, {});
+    if (page.onLoad) page.onLoad.call(page, query);
     if (page.onShow) page.onShow.call(page);
+    if (component && component.pageLifetimes && component.pageLifetimes.show) component.pageLifetimes.show.call(page);
+    lifetime('ready');
+    if (pageDefinition && page.onReady) page.onReady.call(page);
     return page;
   }
 

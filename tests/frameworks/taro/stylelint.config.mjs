@@ -1,0 +1,4 @@
+/** @type {import('stylelint').Config} */
+export default {
+  extends: "stylelint-config-standard",
+};
