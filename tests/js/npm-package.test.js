@@ -26,7 +26,7 @@ test('the tarball holds what a user needs and nothing else', () => {
   const { files, info } = pack(fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-pack-')));
   assert.deepEqual(files, [
     'CHANGELOG.md', 'LICENSE', 'README.md', 'README.zh-CN.md',
-    'dist/index.d.ts', 'dist/index.js', 'dist/wx_session_bg.wasm.br',
+    'dist-js/index.d.ts', 'dist-js/index.js', 'dist/index.d.ts', 'dist/index.js', 'dist/wx_session_bg.wasm.br',
     'package.json', 'taro.d.ts', 'taro.js', 'vite.d.ts', 'vite.js', 'wasm/wx_session_bg.wasm',
   ]);
   const pkg = JSON.parse(fs.readFileSync(path.join(GLUE, 'package.json'), 'utf8'));
@@ -93,8 +93,7 @@ test('wx-session/taro and wx-session/vite load the way their frameworks load the
   fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'app', private: true }));
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', file], { cwd: work });
   const pkg = JSON.parse(fs.readFileSync(path.join(GLUE, 'package.json'), 'utf8'));
-  assert.equal(pkg.exports['.'], `./${pkg.main}`, "require('wx-session') is the mini-program build");
-  assert.equal(pkg.exports['./js'], './dist-js/index.js', 'the JavaScript build');
+  assert.equal(pkg.exports['.'].default, `./${pkg.main}`, "require('wx-session') is the mini-program build");
   // Taro resolves plugin names with `resolve`, which ignores "exports": the name must be a file.
   assert.ok(fs.existsSync(path.join(work, 'node_modules', 'wx-session', 'taro.js')));
   // A stock vite.config.js is bundled to CommonJS and require()s the plugin; an ES module config
@@ -105,13 +104,14 @@ test('wx-session/taro and wx-session/vite load the way their frameworks load the
     '  taro: typeof taro, taroDefault: taro.default === taro, vite: typeof vite, viteDefault: vite.default === vite,',
     '  esmDefault: esm.default === vite, plugin: vite().name, apply: vite().apply,',
     "  sdk: typeof require('wx-session').createSession, version: require('wx-session/package.json').version,",
+    "  js: require('path').relative(process.cwd(), require.resolve('wx-session/js')), jsSdk: typeof require('wx-session/js').createSession,",
     "  wasm: [require.resolve('wx-session/dist/wx_session_bg.wasm.br'), require.resolve('wx-session/wasm/wx_session_bg.wasm')].map((f) => require('path').relative(process.cwd(), f)),",
     '})));',
   ].join('\n');
   const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: work, encoding: 'utf8' }));
   assert.deepEqual(loaded, {
     taro: 'function', taroDefault: true, vite: 'function', viteDefault: true, esmDefault: true, plugin: 'wx-session', apply: 'build',
-    sdk: 'function', version: pkg.version,
+    sdk: 'function', version: pkg.version, js: 'node_modules/wx-session/dist-js/index.js', jsSdk: 'function',
     wasm: ['node_modules/wx-session/dist/wx_session_bg.wasm.br', 'node_modules/wx-session/wasm/wx_session_bg.wasm'],
   });
   // The typings need nothing else: no vite, no Taro types.
