@@ -331,6 +331,10 @@ function abiModule(rust) {
 const ABI_RS = path.join(root, 'src', 'abi.rs');
 const ABI_JS = path.join(here, 'src', 'abi.js');
 
+// By build: the modules of src/ that stand in for others.
+const WASM_BUILD_STANDS_IN = { './platform-alipay.js': 'platform-alipay-none.js' };
+const JS_BUILD_STANDS_IN = { './loader.js': 'loader-js.js' };
+
 /**
  * src/ (ES modules, ES5 otherwise) → one CommonJS file. Rollup hoists every module into one
  * scope, so terser can shorten every name that crosses modules and inline the ABI's numbers.
@@ -343,13 +347,14 @@ async function bundle(version, srcDir = path.join(here, 'src'), coreJs = null) {
   const build = await rollup({
     input: path.join(srcDir, 'index.js'),
     onwarn: (warning) => problems.push(warning.message),
-    // The JavaScript build: loader-js.js stands where loader.js does, with the core as JS.
-    plugins: coreJs === null ? [] : [{
-      name: 'javascript-core',
+    // Modules that stand for others in one build: the JavaScript build loads the core as JS
+    // (loader-js.js); the wasm build carries no Alipay adapter (Alipay needs the JavaScript build).
+    plugins: [{
+      name: 'build-flavour',
       resolveId(source, importer) {
-        if (source === 'wx-session-core-js') return '\0wx-session-core-js';
-        if (source === './loader.js' && importer && path.dirname(importer) === srcDir) return path.join(srcDir, 'loader-js.js');
-        return null;
+        if (source === 'wx-session-core-js' && coreJs !== null) return '\0wx-session-core-js';
+        const stand = (coreJs === null ? WASM_BUILD_STANDS_IN : JS_BUILD_STANDS_IN)[source];
+        return stand && importer && path.dirname(importer) === srcDir ? path.join(srcDir, stand) : null;
       },
       load(id) {
         return id === '\0wx-session-core-js' ? coreJs : null;

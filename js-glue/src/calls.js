@@ -85,7 +85,12 @@ function requestPromise(call, abort) {
   return promise;
 }
 
+// The platform function a request of `kind` goes out with.
+function callName(kind) {
+  return kind === abi.CALL_UPLOAD ? 'uploadFile' : kind === abi.CALL_DOWNLOAD ? 'downloadFile' : 'request';
+}
+
 // The `kind` of each request method.
 var KINDS = { request: abi.CALL_REQUEST, uploadFile: abi.CALL_UPLOAD, downloadFile: abi.CALL_DOWNLOAD };
 
-export { Call, promiseOf, requestPromise, KINDS, ENSURE, REQUEST, LOGOUT, LOGIN, SET_TOKEN };
+export { Call, promiseOf, requestPromise, callName, KINDS, ENSURE, REQUEST, LOGOUT, LOGIN, SET_TOKEN };

@@ -19,7 +19,7 @@ var MAX_URL = 65537;
 var MAX_TOKEN = 8193;
 
 // Creates the session in `instance` (instance.js) and returns its driver. `setup` (index.js):
-// { bytes (the config as plain data), wx, loginExtra, onReport, holder }; `emit(state, error)`
+// { bytes (the config as plain data), platform, loginExtra, onReport, holder }; `emit(state, error)`
 // tells onChange listeners. Throws the core's CONFIG error for a bad config.
 function Driver(instance, setup, emit) {
   var x = instance.exports;
@@ -39,7 +39,7 @@ function Driver(instance, setup, emit) {
   this.x = x;
   this.h = h; // this session's handle in the instance
   this.handle = { instance: instance, h: h, released: false }; // what index.js's registry may hold
-  this.wx = setup.wx;
+  this.platform = setup.platform; // platform.js's adapter
   this.loginExtra = setup.loginExtra;
   this.onReport = setup.onReport;
   this.holder = setup.holder; // shared with index.js: `dropped` once the app let the session go
@@ -128,8 +128,7 @@ Driver.prototype.fail = function (cause) {
 function readRequest(d, call) {
   var o = call.options;
   if (!o || typeof o !== 'object') throw errors.configError('request', 'pass an options object like wx.request\'s');
-  var needs = call.kind === abi.CALL_UPLOAD ? 'uploadFile' : call.kind === abi.CALL_DOWNLOAD ? 'downloadFile' : 'request';
-  if (typeof d.wx[needs] !== 'function') throw errors.configError('wx.' + needs, 'this wx has no ' + needs);
+  if (!d.platform.has(call.kind)) throw errors.configError('wx.' + calls.callName(call.kind), 'this platform object has no ' + calls.callName(call.kind));
   var url = o.url;
   var method = o.method;
   var auth = o.auth;
@@ -274,7 +273,7 @@ Driver.prototype.perform = function (kind) {
     case abi.ACTION_WRITE_STORAGE: return exchanges.writeStorage(this, a, instance.str(0), JSON.parse(instance.str(1))); // the record, as JSON
     case abi.ACTION_REMOVE_STORAGE: return exchanges.writeStorage(this, a, instance.str(0));
     case abi.ACTION_CHECK_SESSION: return exchanges.checkSession(this, a);
-    case abi.ACTION_WX_LOGIN: return exchanges.wxLogin(this, a);
+    case abi.ACTION_WX_LOGIN: return exchanges.wxLogin(this, a, instance.num(abi.WORD_B) === 1);
     case abi.ACTION_LOGIN_EXTRA: return exchanges.loginExtra(this, a);
     case abi.ACTION_SEND: return exchanges.send(this, a);
     case abi.ACTION_CANCEL: return exchanges.cancel(this, a, instance.num(abi.WORD_B) === abi.CANCEL_TIMED_OUT ? 'TIMEOUT' : 'ABORTED');

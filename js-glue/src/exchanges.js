@@ -1,7 +1,8 @@
-// What the machine asks of the platform, performed with wx.*: storage, wx.checkSession,
-// wx.login, login.extra(), and the HTTP exchanges (wx.request, uploadFile, downloadFile). Each
-// result goes back to the machine through the driver (driver.js): `d.feed` for one at once,
-// `d.finish(op, …)` for a callback. Every wx call is guarded: a throw is the platform's failure.
+// What the machine asks of the platform, performed through its adapter (platform.js): storage,
+// checkSession, the login call, login.extra(), and the HTTP exchanges (request, uploadFile,
+// downloadFile). Each result goes back to the machine through the driver (driver.js): `d.feed`
+// for one at once, `d.finish(op, …)` for a callback. Every platform call is guarded: a throw is
+// the platform's failure.
 import * as abi from './abi.js';
 import * as clock from './clock.js';
 import * as plain from './plain.js';
@@ -13,8 +14,8 @@ import { reportExchange } from './reports.js';
 var MAX_FIELD = 65536;
 // Longest string body parsed as JSON for the rules (a text or upload answer), in characters.
 var MAX_BODY = 1 << 20;
-// Longer codes are cut to one character over the core's limit (256 bytes), so it refuses them
-// as too long without a huge copy.
+// Longer codes (and login errMsgs) are cut to one character over the core's limit for a code
+// (256 bytes), so it refuses them as too long without a huge copy.
 var MAX_CODE = 257;
 
 // An operation in flight: what the platform works on for the machine.
@@ -30,7 +31,7 @@ function readStorage(d, op, key) {
   var bytes = null;
   var why = '';
   try {
-    var value = d.wx.getStorageSync(key);
+    var value = d.platform.getStorage(key);
     if (value !== '' && value !== undefined) {
       bytes = plain.encode(value);
       kind = abi.STORED_PLAIN;
@@ -52,13 +53,13 @@ function readStorage(d, op, key) {
 function writeStorage(d, op, key, value) {
   var failure = null;
   try {
-    if (value === undefined) d.wx.removeStorageSync(key);
-    else d.wx.setStorageSync(key, value);
+    if (value === undefined) d.platform.removeStorage(key);
+    else d.platform.setStorage(key, value);
   } catch (e) {
     failure = errors.describe(e);
     if (value === undefined) {
       try {
-        d.wx.setStorageSync(key, '');
+        d.platform.setStorage(key, '');
         failure = null;
       } catch (ignored) {
         // both failed: the core hears the first failure
@@ -72,6 +73,7 @@ function writeStorage(d, op, key, value) {
   });
 }
 
+// (A platform without checkSession has no platform session to lose: valid.)
 function checkSession(d, op) {
   var x = d.x;
   var done = function (valid) {
@@ -80,35 +82,26 @@ function checkSession(d, op) {
     };
   };
   d.ops.set(op, new Op(0, -1));
+  if (!d.platform.checkSession) return done(1)();
   try {
-    d.wx.checkSession({ success: done(1), fail: done(0) });
+    d.platform.checkSession({ success: done(1), fail: done(0) });
   } catch (e) {
     done(0)();
   }
 }
 
-function wxLogin(d, op) {
+// The platform's login call (`force`: make the user log in, Douyin's tt.login({ force: true })).
+function wxLogin(d, op, force) {
   var x = d.x;
   var instance = d.instance;
-  var answer = function (ok, text) {
-    d.finish(op, function (now) { x.wx_login_done(d.h, now, op, ok, instance.text(text)); });
+  var answer = function (kind, text) {
+    d.finish(op, function (now) { x.login_answered(d.h, now, op, kind, instance.text(text.slice(0, MAX_CODE))); });
   };
   d.ops.set(op, new Op(0, -1));
   try {
-    d.wx.login({
-      success: function (res) {
-        var code = '';
-        try {
-          code = res && typeof res.code === 'string' ? res.code.slice(0, MAX_CODE) : '';
-        } catch (e) {
-          // an unreadable answer is an answer without a code
-        }
-        answer(1, code);
-      },
-      fail: function (err) { answer(0, errors.describe(err)); },
-    });
+    d.platform.login(force, answer);
   } catch (e) {
-    answer(0, errors.describe(e));
+    answer(abi.LOGIN_FAILED, errors.describe(e));
   }
 }
 
@@ -187,7 +180,7 @@ function send(d, op) {
   options.fail = function (err) { failed(d, op, errors.describe(err)); };
   d.ops.set(op, entry);
   try {
-    var task = flags & abi.SEND_UPLOAD ? d.wx.uploadFile(options) : flags & abi.SEND_DOWNLOAD ? d.wx.downloadFile(options) : d.wx.request(options);
+    var task = d.platform.send(flags & abi.SEND_UPLOAD ? abi.CALL_UPLOAD : flags & abi.SEND_DOWNLOAD ? abi.CALL_DOWNLOAD : abi.CALL_REQUEST, options);
     // (The platform may have answered already, synchronously: the entry is gone then.)
     entry.task = task;
     if (call && task && d.ops.has(op)) {

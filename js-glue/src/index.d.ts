@@ -27,6 +27,12 @@ export interface LoginConfig {
   okWhen?: Rule | null;
   /** Extra data merged into the login body (e.g. encryptedData/iv). Rejecting fails the login. */
   extra?: () => Promise<Record<string, unknown>>;
+  /** Douyin: what to do when tt.login gives only an `anonymousCode` (the user is not logged in
+   *  to the Douyin app). 'fail' (default): WX_LOGIN_FAILED; 'send': send it under
+   *  `anonymousKey`; 'force': call tt.login({ force: true }), which asks the user to log in. */
+  anonymous?: 'fail' | 'send' | 'force';
+  /** Name the anonymous code goes under (where `codeIn` says). Default 'anonymousCode'. */
+  anonymousKey?: string;
 }
 
 export interface CheckConfig {
@@ -40,10 +46,18 @@ export interface CheckConfig {
   policy?: 'always' | 'when-unknown' | 'never';
 }
 
-/** The subset of `wx` the SDK uses; inject it for tests or other platforms (tt, qq). */
+/** The platforms the SDK runs on. */
+export type Platform = 'wechat' | 'douyin' | 'alipay' | 'qq' | 'baidu' | 'kuaishou';
+
+/** The subset of `wx` the SDK uses, as WeChat, Douyin (`tt`), QQ (`qq`), Baidu (`swan`) and
+ *  Kuaishou (`ks`) shape it. */
 export interface WxLike {
-  login(options: { success?: (res: { code: string; errMsg?: string }) => void; fail?: (err: { errMsg: string }) => void }): void;
-  checkSession(options: { success?: () => void; fail?: () => void }): void;
+  login(options: {
+    force?: boolean;
+    success?: (res: { code?: string; anonymousCode?: string; errMsg?: string }) => void;
+    fail?: (err: { errMsg: string }) => void;
+  }): void;
+  checkSession?(options: { success?: () => void; fail?: () => void }): void;
   request(options: {
     url: string;
     method?: any;
@@ -60,6 +74,17 @@ export interface WxLike {
   getStorageSync(key: string): any;
   setStorageSync(key: string, value: any): void;
   removeStorageSync(key: string): void;
+}
+
+/** The subset of Alipay's `my` the SDK uses. */
+export interface MyLike {
+  getAuthCode(options: { scopes: string; success?: (res: { authCode: string }) => void; fail?: (err: { error?: number; errorMessage?: string }) => void }): void;
+  request(options: { url: string; headers?: any; success?: (res: any) => void; fail?: (err: any) => void; [key: string]: any }): unknown;
+  uploadFile?(options: any): unknown;
+  downloadFile?(options: any): unknown;
+  getStorageSync(options: { key: string }): { data?: any };
+  setStorageSync(options: { key: string; data: any }): unknown;
+  removeStorageSync(options: { key: string }): unknown;
 }
 
 export interface SessionConfig {
@@ -87,8 +112,11 @@ export interface SessionConfig {
   timeoutMs?: number;
   /** Origins besides baseUrl's that the token may go to, e.g. ['https://cdn.example.com']. */
   trustedOrigins?: string[];
-  /** A wx-like object. Default: the global `wx`. */
-  wx?: WxLike;
+  /** The platform. Default: detected from the globals wx, tt, my, qq, swan, ks, in that order. */
+  platform?: Platform;
+  /** The platform object (wx, tt, my, qq, swan, ks; the key keeps its name). Default: the
+   *  platform's global. */
+  wx?: WxLike | MyLike;
   /** Called once per finished request, upload, download, login and check exchange, for
    *  monitoring. Never given the token, the login code or a body; its exceptions are ignored. */
   onReport?: (event: ReportEvent) => void;

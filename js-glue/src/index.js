@@ -10,6 +10,7 @@ import * as errors from './errors.js';
 import * as calls from './calls.js';
 import * as loader from './loader.js';
 import { Driver, releaseHandle } from './driver.js';
+import { choosePlatform } from './platform.js';
 
 // Where WeChat DevTools' 构建npm puts this package's wasm (brotli: base library ≥ 2.14).
 var DEFAULT_WASM_PATH = '/miniprogram_npm/wx-session/wx_session_bg.wasm.br';
@@ -59,7 +60,7 @@ function createSession(config) {
     if (driver && driver.live()) return use(driver);
     if (setup.error) return reject(setup.error);
     if (!starting) {
-      starting = loader.load(setup.wasmPath, setup.loadTimeoutMs).then(function (instance) {
+      starting = loader.load(setup.wasmPath, setup.loadTimeoutMs, setup.platform).then(function (instance) {
         starting = null;
         driver = new Driver(instance, setup, emit);
         holder.handle = driver.handle;
@@ -133,21 +134,22 @@ function createSession(config) {
   return session;
 }
 
-// Reads the JS-only keys (`wx`, `wasmPath`, `onReport`, `login.extra`) and writes the rest as
-// plain data for the core, which validates it. Throws a CONFIG error for what can't even be read.
+// Reads the JS-only keys (`wx`, `platform`, `wasmPath`, `onReport`, `login.extra`) and writes the
+// rest as plain data for the core, which validates it. Throws a CONFIG error for what can't even be read.
 function prepare(config) {
   var own;
   try {
     if (!config || typeof config !== 'object' || Array.isArray(config)) {
       throw errors.configError('config', 'pass an object like { baseUrl: \'https://api.example.com\' }');
     }
-    own = { wx: config.wx, wasmPath: config.wasmPath, login: config.login, onReport: config.onReport, timeoutMs: config.timeoutMs };
+    own = {
+      wx: config.wx, platform: config.platform, wasmPath: config.wasmPath, login: config.login, onReport: config.onReport, timeoutMs: config.timeoutMs,
+    };
     own.extra = own.login && typeof own.login === 'object' ? own.login.extra : undefined;
   } catch (e) {
     throw errors.isWxSessionError(e) ? e : errors.configError('config', 'cannot be read: ' + errors.describe(e));
   }
-  var wxApi = own.wx || (typeof wx !== 'undefined' ? wx : undefined);
-  if (!wxApi) throw errors.configError('wx', 'there is no global wx here: pass config.wx');
+  var platform = choosePlatform(own.platform, own.wx || undefined);
   if (own.extra !== undefined && typeof own.extra !== 'function') {
     throw errors.configError('login.extra', 'must be a function returning a Promise of an object');
   }
@@ -159,7 +161,7 @@ function prepare(config) {
   var bytes;
   try {
     bytes = plain.encode(config, function (key, path) {
-      if (path.length === 0) return key === 'wx' || key === 'wasmPath' || key === 'onReport';
+      if (path.length === 0) return key === 'wx' || key === 'platform' || key === 'wasmPath' || key === 'onReport';
       return path.length === 1 && path[0] === 'login' && key === 'extra';
     });
   } catch (e) {
@@ -169,7 +171,7 @@ function prepare(config) {
   // (The core validates timeoutMs; loading the wasm, before the core exists, takes it if usable.)
   var t = own.timeoutMs;
   var loadTimeoutMs = typeof t === 'number' && t >= 1 && t <= 120000 ? t : DEFAULT_TIMEOUT_MS;
-  return { bytes: bytes, wx: wxApi, wasmPath: wasmPath, loginExtra: own.extra, onReport: own.onReport, loadTimeoutMs: loadTimeoutMs, holder: null };
+  return { bytes: bytes, platform: platform, wasmPath: wasmPath, loginExtra: own.extra, onReport: own.onReport, loadTimeoutMs: loadTimeoutMs, holder: null };
 }
 
 export { WxSessionError, isWxSessionError } from './errors.js';

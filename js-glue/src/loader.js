@@ -1,5 +1,5 @@
-// Loading the core: one wasm instance per file, from WXWebAssembly (which takes only a path to
-// a file in the package), within a time limit.
+// Loading the core: one wasm instance per file, from the platform's loader (WXWebAssembly,
+// Douyin's TTWebAssembly: each takes only a path to a file in the package), within a time limit.
 import * as errors from './errors.js';
 import { createInstance } from './instance.js';
 
@@ -19,7 +19,8 @@ function normalize(path) {
 
 // Resolves to a live instance for the file at `path`, or rejects with WASM_LOAD (also when the
 // platform has not finished loading it within `limitMs`: some broken base libraries never do).
-function load(path, limitMs) {
+// `platform`: platform.js's adapter (WeChat loads with WXWebAssembly, Douyin with TTWebAssembly).
+function load(path, limitMs, platform) {
   var key = normalize(path);
   var entry = loaded[key];
   if (entry && !(entry.instance && entry.instance.dead)) return entry.promise;
@@ -28,7 +29,7 @@ function load(path, limitMs) {
     if (loaded[key] === entry) delete loaded[key];
   };
   loaded[key] = entry;
-  entry.promise = within(instantiate(path), limitMs, path).then(function (instance) {
+  entry.promise = within(instantiate(path, platform), limitMs, path).then(function (instance) {
     entry.instance = instance;
     return instance;
   }, function (error) {
@@ -54,13 +55,12 @@ function within(promise, limitMs, path) {
   });
 }
 
-function instantiate(path) {
+function instantiate(path, platform) {
   return new Promise(function (resolve) {
-    var wxwa = typeof WXWebAssembly !== 'undefined' ? WXWebAssembly : undefined;
-    if (!wxwa || typeof wxwa.instantiate !== 'function') {
-      throw loadError('WXWebAssembly is not available here (WeChat base library below 2.13.0, or a platform without it): use the JavaScript build, require(\'wx-session/js\')');
-    }
-    resolve(wxwa.instantiate(path, {})); // the core imports nothing: it never calls JS
+    var wasm = platform.name === 'wechat' ? (typeof WXWebAssembly !== 'undefined' ? WXWebAssembly : undefined)
+      : platform.name === 'douyin' ? (typeof TTWebAssembly !== 'undefined' ? TTWebAssembly : undefined) : undefined;
+    if (!wasm || typeof wasm.instantiate !== 'function') throw loadError(NO_LOADER[platform.name] + ': use the JavaScript build, require(\'wx-session/js\')');
+    resolve(wasm.instantiate(path, {})); // the core imports nothing: it never calls JS
   }).then(function (result) {
     // Accept both `{ instance, module }` and a bare `Instance`.
     var instance = result && result.instance ? result.instance : result;
@@ -74,6 +74,16 @@ function instantiate(path) {
       'elsewhere copy wx_session_bg.wasm.br into the package and pass its path as wasmPath');
   });
 }
+
+// Why there is no wasm loader, by platform.
+var NO_LOADER = {
+  wechat: 'WXWebAssembly is not available here (WeChat base library below 2.13.0, or a plugin below 2.18.1)',
+  douyin: 'TTWebAssembly is not available here (Douyin base library below 2.34.0.0)',
+  alipay: 'Alipay mini-programs have WebAssembly only inside Workers',
+  qq: 'QQ mini-programs have no WebAssembly',
+  baidu: 'Baidu smart programs have no WebAssembly',
+  kuaishou: 'Kuaishou mini-programs have no WebAssembly',
+};
 
 function loadError(message) {
   return new errors.WxSessionError('WASM_LOAD', message);

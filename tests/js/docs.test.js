@@ -18,7 +18,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
 // Keys only the glue reads; the core never sees them.
-const JS_ONLY_KEYS = ['wx', 'wasmPath', 'login.extra', 'onReport'];
+const JS_ONLY_KEYS = ['wx', 'platform', 'wasmPath', 'login.extra', 'onReport'];
 // Codes only the glue makes: the wasm could not be loaded, or its instance trapped.
 const JS_ONLY_CODES = ['WASM_LOAD', 'INTERNAL'];
 
