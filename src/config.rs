@@ -112,8 +112,7 @@ pub struct LoginConfig {
 
 impl LoginConfig {
     /// Every key of `login`.
-    pub const KEYS: &'static [&'static str] =
-        &["url", "method", "codeIn", "codeKey", "tokenPath", "expiresInPath", "okWhen", "anonymous", "anonymousKey"];
+    pub const KEYS: &'static [&'static str] = &["url", "method", "codeIn", "codeKey", "tokenPath", "expiresInPath", "okWhen", "anonymous", "anonymousKey"];
 }
 
 impl ReadPlain for LoginConfig {

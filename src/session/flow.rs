@@ -25,14 +25,14 @@ pub(super) struct Flow {
     pub(super) started_by: Option<CallId>,
 }
 
-/// What the flow waits for.
+/// What the flow waits for. (`LoginExtra`'s `anonymous`: its code is an anonymous one, see
+/// [`LoginAnswer::Anonymous`].)
 enum Step {
     ReadStorage,
     CheckSession { stored: StoredToken, migrate: bool },
     ServerCheck { stored: StoredToken, migrate: bool },
     CheckAgainAt { at: Millis, stored: StoredToken, migrate: bool },
     WxLogin,
-    /// `anonymous`: the code is an anonymous one (see [`LoginAnswer::Anonymous`]).
     LoginExtra { code: String, anonymous: bool },
     SendLogin,
     LoginAgainAt { at: Millis },
