@@ -99,8 +99,9 @@ pub mod read {
     pub const API: u32 = 0;
     pub const LOGIN: u32 = 1;
     pub const CHECK: u32 = 2;
+    pub const REFRESH: u32 = 3;
     /// How many there are.
-    pub const SETS: u32 = 3;
+    pub const SETS: u32 = 4;
 }
 
 /// The kind of an API call (`wasm::wxs_request`'s `kind`).

@@ -12,16 +12,19 @@ use crate::rule::{Field, Path, Rule};
 /// Which fields the driver reads from an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadSet {
-    /// An API answer: the fields `invalidWhen` reads.
+    /// An API answer: the fields `invalidWhen`, `authRequiredWhen` and `api.failWhen` read,
+    /// and `api.messagePath`.
     Api = 0,
-    /// A login answer: `okWhen`, `tokenPath`, `expiresInPath`.
+    /// A login answer: `okWhen`, `tokenPath`, `expiresInPath`, `refreshTokenPath`.
     Login = 1,
     /// A check answer: `invalidWhen` and `check.okWhen`.
     Check = 2,
+    /// A refresh answer: `refresh.okWhen`, `tokenPath`, `refreshTokenPath`, `expiresInPath`.
+    Refresh = 3,
 }
 
 impl ReadSet {
-    pub const ALL: [ReadSet; 3] = [ReadSet::Api, ReadSet::Login, ReadSet::Check];
+    pub const ALL: [ReadSet; 4] = [ReadSet::Api, ReadSet::Login, ReadSet::Check, ReadSet::Refresh];
 }
 
 /// The status and the fields read, in the order of the set's paths.
@@ -41,7 +44,7 @@ impl Answer {
 /// The paths of each [`ReadSet`], worked out once from the config.
 #[derive(Debug, Clone)]
 pub struct ReadPaths {
-    sets: [Vec<Path>; 3],
+    sets: [Vec<Path>; 4],
 }
 
 impl ReadPaths {
@@ -51,21 +54,34 @@ impl ReadPaths {
                 add(into, path);
             }
         };
-        let mut api = Vec::new();
-        rule_paths(&mut config.invalid_when.iter(), &mut api);
+        let mut check = Vec::new();
+        rule_paths(&mut config.invalid_when.iter(), &mut check);
+        let mut api = check.clone();
+        rule_paths(&mut config.auth_required_when.iter(), &mut api);
+        rule_paths(&mut config.api.fail_when.iter(), &mut api);
+        api.extend(config.api.message_path.clone().filter(|path| !api.contains(path)));
 
         let mut login = Vec::new();
         rule_paths(&mut config.login.ok_when.iter(), &mut login);
         add(&mut login, &config.login.token_path);
-        if let Some(path) = &config.login.expires_in_path {
+        for path in [&config.login.expires_in_path, &config.login.refresh_token_path].into_iter().flatten() {
             add(&mut login, path);
         }
 
-        let mut check = api.clone();
         if let Some(check_config) = &config.check {
             rule_paths(&mut check_config.ok_when.iter(), &mut check);
         }
-        ReadPaths { sets: [api, login, check] }
+
+        let mut refresh = Vec::new();
+        if let Some(refresh_config) = &config.refresh {
+            rule_paths(&mut refresh_config.ok_when.iter(), &mut refresh);
+            add(&mut refresh, &refresh_config.token_path);
+            add(&mut refresh, &refresh_config.refresh_token_path);
+            if let Some(path) = &refresh_config.expires_in_path {
+                add(&mut refresh, path);
+            }
+        }
+        ReadPaths { sets: [api, login, check, refresh] }
     }
 
     /// The paths the driver reads for `set`, in the order it reports them.

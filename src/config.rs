@@ -22,6 +22,12 @@ pub const MAX_RETRIES: u32 = 10;
 pub const MAX_TIMEOUT_MS: u32 = 120_000;
 /// The largest config accepted, in bytes of plain data.
 pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
+/// `authWaitMs`: five minutes by default, a day at most.
+pub const DEFAULT_AUTH_WAIT_MS: u32 = 300_000;
+pub const MAX_AUTH_WAIT_MS: u32 = 86_400_000;
+/// `refresh.aheadMs`: a minute by default, a day at most.
+pub const DEFAULT_REFRESH_AHEAD_MS: u32 = 60_000;
+pub const MAX_REFRESH_AHEAD_MS: u32 = 86_400_000;
 
 /// A validated session config.
 ///
@@ -49,12 +55,35 @@ pub struct Config {
     pub timeout_ms: TimeoutMs,
     /// Origins besides `baseUrl`'s that the token may be sent to.
     pub trusted_origins: Vec<TrustedOrigin>,
+    /// How to swap a refresh token for a new access token (無感刷新), if the server has one.
+    pub refresh: Option<RefreshConfig>,
+    /// Business-code failures of 2xx API answers.
+    pub api: ApiConfig,
+    /// Rules on API answers meaning "the user must act" (a login page, a phone number).
+    pub auth_required_when: Vec<Rule>,
+    /// How long calls wait for that login before `AUTH_REQUIRED`.
+    pub auth_wait_ms: u32,
 }
 
 impl Config {
     /// Every key of the config object.
-    pub const KEYS: &'static [&'static str] =
-        &["baseUrl", "storageKey", "tokenHeader", "tokenPrefix", "login", "check", "useCheckSession", "invalidWhen", "retries", "timeoutMs", "trustedOrigins"];
+    pub const KEYS: &'static [&'static str] = &[
+        "baseUrl",
+        "storageKey",
+        "tokenHeader",
+        "tokenPrefix",
+        "login",
+        "check",
+        "useCheckSession",
+        "invalidWhen",
+        "retries",
+        "timeoutMs",
+        "trustedOrigins",
+        "refresh",
+        "api",
+        "authRequiredWhen",
+        "authWaitMs",
+    ];
 }
 
 impl ReadPlain for Config {
@@ -71,6 +100,10 @@ impl ReadPlain for Config {
             retries: Retries::default(),
             timeout_ms: TimeoutMs::default(),
             trusted_origins: Vec::new(),
+            refresh: None,
+            api: ApiConfig::default(),
+            auth_required_when: Vec::new(),
+            auth_wait_ms: DEFAULT_AUTH_WAIT_MS,
         };
         reader.object(Config::KEYS, &["baseUrl"], &mut |key, r| {
             match key {
@@ -85,6 +118,10 @@ impl ReadPlain for Config {
                 "retries" => config.retries = Retries::read(r)?,
                 "timeoutMs" => config.timeout_ms = TimeoutMs::read(r)?,
                 "trustedOrigins" => config.trusted_origins = Vec::read(r)?,
+                "refresh" => config.refresh = Option::read(r)?,
+                "api" => config.api = ApiConfig::read(r)?,
+                "authRequiredWhen" => config.auth_required_when = Vec::read(r)?,
+                "authWaitMs" => config.auth_wait_ms = r.whole(1, MAX_AUTH_WAIT_MS)?,
                 _ => return Ok(false),
             }
             Ok(true)
@@ -108,11 +145,15 @@ pub struct LoginConfig {
     pub anonymous: Anonymous,
     /// The name an anonymous code goes under (where `codeIn` says), with `anonymous: 'send'`.
     pub anonymous_key: NonEmpty,
+    /// Where the answer carries a refresh token; by default `refresh.refreshTokenPath` when
+    /// `refresh` is set.
+    pub refresh_token_path: Option<Path>,
 }
 
 impl LoginConfig {
     /// Every key of `login`.
-    pub const KEYS: &'static [&'static str] = &["url", "method", "codeIn", "codeKey", "tokenPath", "expiresInPath", "okWhen", "anonymous", "anonymousKey"];
+    pub const KEYS: &'static [&'static str] =
+        &["url", "method", "codeIn", "codeKey", "tokenPath", "expiresInPath", "okWhen", "anonymous", "anonymousKey", "refreshTokenPath"];
 }
 
 impl ReadPlain for LoginConfig {
@@ -129,6 +170,7 @@ impl ReadPlain for LoginConfig {
                 "okWhen" => login.ok_when = Option::read(r)?,
                 "anonymous" => login.anonymous = Anonymous::read(r)?,
                 "anonymousKey" => login.anonymous_key = NonEmpty::read(r)?,
+                "refreshTokenPath" => login.refresh_token_path = Option::read(r)?,
                 _ => return Ok(false),
             }
             Ok(true)
@@ -168,6 +210,105 @@ impl ReadPlain for CheckConfig {
     }
 }
 
+/// How to swap the refresh token for a new access token (and, when the server rotates them, a
+/// new refresh token).
+#[derive(Debug, Clone)]
+pub struct RefreshConfig {
+    pub url: UrlPath,
+    pub method: Method,
+    /// Where the refresh token goes: a body field or a header, named `key`.
+    pub token_in: TokenIn,
+    pub key: NonEmpty,
+    pub token_path: Path,
+    pub refresh_token_path: Path,
+    pub expires_in_path: Option<Path>,
+    pub ok_when: Option<Rule>,
+    /// Refresh this long before a known expiry (at most half the token's lifetime).
+    pub ahead_ms: u32,
+}
+
+impl RefreshConfig {
+    /// Every key of `refresh`.
+    pub const KEYS: &'static [&'static str] = &["url", "method", "tokenIn", "key", "tokenPath", "refreshTokenPath", "expiresInPath", "okWhen", "aheadMs"];
+}
+
+impl ReadPlain for RefreshConfig {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        let mut refresh = RefreshConfig {
+            url: UrlPath("/refresh".into()),
+            method: Method::Post,
+            token_in: TokenIn::Body,
+            key: NonEmpty("refreshToken".into()),
+            token_path: Path::key("token"),
+            refresh_token_path: Path::key("refreshToken"),
+            expires_in_path: None,
+            ok_when: None,
+            ahead_ms: DEFAULT_REFRESH_AHEAD_MS,
+        };
+        reader.object(RefreshConfig::KEYS, &[], &mut |key, r| {
+            match key {
+                "url" => refresh.url = UrlPath::read(r)?,
+                "method" => refresh.method = Method::read(r)?,
+                "tokenIn" => refresh.token_in = TokenIn::read(r)?,
+                "key" => refresh.key = NonEmpty::read(r)?,
+                "tokenPath" => refresh.token_path = Path::read(r)?,
+                "refreshTokenPath" => refresh.refresh_token_path = Path::read(r)?,
+                "expiresInPath" => refresh.expires_in_path = Option::read(r)?,
+                "okWhen" => refresh.ok_when = Option::read(r)?,
+                "aheadMs" => refresh.ahead_ms = r.whole(0, MAX_REFRESH_AHEAD_MS)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(refresh)
+    }
+}
+
+/// Where the refresh token travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenIn {
+    Body,
+    Header,
+}
+
+impl ReadPlain for TokenIn {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        checked(reader, |name| match name {
+            "body" => Ok(TokenIn::Body),
+            "header" => Ok(TokenIn::Header),
+            _ => Err("one of 'body', 'header'"),
+        })
+    }
+}
+
+/// `api`: a 2xx answer matching one of `failWhen` rejects with `API_ERROR`, its message the
+/// text at `messagePath`.
+#[derive(Debug, Clone, Default)]
+pub struct ApiConfig {
+    pub fail_when: Vec<Rule>,
+    pub message_path: Option<Path>,
+}
+
+impl ApiConfig {
+    /// Every key of `api`.
+    pub const KEYS: &'static [&'static str] = &["failWhen", "messagePath"];
+}
+
+impl ReadPlain for ApiConfig {
+    fn read(reader: &mut Reader) -> Result<Self, plain::Error> {
+        let mut api = ApiConfig::default();
+        reader.object(ApiConfig::KEYS, &[], &mut |key, r| {
+            match key {
+                "failWhen" => api.fail_when = Vec::read(r)?,
+                "messagePath" => api.message_path = Option::read(r)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(api)
+    }
+}
+
 impl Default for LoginConfig {
     fn default() -> Self {
         LoginConfig {
@@ -180,6 +321,7 @@ impl Default for LoginConfig {
             ok_when: None,
             anonymous: Anonymous::Fail,
             anonymous_key: NonEmpty("anonymousCode".into()),
+            refresh_token_path: None,
         }
     }
 }
@@ -196,10 +338,13 @@ impl Config {
         if bytes.len() > MAX_CONFIG_BYTES {
             return Err(Error::config("config", "is larger than 64 KB"));
         }
-        let config: Config = plain::read(bytes).map_err(|error| {
+        let mut config: Config = plain::read(bytes).map_err(|error| {
             let key = if error.key.is_empty() { "config".into() } else { error.key };
             Error::config(key, error.message)
         })?;
+        if config.login.refresh_token_path.is_none() {
+            config.login.refresh_token_path = config.refresh.as_ref().map(|refresh| refresh.refresh_token_path.clone());
+        }
         config.check_across_keys()?;
         Ok(config)
     }
@@ -227,6 +372,24 @@ impl Config {
         }
         if self.target(&Rc::from(login.url.as_str())).is_none() {
             return Err(Error::config("login.url", "must be a path or an http(s) URL"));
+        }
+        if let Some(refresh) = &self.refresh {
+            // The refresh token goes only where the token may go.
+            match self.target(&Rc::from(refresh.url.as_str())) {
+                None => return Err(Error::config("refresh.url", "must be a path or an http(s) URL")),
+                Some(target) if !target.same_origin => {
+                    return Err(Error::config("refresh.url", "the refresh carries the refresh token: use baseUrl's origin or one in trustedOrigins"));
+                }
+                Some(_) => {}
+            }
+            match refresh.token_in {
+                TokenIn::Header => HeaderName::new(&refresh.key.0).map(drop).map_err(|reason| Error::config("refresh.key", reason))?,
+                TokenIn::Body if refresh.key.0 == "__proto__" => return Err(Error::config("refresh.key", "`__proto__` cannot be a body field")),
+                TokenIn::Body => {}
+            }
+            if refresh.token_in == TokenIn::Body && matches!(refresh.method, Method::Get | Method::Head) {
+                return Err(Error::config("refresh.tokenIn", "a GET refresh cannot carry a body: use 'header'"));
+            }
         }
         if let Some(check) = &self.check {
             // The check carries the stored token: only where the token may go.

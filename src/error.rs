@@ -60,6 +60,17 @@ pub enum Error {
 
     /// `logout()` was called while this call was waiting for a login.
     LoggedOut,
+
+    /// A 2xx API answer matched `api.failWhen`: a business-code failure; `message` is the text
+    /// at `api.messagePath` (or a generic one). The glue adds the answer as `response`.
+    ApiError { message: String },
+
+    /// An API answer matched `authRequiredWhen` and no login came within `authWaitMs` (or
+    /// `logout()` came first, or the new token was refused the same way).
+    AuthRequired { reason: &'static str },
+
+    /// The app's `beforeRequest` hook threw, rejected or did not settle: nothing was sent.
+    BeforeRequest { reason: String },
 }
 
 impl Error {
@@ -81,6 +92,9 @@ impl Error {
             Error::Storage { err_msg } => join(&["storage failed: ", err_msg]),
             Error::SessionExpired => "the session is still invalid after logging in again".into(),
             Error::LoggedOut => "logged out while the call was waiting".into(),
+            Error::ApiError { message } => message.clone(),
+            Error::AuthRequired { reason } => join(&["the server asks the user to log in: ", reason]),
+            Error::BeforeRequest { reason } => join(&["beforeRequest failed: ", reason]),
         }
     }
 
@@ -98,6 +112,9 @@ impl Error {
             Error::Storage { .. } => "STORAGE",
             Error::SessionExpired => "SESSION_EXPIRED",
             Error::LoggedOut => "LOGGED_OUT",
+            Error::ApiError { .. } => "API_ERROR",
+            Error::AuthRequired { .. } => "AUTH_REQUIRED",
+            Error::BeforeRequest { .. } => "BEFORE_REQUEST_FAILED",
         }
     }
 
@@ -143,6 +160,9 @@ pub const ERROR_CODES: &[&str] = &[
     "STORAGE",
     "SESSION_EXPIRED",
     "LOGGED_OUT",
+    "API_ERROR",
+    "AUTH_REQUIRED",
+    "BEFORE_REQUEST_FAILED",
 ];
 
 #[cfg(test)]
@@ -164,10 +184,14 @@ mod tests {
             Error::Storage { err_msg: String::new() },
             Error::SessionExpired,
             Error::LoggedOut,
+            Error::ApiError { message: String::new() },
+            Error::AuthRequired { reason: "" },
+            Error::BeforeRequest { reason: String::new() },
         ];
         let codes: Vec<_> = samples.iter().map(Error::code).collect();
         assert_eq!(codes, ERROR_CODES);
         assert_eq!(Error::PlatformTimeout { err_msg: String::new() }.code(), "TIMEOUT");
+        assert_eq!(Error::AnonymousOnly.code(), "WX_LOGIN_FAILED");
     }
 
     #[test]

@@ -4,9 +4,9 @@
 use alloc::string::{String, ToString};
 
 use crate::answer::AnswerView;
-use crate::config::{CodeIn, Config, Method};
+use crate::config::{CodeIn, Config, Method, RefreshConfig};
 use crate::error::Error;
-use crate::rule::{Field, Scalar};
+use crate::rule::{Field, Path, Rule, Scalar};
 use crate::text::join;
 use crate::token::{StoredToken, Token};
 use crate::Millis;
@@ -65,26 +65,60 @@ pub fn request(config: &Config, code: &str, anonymous: bool) -> LoginRequest {
     LoginRequest { url, method: login.method, header, body }
 }
 
-/// Takes only the token (and its lifetime) from a login answer; `session_key`, `openid` and
-/// anything else the server sent are never looked at.
+/// Takes only the token, its lifetime and the refresh token from a login answer;
+/// `session_key`, `openid` and anything else the server sent are never looked at.
 pub fn read_answer(config: &Config, answer: &AnswerView, now: Millis) -> Result<StoredToken, Error> {
     let login = &config.login;
+    let paths = TokenPaths {
+        endpoint: "login",
+        ok_when: login.ok_when.as_ref(),
+        token: &login.token_path,
+        expires_in: login.expires_in_path.as_ref(),
+        refresh_token: login.refresh_token_path.as_ref(),
+    };
+    read_token_answer(&paths, answer, now)
+}
+
+/// Takes the new token (and refresh token, lifetime) from a refresh answer (`refresh` is set
+/// when a refresh was sent).
+pub fn read_refresh_answer(refresh: &RefreshConfig, answer: &AnswerView, now: Millis) -> Result<StoredToken, Error> {
+    let paths = TokenPaths {
+        endpoint: "refresh",
+        ok_when: refresh.ok_when.as_ref(),
+        token: &refresh.token_path,
+        expires_in: refresh.expires_in_path.as_ref(),
+        refresh_token: Some(&refresh.refresh_token_path),
+    };
+    read_token_answer(&paths, answer, now)
+}
+
+/// Where an answer that hands out a token carries what.
+struct TokenPaths<'a> {
+    endpoint: &'static str,
+    ok_when: Option<&'a Rule>,
+    token: &'a Path,
+    expires_in: Option<&'a Path>,
+    refresh_token: Option<&'a Path>,
+}
+
+fn read_token_answer(paths: &TokenPaths, answer: &AnswerView, now: Millis) -> Result<StoredToken, Error> {
+    let endpoint = paths.endpoint;
     let status = answer.status();
-    let ok = match &login.ok_when {
+    let ok = match paths.ok_when {
         Some(rule) => status < 500 && answer.matches(rule),
         None => (200..300).contains(&status),
     };
     if !ok {
-        return Err(Error::ServerRejected { endpoint: "login", status });
+        return Err(Error::ServerRejected { endpoint, status });
     }
-    let bad = |what: &str, path: &str| Error::BadResponse { endpoint: "login", reason: join(&["`", path, "` ", what]) };
-    let token_path = login.token_path.as_str();
-    let token = match answer.field(&login.token_path) {
+    let bad = |what: &str, path: &str| Error::BadResponse { endpoint, reason: join(&["`", path, "` ", what]) };
+    let token_path = paths.token.as_str();
+    let token = match answer.field(paths.token) {
         Field::Scalar(Scalar::Text(text)) => Token::new(text).map_err(|why| bad(why, token_path))?,
         Field::Absent => return Err(bad("is missing", token_path)),
         _ => return Err(bad("is not a string", token_path)),
     };
-    let expires_at = match &login.expires_in_path {
+    let expires_at = match paths.expires_in {
         None => None,
         Some(path) => match answer.field(path) {
             Field::Absent | Field::Scalar(Scalar::Null) => None,
@@ -94,7 +128,9 @@ pub fn read_answer(config: &Config, answer: &AnswerView, now: Millis) -> Result<
             }
         },
     };
-    Ok(StoredToken { token, expires_at, obtained_at: Some(now) })
+    // A refresh token that could not go in a header or a body as is counts as none.
+    let refresh_token = paths.refresh_token.and_then(|path| answer.field(path).as_text()).and_then(|text| Token::new(text).ok());
+    Ok(StoredToken { token, expires_at, obtained_at: Some(now), refresh_token })
 }
 
 /// `expiresIn` as whole seconds: a positive number, or a string of digits. Lifetimes past

@@ -210,8 +210,10 @@ impl<'a> Reader<'a> {
     /// A whole number from `min` to `max`.
     pub fn whole(&mut self, min: u32, max: u32) -> Result<u32, Error> {
         let n = self.number()?;
-        if n >= f64::from(min) && n <= f64::from(max) && f64::from(n as u32) == n {
-            Ok(n as u32)
+        // In range first, then the cast through u64 (a u32 cast of u32::MAX itself came out
+        // wrong in the shipped wasm: see `abi::whole_u32`).
+        if n >= f64::from(min) && n <= f64::from(max) && (n as u64) as f64 == n {
+            Ok(n as u64 as u32)
         } else {
             Err(self.error(join(&["expected a whole number from ", &number(u64::from(min)), " to ", &number(u64::from(max))])))
         }

@@ -127,6 +127,10 @@ pub enum FieldTest {
     In(Vec<Scalar>),
     /// The field is present (`true`) or absent (`false`). `null` counts as present.
     Exists(bool),
+    /// The field is present and does not equal this value (`code != 0`).
+    NotEquals(Scalar),
+    /// The field is present and equals none of these.
+    NotIn(Vec<Scalar>),
 }
 
 impl FieldTest {
@@ -135,6 +139,10 @@ impl FieldTest {
             (FieldTest::Exists(wanted), found) => (*found != Field::Absent) == *wanted,
             (FieldTest::Equals(expected), Field::Scalar(value)) => value == expected,
             (FieldTest::In(options), Field::Scalar(value)) => options.iter().any(|o| o == value),
+            (FieldTest::NotEquals(_) | FieldTest::NotIn(_), Field::Absent) => false,
+            (FieldTest::NotEquals(other), Field::Scalar(value)) => value != other,
+            (FieldTest::NotIn(options), Field::Scalar(value)) => !options.iter().any(|o| o == value),
+            (FieldTest::NotEquals(_) | FieldTest::NotIn(_), Field::Other) => true,
             _ => false,
         }
     }
@@ -167,7 +175,7 @@ impl Rule {
 
 impl Rule {
     /// Every key of a rule.
-    pub const KEYS: &'static [&'static str] = &["status", "path", "equals", "in", "exists"];
+    pub const KEYS: &'static [&'static str] = &["status", "path", "equals", "in", "exists", "notEquals", "notIn"];
 }
 
 impl ReadPlain for Rule {
@@ -180,6 +188,8 @@ impl ReadPlain for Rule {
                 "equals" => spec.equals = Option::read(r)?,
                 "in" => spec.one_of = Option::read(r)?,
                 "exists" => spec.exists = Option::read(r)?,
+                "notEquals" => spec.not_equals = Option::read(r)?,
+                "notIn" => spec.not_in = Option::read(r)?,
                 _ => return Ok(false),
             }
             Ok(true)
@@ -196,21 +206,31 @@ struct RuleSpec {
     equals: Option<Scalar>,
     one_of: Option<Vec<Scalar>>,
     exists: Option<bool>,
+    not_equals: Option<Scalar>,
+    not_in: Option<Vec<Scalar>>,
 }
 
 impl TryFrom<RuleSpec> for Rule {
     type Error = &'static str;
 
     fn try_from(spec: RuleSpec) -> Result<Rule, &'static str> {
-        let mut tests = [spec.equals.map(FieldTest::Equals), spec.one_of.map(FieldTest::In), spec.exists.map(FieldTest::Exists)].into_iter().flatten();
+        let mut tests = [
+            spec.equals.map(FieldTest::Equals),
+            spec.one_of.map(FieldTest::In),
+            spec.exists.map(FieldTest::Exists),
+            spec.not_equals.map(FieldTest::NotEquals),
+            spec.not_in.map(FieldTest::NotIn),
+        ]
+        .into_iter()
+        .flatten();
         let test = tests.next();
         if tests.next().is_some() {
-            return Err("give only one of `equals`, `in`, `exists`");
+            return Err("give only one of `equals`, `in`, `exists`, `notEquals`, `notIn`");
         }
         let field = match (spec.path, test) {
             (Some(path), Some(test)) => Some((path, test)),
-            (Some(_), None) => return Err("`path` needs one of `equals`, `in`, `exists`"),
-            (None, Some(_)) => return Err("`equals`/`in`/`exists` need a `path`"),
+            (Some(_), None) => return Err("`path` needs one of `equals`, `in`, `exists`, `notEquals`, `notIn`"),
+            (None, Some(_)) => return Err("`equals`/`in`/`exists`/`notEquals`/`notIn` need a `path`"),
             (None, None) => None,
         };
         if spec.status.is_none() && field.is_none() {

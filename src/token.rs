@@ -74,12 +74,14 @@ impl fmt::Debug for Token {
     }
 }
 
-/// A token with what we know of its lifetime (milliseconds since the epoch, driver's clock).
+/// A token with what we know of its lifetime (milliseconds since the epoch, driver's clock), and
+/// the refresh token that goes with it, if the server gave one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredToken {
     pub token: Token,
     pub expires_at: Option<Millis>,
     pub obtained_at: Option<Millis>,
+    pub refresh_token: Option<Token>,
 }
 
 /// What the driver found under the storage key.
@@ -121,6 +123,7 @@ struct RecordIn {
     token: Option<String>,
     expires_at: Option<f64>,
     obtained_at: Option<f64>,
+    refresh_token: Option<String>,
 }
 
 impl ReadPlain for RecordIn {
@@ -133,6 +136,8 @@ impl ReadPlain for RecordIn {
                 "token" => record.token = Option::read(r)?,
                 "expiresAt" => record.expires_at = Option::read(r)?,
                 "obtainedAt" => record.obtained_at = Option::read(r)?,
+                // Anything but a string (a hand-edited record) is skipped: no refresh token.
+                "refreshToken" if r.peek_tag() == Some(plain::STRING) => record.refresh_token = Some(r.string()?.into()),
                 _ => return Ok(false),
             }
             Ok(true)
@@ -156,7 +161,8 @@ impl StoredToken {
         }
     }
 
-    /// The record to store, as [`plain`] data: `{ v, token, expiresAt, obtainedAt }`.
+    /// The record to store, as [`plain`] data: `{ v, token, expiresAt, obtainedAt }`, and
+    /// `refreshToken` when there is one.
     pub fn to_plain(&self) -> alloc::vec::Vec<u8> {
         fn time(w: &mut Writer, t: Option<Millis>) {
             match t {
@@ -165,54 +171,57 @@ impl StoredToken {
             };
         }
         let mut w = Writer::new();
-        w.object(4).key("v").number(f64::from(RECORD_VERSION)).key("token").string(self.token.as_str());
+        w.object(if self.refresh_token.is_some() { 5 } else { 4 }).key("v").number(f64::from(RECORD_VERSION)).key("token").string(self.token.as_str());
         time(w.key("expiresAt"), self.expires_at);
         time(w.key("obtainedAt"), self.obtained_at);
+        if let Some(refresh) = &self.refresh_token {
+            w.key("refreshToken").string(refresh.as_str());
+        }
         w.into_bytes()
     }
 
     /// The record to store, as JSON text (the glue parses it into the object it stores):
-    /// `{"v":1,"token":"…","expiresAt":…,"obtainedAt":…}`. Cheaper to send than plain data:
-    /// the glue has `JSON.parse` already.
+    /// `{"v":1,"token":"…","expiresAt":…,"obtainedAt":…}`, and `"refreshToken":"…"` when there
+    /// is one. Cheaper to send than plain data: the glue has `JSON.parse` already.
     pub fn to_json(&self) -> alloc::string::String {
         fn time(t: Option<Millis>) -> alloc::string::String {
             t.map_or_else(|| "null".into(), number)
         }
-        // A token has no control characters: `"` and `\` are all JSON needs escaped.
-        let mut token = alloc::string::String::with_capacity(self.token.as_str().len());
-        for c in self.token.as_str().chars() {
-            if c == '"' || c == '\\' {
-                token.push('\\');
-            }
-            token.push(c);
-        }
         let version = number(u64::from(RECORD_VERSION));
-        join(&["{\"v\":", &version, ",\"token\":\"", &token, "\",\"expiresAt\":", &time(self.expires_at), ",\"obtainedAt\":", &time(self.obtained_at), "}"])
+        let token = json_text(&self.token);
+        let times = join(&[",\"expiresAt\":", &time(self.expires_at), ",\"obtainedAt\":", &time(self.obtained_at)]);
+        match &self.refresh_token {
+            Some(refresh) => join(&["{\"v\":", &version, ",\"token\":\"", &token, "\"", &times, ",\"refreshToken\":\"", &json_text(refresh), "\"}"]),
+            None => join(&["{\"v\":", &version, ",\"token\":\"", &token, "\"", &times, "}"]),
+        }
     }
 
-    /// Is the token still good at `now`, as far as the stored expiry tells?
-    ///
-    /// Refreshes a little ahead of the expiry (a 10th of the lifetime, at most a minute) so a
-    /// request sent just before expiry doesn't arrive just after it.
-    pub fn freshness(&self, now: Millis) -> Freshness {
+    /// Is the token still good at `now`, as far as the stored expiry tells? `ahead_ms`: replace
+    /// it this long before its expiry (at most half its lifetime; `refresh.aheadMs`), else a
+    /// tenth of its lifetime, at most a minute, so a request sent just before expiry doesn't
+    /// arrive just after it.
+    pub fn freshness(&self, now: Millis, ahead_ms: Option<u32>) -> Freshness {
         // Obtained "in the future": written while the clock ran ahead, so its expiry says
         // nothing sure.
         if self.obtained_at.is_some_and(|at| at > now) {
             return Freshness::Unknown;
         }
-        match self.refresh_at() {
+        match self.refresh_at(ahead_ms) {
             None => Freshness::Unknown,
             Some(at) if now < at => Freshness::Fresh,
             Some(_) => Freshness::Expired,
         }
     }
 
-    /// When the token stops counting as fresh: its expiry less a margin (a tenth of its
-    /// lifetime, at most [`REFRESH_MARGIN_MS`]); `None` when the expiry is unknown.
-    pub fn refresh_at(&self) -> Option<Millis> {
+    /// When the token stops counting as fresh (see [`StoredToken::freshness`]); `None` when the
+    /// expiry is unknown.
+    pub fn refresh_at(&self, ahead_ms: Option<u32>) -> Option<Millis> {
         let expires_at = self.expires_at?;
         let lifetime = self.obtained_at.map_or(Millis::MAX, |at| expires_at.saturating_sub(at));
-        let margin = (lifetime / 10).min(REFRESH_MARGIN_MS);
+        let margin = match ahead_ms {
+            Some(ahead) => Millis::from(ahead).min(lifetime / 2),
+            None => (lifetime / 10).min(REFRESH_MARGIN_MS),
+        };
         Some(expires_at.saturating_sub(margin))
     }
 }
@@ -237,9 +246,22 @@ fn read_string(text: &str) -> StorageRead {
         return StorageRead::Corrupt;
     }
     match Token::new(text) {
-        Ok(token) => StorageRead::Legacy(StoredToken { token, expires_at: None, obtained_at: None }),
+        Ok(token) => StorageRead::Legacy(StoredToken { token, expires_at: None, obtained_at: None, refresh_token: None }),
         Err(_) => StorageRead::Corrupt,
     }
+}
+
+/// A token as the text of a JSON string. A token has no control characters: `"` and `\` are all
+/// JSON needs escaped.
+fn json_text(token: &Token) -> alloc::string::String {
+    let mut text = alloc::string::String::with_capacity(token.as_str().len());
+    for c in token.as_str().chars() {
+        if c == '"' || c == '\\' {
+            text.push('\\');
+        }
+        text.push(c);
+    }
+    text
 }
 
 fn read_record(bytes: &[u8]) -> StorageRead {
@@ -249,7 +271,9 @@ fn read_record(bytes: &[u8]) -> StorageRead {
     let time = |t: Option<f64>| t.filter(|t| !t.is_nan() && *t >= 0.0).map(crate::millis_from);
     match record.token.as_deref().map(Token::new) {
         Some(Ok(token)) if record.v == Some(RECORD_VERSION) => {
-            StorageRead::Record(StoredToken { token, expires_at: time(record.expires_at), obtained_at: time(record.obtained_at) })
+            // A refresh token that could not go in a header is no refresh token; the token stays.
+            let refresh_token = record.refresh_token.as_deref().and_then(|text| Token::new(text).ok());
+            StorageRead::Record(StoredToken { token, expires_at: time(record.expires_at), obtained_at: time(record.obtained_at), refresh_token })
         }
         _ => StorageRead::Corrupt,
     }
@@ -271,7 +295,7 @@ mod tests {
     fn debug_never_shows_the_token() {
         let t = token("secret-token-123");
         assert_eq!(format!("{t:?}"), "Token(<16 bytes>)");
-        let stored = StoredToken { token: t, expires_at: None, obtained_at: None };
+        let stored = StoredToken { token: t, expires_at: None, obtained_at: None, refresh_token: None };
         assert!(!format!("{stored:?}").contains("secret"));
     }
 
@@ -288,18 +312,18 @@ mod tests {
 
     #[test]
     fn record_round_trips_with_whole_millisecond_times() {
-        let record = StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: Some(1_699_999_000_000) };
+        let record = StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: Some(1_699_999_000_000), refresh_token: None };
         let bytes = record.to_plain();
         assert_eq!(plain::json::from_plain(&bytes), json!({"v": 1, "token": "abc", "expiresAt": 1_700_000_000_000u64, "obtainedAt": 1_699_999_000_000u64}));
         assert_eq!(StoredToken::read(&StorageValue::Plain(bytes)), StorageRead::Record(record));
-        let unknown = StoredToken { token: token("t"), expires_at: None, obtained_at: None };
+        let unknown = StoredToken { token: token("t"), expires_at: None, obtained_at: None, refresh_token: None };
         assert_eq!(plain::json::from_plain(&unknown.to_plain()), json!({"v": 1, "token": "t", "expiresAt": null, "obtainedAt": null}));
     }
 
     #[test]
     fn the_json_record_reads_back_the_same() {
         for (token, expires_at) in [("abc", Some(1_700_000_000_000)), ("with \"quotes\" and \\", None)] {
-            let record = StoredToken { token: Token::new(token).unwrap(), expires_at, obtained_at: Some(1_699_999_000_000) };
+            let record = StoredToken { token: Token::new(token).unwrap(), expires_at, obtained_at: Some(1_699_999_000_000), refresh_token: None };
             let json: serde_json::Value = serde_json::from_str(&record.to_json()).expect("JSON");
             match StoredToken::read(&StorageValue::Plain(crate::plain::json::to_plain(&json))) {
                 StorageRead::Record(back) => assert_eq!(back, record),
@@ -311,13 +335,13 @@ mod tests {
     #[test]
     fn legacy_plain_string_is_read_as_a_token() {
         let read = stored(json!("eyJhbGciOi.legacy"));
-        assert_eq!(read, StorageRead::Legacy(StoredToken { token: token("eyJhbGciOi.legacy"), expires_at: None, obtained_at: None }));
+        assert_eq!(read, StorageRead::Legacy(StoredToken { token: token("eyJhbGciOi.legacy"), expires_at: None, obtained_at: None, refresh_token: None }));
     }
 
     #[test]
     fn records_may_carry_more_and_odd_but_valid_times() {
         let read = stored(json!({"v": 1, "token": "abc", "expiresAt": 1.7e12, "obtainedAt": null, "note": {"x": [1]}}));
-        assert_eq!(read, StorageRead::Record(StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: None }));
+        assert_eq!(read, StorageRead::Record(StoredToken { token: token("abc"), expires_at: Some(1_700_000_000_000), obtained_at: None, refresh_token: None }));
         let negative = stored(json!({"v": 1, "token": "abc", "expiresAt": -5}));
         assert!(matches!(negative, StorageRead::Record(StoredToken { expires_at: None, .. })), "{negative:?}");
     }
@@ -350,20 +374,43 @@ mod tests {
 
     #[test]
     fn freshness_uses_a_margin() {
-        let t = |expires_at, obtained_at| StoredToken { token: token("a"), expires_at, obtained_at };
-        assert_eq!(t(None, None).freshness(0), Freshness::Unknown);
+        let t = |expires_at, obtained_at| StoredToken { token: token("a"), expires_at, obtained_at, refresh_token: None };
+        assert_eq!(t(None, None).freshness(0, None), Freshness::Unknown);
         // One hour token: refreshed from one minute before expiry.
         let hour = t(Some(3_600_000), Some(0));
-        assert_eq!(hour.freshness(3_500_000), Freshness::Fresh);
-        assert_eq!(hour.freshness(3_540_000), Freshness::Expired);
+        assert_eq!(hour.freshness(3_500_000, None), Freshness::Fresh);
+        assert_eq!(hour.freshness(3_540_000, None), Freshness::Expired);
         // Ten second token: margin is a tenth of the lifetime.
         let short = t(Some(10_000), Some(0));
-        assert_eq!(short.freshness(8_999), Freshness::Fresh);
-        assert_eq!(short.freshness(9_000), Freshness::Expired);
+        assert_eq!(short.freshness(8_999, None), Freshness::Fresh);
+        assert_eq!(short.freshness(9_000, None), Freshness::Expired);
         // No obtainedAt: the full minute.
-        assert_eq!(t(Some(120_000), None).freshness(59_999), Freshness::Fresh);
-        assert_eq!(t(Some(120_000), None).freshness(60_000), Freshness::Expired);
+        assert_eq!(t(Some(120_000), None).freshness(59_999, None), Freshness::Fresh);
+        assert_eq!(t(Some(120_000), None).freshness(60_000, None), Freshness::Expired);
         // Obtained after `now` (the clock ran ahead when it was written): unknown, so checked.
-        assert_eq!(t(Some(90_000_000), Some(86_400_000)).freshness(1_000), Freshness::Unknown);
+        assert_eq!(t(Some(90_000_000), Some(86_400_000)).freshness(1_000, None), Freshness::Unknown);
+        // With a refresh token's `aheadMs`: that long ahead, at most half the lifetime.
+        assert_eq!(hour.freshness(3_539_999, Some(60_000)), Freshness::Fresh);
+        assert_eq!(hour.freshness(3_540_000, Some(60_000)), Freshness::Expired);
+        assert_eq!(short.freshness(4_999, Some(60_000)), Freshness::Fresh, "half of 10 s, not a minute");
+        assert_eq!(short.freshness(5_000, Some(60_000)), Freshness::Expired);
+        assert_eq!(hour.freshness(3_599_999, Some(0)), Freshness::Fresh, "aheadMs 0: until the expiry");
+    }
+
+    #[test]
+    fn a_refresh_token_rides_in_the_record_and_a_bad_one_is_none() {
+        let mut record = StoredToken { token: token("acc"), expires_at: Some(10), obtained_at: Some(1), refresh_token: Some(token("ref\"1")) };
+        let json: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
+        assert_eq!(json["refreshToken"], "ref\"1");
+        assert_eq!(stored(json.clone()), StorageRead::Record(record.clone()));
+        assert_eq!(StoredToken::read(&StorageValue::Plain(record.to_plain())), StorageRead::Record(record.clone()));
+        for bad in [json!(12), json!({ "a": 1 }), json!("x\r\ny"), json!(null)] {
+            let mut other = json.clone();
+            other["refreshToken"] = bad.clone();
+            record.refresh_token = None;
+            assert_eq!(stored(other), StorageRead::Record(record.clone()), "{bad}: the token stays, with no refresh token");
+        }
+        record.refresh_token = None;
+        assert!(!record.to_json().contains("refreshToken"));
     }
 }

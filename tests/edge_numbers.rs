@@ -80,7 +80,7 @@ fn stored_expiries_at_the_edges() {
             Value::Bool(false) => Freshness::Expired,
             _ => Freshness::Unknown,
         };
-        assert_eq!(stored.freshness(NOW), expected, "{case}");
+        assert_eq!(stored.freshness(NOW, None), expected, "{case}");
     }
 }
 

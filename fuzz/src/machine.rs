@@ -574,7 +574,7 @@ impl Player {
                     2 => (Some(now), Some(now.saturating_sub(3_600_000))),
                     _ => (Some(u64::MAX), None),
                 };
-                StorageValue::Plain(StoredToken { token, expires_at, obtained_at }.to_plain())
+                StorageValue::Plain(StoredToken { token, expires_at, obtained_at, refresh_token: None }.to_plain())
             }
             Stored::Legacy(text) => {
                 let mut w = Writer::new();

@@ -120,9 +120,9 @@ fn config(seeds: &mut Seeds) {
 fn stored_record(seeds: &mut Seeds) {
     let mut seed = |name: &str, bytes: &[u8]| seeds.add(name, bytes);
     let token = |text| Token::new(text).expect("a token");
-    let record = StoredToken { token: token("eyJhbGciOi.abc"), expires_at: Some(1_700_007_200_000), obtained_at: Some(1_700_000_000_000) };
+    let record = StoredToken { token: token("eyJhbGciOi.abc"), expires_at: Some(1_700_007_200_000), obtained_at: Some(1_700_000_000_000), refresh_token: None };
     seed("record", &record.to_plain());
-    seed("record-no-expiry", &StoredToken { token: token("t"), expires_at: None, obtained_at: None }.to_plain());
+    seed("record-no-expiry", &StoredToken { token: token("t"), expires_at: None, obtained_at: None, refresh_token: None }.to_plain());
     seed(
         "legacy-string",
         &plain(|w| {

@@ -1,5 +1,6 @@
-//! The one login flow: launch (stored token → checks → login when needed) or straight to login
-//! (a re-login after the server refused the token, or a `login(extra)` call).
+//! The one login flow: launch (stored token → checks → login when needed), a refresh (the
+//! refresh token swapped for a new token; a login if the server refuses it), or straight to
+//! login (a re-login after the server refused the token, or a `login(extra)` call).
 //!
 //! The flow is a sequence of [`Step`]s, each waiting for one operation or one backoff timer.
 //! Everyone who needs a token while it runs waits for its end ([`Session::settle_waiters`]).
@@ -9,11 +10,11 @@ use alloc::string::{String, ToString};
 
 use super::{Action, ApiKind, Awaits, CallId, Error, LoginAnswer, Owner, Ready, Resolution, Send, Session, Source, State};
 use crate::answer::{Answer, ReadSet};
-use crate::config::{Anonymous, CheckPolicy};
+use crate::config::{Anonymous, CheckPolicy, TokenIn};
 use crate::login;
 use crate::retry::{backoff_ms, is_transient};
 use crate::text::{join, number};
-use crate::token::{Freshness, StorageRead, StorageValue, StoredToken};
+use crate::token::{Freshness, StorageRead, StorageValue, StoredToken, Token};
 use crate::Millis;
 
 /// The flow in flight.
@@ -36,13 +37,15 @@ enum Step {
     LoginExtra { code: String, anonymous: bool },
     SendLogin,
     LoginAgainAt { at: Millis },
+    SendRefresh { refresh: Token },
+    RefreshAgainAt { at: Millis, refresh: Token },
 }
 
 impl Flow {
     /// When a backoff wait ends.
     pub(super) fn wake_at(&self) -> Option<Millis> {
         match self.step {
-            Step::CheckAgainAt { at, .. } | Step::LoginAgainAt { at } => Some(at),
+            Step::CheckAgainAt { at, .. } | Step::LoginAgainAt { at } | Step::RefreshAgainAt { at, .. } => Some(at),
             _ => None,
         }
     }
@@ -55,10 +58,14 @@ struct Outcome {
 }
 
 impl Session {
-    /// Starts the launch flow unless a flow is already running.
+    /// Starts the launch flow unless a flow is already running; with a token in memory that
+    /// is past its time and a refresh token, a refresh instead.
     pub(super) fn start_flow_if_idle(&mut self, now: Millis) {
         if self.flow.is_some() {
             return;
+        }
+        if let Some(refresh) = self.refresh_token_of(self.current.as_ref().and_then(|ready| ready.refresh_token.as_ref())) {
+            return self.start_refresh_flow(now, refresh);
         }
         self.report(State::Checking, None);
         self.flow = Some(Flow { step: Step::ReadStorage, failures: 0, started_by: None });
@@ -73,6 +80,65 @@ impl Session {
         self.report(State::LoggingIn, None);
         self.flow = Some(Flow { step: Step::WxLogin, failures: 0, started_by });
         self.begin_login(now);
+    }
+
+    /// Starts a flow that swaps `refresh` for a new token (the one in use expired, or the
+    /// server refused it). Nothing is reported unless it comes to a login: the app keeps seeing
+    /// `ready`.
+    pub(super) fn start_refresh_flow(&mut self, now: Millis, refresh: Token) {
+        self.flow = Some(Flow { step: Step::ReadStorage, failures: 0, started_by: None });
+        self.send_refresh(now, refresh);
+    }
+
+    fn send_refresh(&mut self, now: Millis, refresh: Token) {
+        let Some(config) = &self.config.refresh else {
+            // (A refresh token is only kept with `refresh` set.)
+            return self.start_login(now);
+        };
+        let url = Rc::from(self.config.endpoint(&config.url));
+        let field = (config.key.as_str().to_string(), refresh.as_str().to_string());
+        let (header, body) = match config.token_in {
+            TokenIn::Header => (Some(Rc::new(field)), None),
+            TokenIn::Body => (None, Some(field)),
+        };
+        let method = config.method;
+        let timeout_ms = self.config.timeout_ms.get();
+        let op = self.start_op(Owner::Flow, Awaits::Http, now, timeout_ms);
+        self.set_step(Step::SendRefresh { refresh });
+        let send =
+            Send { op, kind: ApiKind::Request, call: None, url, joined: None, method, header, body, config_extra: false, timeout_ms, read: ReadSet::Refresh };
+        self.actions.push_back(Action::Send(alloc::boxed::Box::new(send)));
+    }
+
+    /// A refresh answered: the new token (and refresh token, when the server rotates them), or,
+    /// refused, a login. Transient failures are retried like a login's.
+    fn refresh_answered(&mut self, now: Millis, refresh: Token, answer: &Answer) {
+        let Some(config) = &self.config.refresh else { return self.start_login(now) };
+        let view = self.paths.view(ReadSet::Refresh, answer);
+        match login::read_refresh_answer(config, &view, now) {
+            Ok(mut stored) => {
+                // Rotation: a new refresh token replaces the old one, which is never sent again.
+                stored.refresh_token = stored.refresh_token.or(Some(refresh));
+                let ready = self.ready_of(&stored, Source::Login);
+                self.finish(now, Ok(Outcome { ready, store: Some(stored) }));
+            }
+            Err(Error::ServerRejected { status, .. }) if status >= 500 => {
+                let error = Error::ServerRejected { endpoint: "refresh", status };
+                self.retry_refresh_or_fail(now, refresh, error);
+            }
+            // Refused: the refresh token is never sent again, and a login takes its place.
+            Err(_) => {
+                self.refused_refresh = Some(refresh);
+                self.start_login(now);
+            }
+        }
+    }
+
+    fn retry_refresh_or_fail(&mut self, now: Millis, refresh: Token, error: Error) {
+        match self.backoff(now, &error) {
+            Some(at) => self.set_step(Step::RefreshAgainAt { at, refresh }),
+            None => self.finish(now, Err(error)),
+        }
     }
 
     /// Drops the flow and whatever it was waiting for.
@@ -100,8 +166,12 @@ impl Session {
         let (stored, migrate) = match StoredToken::read(&value) {
             // After a logout that could not remove it, or refused by the server: no token.
             _ if self.storage_stale => return self.start_login(now),
+            // (Refused: its refresh token, if it has one the server has not refused, swaps it.)
             StorageRead::Record(stored) | StorageRead::Legacy(stored) if self.refused.as_ref() == Some(&stored.token) => {
-                return self.start_login(now);
+                return match self.refresh_token_of(stored.refresh_token.as_ref()) {
+                    Some(refresh) => self.send_refresh(now, refresh),
+                    None => self.start_login(now),
+                };
             }
             StorageRead::Record(stored) => (stored, false),
             StorageRead::Legacy(stored) => (stored, true),
@@ -112,9 +182,12 @@ impl Session {
 
     /// Decides whether a stored token can be used, per `useCheckSession` and the check policy.
     fn validate(&mut self, now: Millis, stored: StoredToken, migrate: bool) {
-        let freshness = stored.freshness(now);
+        let freshness = stored.freshness(now, self.refresh_ahead());
         if freshness == Freshness::Expired {
-            return self.start_login(now);
+            return match self.refresh_token_of(stored.refresh_token.as_ref()) {
+                Some(refresh) => self.send_refresh(now, refresh),
+                None => self.start_login(now),
+            };
         }
         let policy = self.config.check.as_ref().map(|check| check.policy);
         if policy == Some(CheckPolicy::WhenUnknown) && freshness == Freshness::Fresh {
@@ -198,7 +271,7 @@ impl Session {
 
     /// The stored token is good: the flow ends with it (rewritten as a record if it was legacy).
     fn use_stored(&mut self, now: Millis, stored: StoredToken, migrate: bool) {
-        let ready = Ready::new(&stored, Source::Storage);
+        let ready = self.ready_of(&stored, Source::Storage);
         self.finish(now, Ok(Outcome { ready, store: migrate.then_some(stored) }));
     }
 
@@ -276,13 +349,15 @@ impl Session {
                 let view = self.paths.view(ReadSet::Login, &answer);
                 match login::read_answer(&self.config, &view, now) {
                     Ok(stored) => {
-                        let ready = Ready::new(&stored, Source::Login);
+                        let ready = self.ready_of(&stored, Source::Login);
                         self.finish(now, Ok(Outcome { ready, store: Some(stored) }));
                     }
                     Err(error) => self.retry_login_or_fail(now, error),
                 }
             }
             (Some(Step::SendLogin), Err(error)) => self.retry_login_or_fail(now, error),
+            (Some(Step::SendRefresh { refresh }), Ok(answer)) => self.refresh_answered(now, refresh, &answer),
+            (Some(Step::SendRefresh { refresh }), Err(error)) => self.retry_refresh_or_fail(now, refresh, error),
             (Some(other), _) => self.set_step(other),
             (None, _) => {}
         }
@@ -307,7 +382,8 @@ impl Session {
                 self.finish(now, Err(Error::LoginExtraFailed { reason }));
             }
             Some(Step::SendLogin) => self.retry_login_or_fail(now, error),
-            Some(step @ (Step::CheckAgainAt { .. } | Step::LoginAgainAt { .. })) => self.set_step(step),
+            Some(Step::SendRefresh { refresh }) => self.retry_refresh_or_fail(now, refresh, error),
+            Some(step @ (Step::CheckAgainAt { .. } | Step::LoginAgainAt { .. } | Step::RefreshAgainAt { .. })) => self.set_step(step),
             None => {}
         }
     }
@@ -339,6 +415,7 @@ impl Session {
         match self.take_step() {
             Some(Step::CheckAgainAt { stored, migrate, .. }) => self.server_check(now, stored, migrate),
             Some(Step::LoginAgainAt { .. }) => self.begin_login(now),
+            Some(Step::RefreshAgainAt { refresh, .. }) => self.send_refresh(now, refresh),
             Some(other) => self.set_step(other),
             None => {}
         }
@@ -358,6 +435,10 @@ impl Session {
                     self.actions.push_back(Action::Resolve { call, value });
                 }
                 self.adopt(now, ready, store);
+                if started_by.is_some() {
+                    // The login the app drove (its login page): calls the server sent there go on.
+                    self.resume_auth_waiters(now);
+                }
             }
             (Err(error), Some(call)) => {
                 // Only the `login(extra)` call fails: a token in use stays in use for whoever

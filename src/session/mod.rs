@@ -195,6 +195,10 @@ pub enum Action {
     /// Tell `onChange` listeners: a new state, or (with the current state) a non-fatal error
     /// such as `STORAGE`.
     Report { state: State, error: Option<Error> },
+    /// The server says the user must act (an answer to API call `call` matched
+    /// `authRequiredWhen`): call the app's `onAuthRequired` once for this burst. The call waits
+    /// for the app's `login(extra)` (or `setToken`).
+    AuthRequired { call: CallId },
 }
 
 impl Action {
@@ -208,7 +212,7 @@ impl Action {
             | Action::WxLogin { op: id, .. }
             | Action::LoginExtra { op: id } => *id == op,
             Action::Send(send) => send.op == op,
-            Action::Cancel { .. } | Action::Resolve { .. } | Action::Reject { .. } | Action::Report { .. } => false,
+            Action::Cancel { .. } | Action::Resolve { .. } | Action::Reject { .. } | Action::Report { .. } | Action::AuthRequired { .. } => false,
         }
     }
 }
@@ -220,12 +224,8 @@ struct Ready {
     token: Token,
     source: Source,
     refresh_at: Option<Millis>,
-}
-
-impl Ready {
-    fn new(stored: &StoredToken, source: Source) -> Ready {
-        Ready { token: stored.token.clone(), source, refresh_at: stored.refresh_at() }
-    }
+    /// What swaps it for a new token when it expires or is refused (with `refresh` set).
+    refresh_token: Option<Token>,
 }
 
 /// What an operation in flight is for.
@@ -294,6 +294,10 @@ pub struct Session {
     /// The token the server refused, which stays in storage until a login replaces it: read
     /// back from storage, it counts as no token.
     refused: Option<Token>,
+    /// The refresh token the server refused: never sent again, even read back from storage.
+    refused_refresh: Option<Token>,
+    /// `onAuthRequired` was called for the requests now waiting for the app's login.
+    auth_burst: bool,
     /// The newest token this session has had, even after it was forgotten as rejected: a
     /// refusal of an older token then says nothing new and must not start another login.
     newest: Option<Token>,
@@ -323,6 +327,8 @@ impl Session {
             generation: 0,
             storage_stale: false,
             refused: None,
+            refused_refresh: None,
+            auth_burst: false,
             newest: None,
             reported: None,
             next_id: 1,
@@ -399,21 +405,32 @@ impl Session {
     /// with a lifetime of `expires_in_s` seconds: stored, in use, reported ready. A flow in
     /// flight ends with it. An unusable token is refused with `CONFIG`.
     pub fn set_token(&mut self, now: Millis, token: &str, expires_in_s: Option<u32>) -> CallId {
+        self.set_token_pair(now, token, None, expires_in_s)
+    }
+
+    /// [`Session::set_token`] with a refresh token (`setToken(token, { refreshToken })`).
+    pub fn set_token_pair(&mut self, now: Millis, token: &str, refresh_token: Option<&str>, expires_in_s: Option<u32>) -> CallId {
         let call = self.new_id();
         let token = match Token::new(token) {
             Ok(token) => token,
             Err(why) => return self.reject(call, Error::config("token", why)),
         };
+        let refresh_token = match refresh_token.map(Token::new) {
+            None => None,
+            Some(Ok(refresh)) => Some(refresh),
+            Some(Err(why)) => return self.reject(call, Error::config("refreshToken", why)),
+        };
         let expires_at = expires_in_s.map(|s| now.saturating_add(Millis::from(s) * 1000).min(crate::MAX_MILLIS));
-        let stored = StoredToken { token, expires_at, obtained_at: Some(now) };
+        let stored = StoredToken { token, expires_at, obtained_at: Some(now), refresh_token };
         // `login(extra)` calls asked for before it are superseded (`ABORTED`: their objects
         // never reached the server); everyone else waiting gets this token.
         for login in core::mem::take(&mut self.logins) {
             self.reject(login, Error::Aborted);
         }
         self.cancel_flow();
-        let ready = Ready::new(&stored, Source::Login);
+        let ready = self.ready_of(&stored, Source::Login);
         self.adopt(now, ready, Some(stored));
+        self.resume_auth_waiters(now);
         self.actions.push_back(Action::Resolve { call, value: Resolution::Done });
         call
     }
@@ -447,6 +464,7 @@ impl Session {
             self.reject(login, Error::LoggedOut);
         }
         self.drop_resends_with_token();
+        self.reject_auth_waiters("logged out");
         self.report(State::Idle, None);
         let op = self.start_op(Owner::Logout(call), Awaits::Write, now, self.config.timeout_ms.get());
         let key = self.config.storage_key.as_str().into();
@@ -546,6 +564,14 @@ impl Session {
         }
     }
 
+    /// The app's `beforeRequest` hook refused operation `op` (it threw, rejected or did not
+    /// settle): its call fails with `BEFORE_REQUEST_FAILED`, nothing having been sent.
+    pub fn send_refused(&mut self, op: OpId, reason: &str) {
+        if let Some(Owner::Request(call)) = self.finish_op(op, Awaits::Http) {
+            self.settle_request(call, Err(Error::BeforeRequest { reason: reason.into() }));
+        }
+    }
+
     /// An HTTP request failed without an answer; `err_msg` is the platform's (`request:fail …`).
     pub fn http_failed(&mut self, now: Millis, op: OpId, err_msg: &str) {
         let error = crate::retry::transport_error(err_msg);
@@ -557,6 +583,24 @@ impl Session {
     }
 
     // ---- shared helpers ------------------------------------------------------------------
+
+    /// How long before a known expiry a token is replaced, when a refresh token can replace it
+    /// (`refresh.aheadMs`); `None`: the default margin.
+    fn refresh_ahead(&self) -> Option<u32> {
+        self.config.refresh.as_ref().map(|refresh| refresh.ahead_ms)
+    }
+
+    /// The session's view of a stored token: when it stops being usable, and its refresh token.
+    fn ready_of(&self, stored: &StoredToken, source: Source) -> Ready {
+        let refresh_at = stored.refresh_at(self.refresh_ahead());
+        Ready { token: stored.token.clone(), source, refresh_at, refresh_token: stored.refresh_token.clone() }
+    }
+
+    /// `refresh`, if it can be swapped for a token: `refresh` is configured and the server has
+    /// not refused it.
+    fn refresh_token_of(&self, refresh: Option<&Token>) -> Option<Token> {
+        refresh.filter(|refresh| self.config.refresh.is_some() && self.refused_refresh.as_ref() != Some(*refresh)).cloned()
+    }
 
     /// The token a call starting now may use at once: the current one, except while a
     /// `login(extra)` runs (calls started then wait for its token, and go on with the launch

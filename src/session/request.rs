@@ -1,5 +1,6 @@
-//! API requests: the token attached, one shared re-login when the answer says the session is
-//! invalid, and retries of transport failures where sending twice is safe.
+//! API requests: the token attached, one shared refresh or re-login when the answer says the
+//! session is invalid, a wait for the app's own login when it says the user must act, business
+//! errors of 2xx answers, and retries of transport failures where sending twice is safe.
 
 use alloc::rc::Rc;
 use alloc::vec::Vec;
@@ -23,8 +24,10 @@ pub(super) struct Request {
     stage: Stage,
     /// Transient failures of this request so far; bounded by `retries`.
     failures: u32,
-    /// The session already logged in again once for this request.
+    /// The session already logged in again (or refreshed) once for this request.
     relogged: bool,
+    /// It already waited once for the app's login (`authRequiredWhen`).
+    auth_waited: bool,
     /// The session generation when the request started (see `Session::logout`).
     generation: u32,
 }
@@ -36,12 +39,15 @@ enum Stage {
     Sending { token: Option<Token> },
     /// Waiting to send again after a transport failure.
     ResendAt { at: Millis, token: Option<Token> },
+    /// The server said the user must act: waiting for the app's `login(extra)` until `until`.
+    WaitingForAuth { until: Millis },
 }
 
 impl Request {
     pub(super) fn wake_at(&self) -> Option<Millis> {
         match self.stage {
             Stage::ResendAt { at, .. } => Some(at),
+            Stage::WaitingForAuth { until } => Some(until),
             _ => None,
         }
     }
@@ -68,7 +74,7 @@ impl Session {
         };
         let auth = api.auth;
         let generation = self.generation;
-        let request = Request { call, api, target, timeout_ms, stage: Stage::WaitingForToken, failures: 0, relogged: false, generation };
+        let request = Request { call, api, target, timeout_ms, stage: Stage::WaitingForToken, failures: 0, relogged: false, auth_waited: false, generation };
         self.requests.push(request);
         match (self.token_for_new_call(now), auth) {
             (_, false) => self.send(now, call, None),
@@ -134,12 +140,23 @@ impl Session {
         });
     }
 
+    /// An API answer came: "session invalid" (`invalidWhen`) → a refresh or re-login and one
+    /// retry; "the user must act" (`authRequiredWhen`) → a wait for the app's login; a 2xx
+    /// business failure (`api.failWhen`) → `API_ERROR`; anything else resolves the call.
     pub(super) fn request_answered(&mut self, now: Millis, call: CallId, op: OpId, answer: &Answer) {
         let Some(request) = self.requests.iter().find(|r| r.call == call) else { return };
-        let invalid = request.api.auth && {
-            let view = self.paths.view(ReadSet::Api, answer);
-            self.config.invalid_when.iter().any(|rule| view.matches(rule))
-        };
+        let view = self.paths.view(ReadSet::Api, answer);
+        let any = |rules: &[crate::rule::Rule]| rules.iter().any(|rule| view.matches(rule));
+        let auth = request.api.auth;
+        let invalid = auth && any(&self.config.invalid_when);
+        if !invalid && auth && any(&self.config.auth_required_when) {
+            return self.wait_for_auth(now, call);
+        }
+        if !invalid && (200..300).contains(&answer.status) && any(&self.config.api.fail_when) {
+            let message = self.config.api.message_path.as_ref().and_then(|path| view.field(path).as_text());
+            let message = message.map_or_else(|| "the server answered with a business error (api.failWhen)".into(), |text| short(text).into());
+            return self.settle_request(call, Err(Error::ApiError { message }));
+        }
         let carried = match &request.stage {
             Stage::Sending { token: Some(token) } if invalid => token.clone(),
             _ => return self.settle_request(call, Ok(op)),
@@ -180,11 +197,16 @@ impl Session {
             // A newer token was issued since, and the server refused that one too.
             return self.settle_request(call, Err(Error::SessionExpired));
         }
-        // The refused token stays in storage until a login replaces it (a failed login must
-        // not leave the user with nothing), but is not read back from there as usable.
+        // The refused token's refresh token, if it has one, swaps it for a new one; else a
+        // login. The refused token stays in storage until a new one replaces it (a failed
+        // login must not leave the user with nothing), but is not read back from there.
+        let refresh = self.refresh_token_of(self.current.as_ref().filter(|ready| ready.token == *stale).and_then(|ready| ready.refresh_token.as_ref()));
         self.current = None;
         self.refused = Some(stale.clone());
-        self.start_login_flow(now, None);
+        match refresh {
+            Some(refresh) => self.start_refresh_flow(now, refresh),
+            None => self.start_login_flow(now, None),
+        }
     }
 
     pub(super) fn request_failed(&mut self, now: Millis, call: CallId, error: Error) {
@@ -204,14 +226,21 @@ impl Session {
         request.failures += 1;
         let token = match core::mem::replace(&mut request.stage, Stage::WaitingForToken) {
             Stage::Sending { token } | Stage::ResendAt { token, .. } => token,
-            Stage::WaitingForToken => None,
+            Stage::WaitingForToken | Stage::WaitingForAuth { .. } => None,
         };
         request.stage = Stage::ResendAt { at: now.saturating_add(Millis::from(wait)), token };
     }
 
     /// Sends again the requests whose backoff wait is over, with the token in use now (a
-    /// login may have replaced the one they carried), or waits for one.
+    /// login may have replaced the one they carried), or waits for one; those that waited for
+    /// the app's login too long fail with `AUTH_REQUIRED`.
     pub(super) fn wake_requests(&mut self, now: Millis) {
+        let gave_up: Vec<CallId> =
+            self.requests.iter().filter(|r| matches!(r.stage, Stage::WaitingForAuth { until } if until <= now)).map(|r| r.call).collect();
+        for call in gave_up {
+            self.settle_request(call, Err(Error::AuthRequired { reason: "no login within authWaitMs" }));
+        }
+        self.end_auth_burst_if_over();
         let due: Vec<CallId> = self.requests.iter().filter(|r| matches!(r.stage, Stage::ResendAt { at, .. } if at <= now)).map(|r| r.call).collect();
         let current = self.usable(now).map(|ready| ready.token.clone());
         for call in due {
@@ -238,11 +267,63 @@ impl Session {
         }
     }
 
+    /// The server said the user must act: the call waits for the app's login (once; a second
+    /// such answer, after that login, fails it). The app hears it once per burst.
+    fn wait_for_auth(&mut self, now: Millis, call: CallId) {
+        let until = now.saturating_add(Millis::from(self.config.auth_wait_ms));
+        let Some(request) = self.request_mut(call) else { return };
+        if request.auth_waited {
+            return self.settle_request(call, Err(Error::AuthRequired { reason: "the server still asks after the login" }));
+        }
+        request.auth_waited = true;
+        request.stage = Stage::WaitingForAuth { until };
+        if !self.auth_burst {
+            self.auth_burst = true;
+            self.actions.push_back(Action::AuthRequired { call });
+        }
+    }
+
+    /// The app logged in (`login(extra)` or `setToken`): the calls waiting for it go out again
+    /// with the new token.
+    pub(super) fn resume_auth_waiters(&mut self, now: Millis) {
+        let waiting: Vec<CallId> = self.requests.iter().filter(|r| matches!(r.stage, Stage::WaitingForAuth { .. })).map(|r| r.call).collect();
+        let token = self.usable(now).map(|ready| ready.token.clone());
+        for call in waiting {
+            self.send(now, call, token.clone());
+        }
+        self.auth_burst = false;
+    }
+
+    /// `logout()`: the calls waiting for the app's login fail with `AUTH_REQUIRED`.
+    pub(super) fn reject_auth_waiters(&mut self, reason: &'static str) {
+        let waiting: Vec<CallId> = self.requests.iter().filter(|r| matches!(r.stage, Stage::WaitingForAuth { .. })).map(|r| r.call).collect();
+        for call in waiting {
+            self.settle_request(call, Err(Error::AuthRequired { reason }));
+        }
+        self.auth_burst = false;
+    }
+
+    /// A burst of "the user must act" answers is over once none of its calls waits (aborted,
+    /// timed out): the next such answer calls `onAuthRequired` again.
+    fn end_auth_burst_if_over(&mut self) {
+        if self.auth_burst && !self.requests.iter().any(|r| matches!(r.stage, Stage::WaitingForAuth { .. })) {
+            self.auth_burst = false;
+        }
+    }
+
     /// `logout()`: a request waiting to send a token again must not send a logged-out token.
     pub(super) fn drop_resends_with_token(&mut self) {
         let stale: Vec<CallId> = self.requests.iter().filter(|r| matches!(r.stage, Stage::ResendAt { token: Some(_), .. })).map(|r| r.call).collect();
         for call in stale {
             self.settle_request(call, Err(Error::LoggedOut));
         }
+    }
+}
+
+/// The first 1,000 characters of a server's message (the rest is not for an error message).
+fn short(text: &str) -> &str {
+    match text.char_indices().nth(1000) {
+        Some((at, _)) => text.get(..at).unwrap_or(text),
+        None => text,
     }
 }

@@ -46,7 +46,7 @@ impl Awaits {
             Action::WxLogin { op, .. } => Some((*op, Awaits::WxLogin)),
             Action::LoginExtra { op } => Some((*op, Awaits::LoginExtra)),
             Action::Send(send) => Some((send.op, Awaits::Http)),
-            Action::Cancel { .. } | Action::Resolve { .. } | Action::Reject { .. } | Action::Report { .. } => None,
+            Action::Cancel { .. } | Action::Resolve { .. } | Action::Reject { .. } | Action::Report { .. } | Action::AuthRequired { .. } => None,
         }
     }
 }
@@ -512,6 +512,10 @@ impl Driver {
                 self.check_error(error);
                 self.settle(*call, Err(error.clone()));
             }
+            Action::AuthRequired { call } => {
+                let waiting = self.calls.get(call).is_some_and(|c| c.settled.is_none() && matches!(c.kind, CallKind::Api(_)));
+                assert!(waiting, "onAuthRequired for call {call}, which is not a waiting API call");
+            }
             Action::Report { state, error } => {
                 if let Some(error) = error {
                     self.check_error(error);
@@ -573,9 +577,9 @@ impl Driver {
                 assert!(send.call.is_none() || call_kind == Some(CallKind::Login), "a login send for a call that is not login()");
                 assert_eq!(send.kind, ApiKind::Request, "a login that is not a wx.request");
             }
-            ReadSet::Check => {
-                assert!(send.call.is_none(), "a check send for a call");
-                assert_eq!(send.kind, ApiKind::Request, "a check that is not a wx.request");
+            ReadSet::Check | ReadSet::Refresh => {
+                assert!(send.call.is_none(), "a check or refresh send for a call");
+                assert_eq!(send.kind, ApiKind::Request, "a check or refresh that is not a wx.request");
             }
         }
         assert!(send.config_extra == (self.login_extra && send.read == ReadSet::Login), "login.extra's object merged into the wrong request");

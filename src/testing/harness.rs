@@ -415,6 +415,7 @@ impl Harness {
                 self.outcomes.insert(call, Outcome::Failed(error));
             }
             Action::Report { state, error } => self.world.states.push((state, error.map(|e| e.code()))),
+            Action::AuthRequired { call } => self.world.auth_required.push(call),
         }
     }
 
@@ -505,6 +506,7 @@ impl Harness {
                     ReadSet::Login => Capability::LoginHttp,
                     ReadSet::Check => Capability::CheckHttp,
                     ReadSet::Api => Capability::ApiHttp,
+                    ReadSet::Refresh => Capability::RefreshHttp,
                 };
                 let response = match self.world.fault(capability) {
                     Some(Fault::Garbage(Garbage::WrongKind)) => return self.driver.answer(op, wrong_kind),

@@ -91,6 +91,8 @@ pub enum Capability {
     CheckHttp,
     /// An API request (`Send` with [`ReadSet::Api`]).
     ApiHttp,
+    /// The refresh exchange (`Send` with [`ReadSet::Refresh`]).
+    RefreshHttp,
 }
 
 /// What a faulty capability does instead of its job. A JS exception never reaches the machine:
@@ -195,6 +197,16 @@ pub struct World {
     pub(super) codes_made: u32,
     /// Capabilities that misbehave, and how.
     pub faults: HashMap<Capability, Fault>,
+    /// The backend hands out refresh tokens with its tokens (`refreshToken` in the login and
+    /// refresh answers) and swaps them at `/refresh`.
+    pub refresh_tokens: bool,
+    /// A refresh answer carries a new refresh token (rotation); the old one stops working.
+    pub rotate_refresh: bool,
+    /// The refresh tokens the backend still accepts.
+    pub valid_refresh: HashSet<String>,
+    pub refresh_issued: u32,
+    /// The calls `onAuthRequired` was called for, in order.
+    pub auth_required: Vec<crate::session::CallId>,
     /// How many operations a fault was applied to.
     pub faults_hit: u32,
 }
@@ -226,6 +238,11 @@ impl Default for World {
             codes_made: 0,
             faults: HashMap::new(),
             faults_hit: 0,
+            refresh_tokens: false,
+            rotate_refresh: true,
+            valid_refresh: HashSet::new(),
+            refresh_issued: 0,
+            auth_required: Vec::new(),
         }
     }
 }
@@ -289,6 +306,11 @@ impl World {
                 let code = sent.body.as_ref().and_then(|b| b.get("code")).and_then(Value::as_str).unwrap_or("").to_owned();
                 self.redeem(&code)
             }
+            "/refresh" => {
+                let refresh = sent.body.as_ref().and_then(|b| b.get("refreshToken")).and_then(Value::as_str).map(str::to_owned);
+                let refresh = refresh.or_else(|| sent.header("refreshToken").map(str::to_owned)).unwrap_or_default();
+                self.swap(&refresh)
+            }
             "/auth" => Response::Answer(200, json!({ "errCode": if authorized { 0 } else { 40001 } })),
             "/api/profile" | "/api/order" if authorized => Response::Answer(200, json!({ "nickname": "demo" })),
             "/api/profile" | "/api/order" => Response::Answer(401, json!({ "error": "invalid session" })),
@@ -312,7 +334,35 @@ impl World {
         self.tokens_issued += 1;
         let token = issued_token(self.tokens_issued);
         self.valid_tokens.insert(token.clone());
-        Response::Answer(200, json!({ "token": token, "session_key": "SECRET-KEY", "openid": "o-1" }))
+        let mut answer = json!({ "token": token, "session_key": "SECRET-KEY", "openid": "o-1" });
+        if self.refresh_tokens {
+            answer["refreshToken"] = json!(self.new_refresh_token());
+        }
+        Response::Answer(200, answer)
+    }
+
+    /// The refresh endpoint: a refresh token it issued and still accepts gets a new token (and,
+    /// rotating, a new refresh token, the old one then refused); any other is refused (401).
+    pub fn swap(&mut self, refresh: &str) -> Response {
+        if !self.valid_refresh.contains(refresh) {
+            return Response::Answer(401, json!({ "error": "invalid refresh token" }));
+        }
+        self.tokens_issued += 1;
+        let token = issued_token(self.tokens_issued);
+        self.valid_tokens.insert(token.clone());
+        let mut answer = json!({ "token": token });
+        if self.rotate_refresh {
+            self.valid_refresh.remove(refresh);
+            answer["refreshToken"] = json!(self.new_refresh_token());
+        }
+        Response::Answer(200, answer)
+    }
+
+    fn new_refresh_token(&mut self) -> String {
+        self.refresh_issued += 1;
+        let refresh = format!("ref-{}", self.refresh_issued);
+        self.valid_refresh.insert(refresh.clone());
+        refresh
     }
 }
 
@@ -372,7 +422,7 @@ pub(super) fn http_fault(fault: Fault, read: ReadSet) -> Response {
     // The field the answer should have: the token, the check's `errCode`; an API answer is
     // garbage as a whole.
     let field = |value: Value| match read {
-        ReadSet::Login => json!({ "token": value }),
+        ReadSet::Login | ReadSet::Refresh => json!({ "token": value }),
         ReadSet::Check => json!({ "errCode": value }),
         ReadSet::Api => value,
     };
@@ -386,7 +436,7 @@ pub(super) fn http_fault(fault: Fault, read: ReadSet) -> Response {
         Fault::Garbage(Garbage::Huge) => Response::Answer(200, field(json!(huge()))),
         Fault::Garbage(Garbage::Deep) => Response::Answer(200, field(deep())),
         Fault::Garbage(Garbage::Status0) => Response::Answer(0, json!("")),
-        Fault::Garbage(Garbage::TokenCrLf) if read == ReadSet::Login => Response::Answer(200, field(json!("tok\r\nX-Evil: 1"))),
+        Fault::Garbage(Garbage::TokenCrLf) if matches!(read, ReadSet::Login | ReadSet::Refresh) => Response::Answer(200, field(json!("tok\r\nX-Evil: 1"))),
         Fault::Garbage(other) => panic!("an HTTP answer of {read:?} has no {other:?} form here"),
     }
 }

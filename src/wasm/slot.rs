@@ -51,6 +51,7 @@ const _: () = {
     assert!(offset_of!(Slot, text_ptr) == at(word::TEXT_PTR) && offset_of!(Slot, text_len) == at(word::TEXT_LEN));
     assert!(offset_of!(Slot, more) == at(word::MORE) && offset_of!(Slot, deadline) == at(word::DEADLINE));
     assert!(ReadSet::Api as u32 == read::API && ReadSet::Login as u32 == read::LOGIN && ReadSet::Check as u32 == read::CHECK);
+    assert!(ReadSet::Refresh as u32 == read::REFRESH);
     assert!(ReadSet::ALL.len() == read::SETS as usize);
 };
 

@@ -191,10 +191,33 @@ const MATRIX: &[Cell] = &[
     (ApiHttp,       g(Deep),        Request, OK),
     (ApiHttp,       g(Status0),     Request, NETWORK),
     (ApiHttp,       g(WrongKind),   Request, TIMEOUT),
+    // The refresh exchange (an expired token at launch, or a refused one, with a refresh
+    // token): transport failures are retried, then fail the call; an answer without a usable
+    // token refuses the refresh token and a login takes its place.
+    (RefreshHttp,   FAILS,          Ensure,  NETWORK),
+    (RefreshHttp,   HANGS,          Ensure,  TIMEOUT),
+    (RefreshHttp,   g(WrongType),   Ensure,  LOGIN),
+    (RefreshHttp,   g(Html),        Ensure,  LOGIN),
+    (RefreshHttp,   g(Empty),       Ensure,  LOGIN),
+    (RefreshHttp,   g(Huge),        Ensure,  LOGIN),
+    (RefreshHttp,   g(Deep),        Ensure,  LOGIN),
+    (RefreshHttp,   g(Status0),     Ensure,  NETWORK),
+    (RefreshHttp,   g(TokenCrLf),   Ensure,  LOGIN),
+    (RefreshHttp,   g(WrongKind),   Ensure,  TIMEOUT),
+    (RefreshHttp,   FAILS,          Request, NETWORK),
+    (RefreshHttp,   HANGS,          Request, TIMEOUT),
+    (RefreshHttp,   g(WrongType),   Request, OK),
+    (RefreshHttp,   g(Html),        Request, OK),
+    (RefreshHttp,   g(Empty),       Request, OK),
+    (RefreshHttp,   g(Huge),        Request, OK),
+    (RefreshHttp,   g(Deep),        Request, OK),
+    (RefreshHttp,   g(Status0),     Request, NETWORK),
+    (RefreshHttp,   g(TokenCrLf),   Request, OK),
+    (RefreshHttp,   g(WrongKind),   Request, TIMEOUT),
 ];
 
 /// The config of every cell: every capability reachable (wx.checkSession, a server check,
-/// `login.extra`), two retries, one second per operation.
+/// `login.extra`, a refresh endpoint), two retries, one second per operation.
 const RETRIES: u64 = 2;
 const TIMEOUT_MS: u64 = 1000;
 
@@ -202,6 +225,7 @@ fn cell_config() -> Value {
     json!({
         "useCheckSession": true,
         "check": { "url": "/auth", "okWhen": { "path": "errCode", "equals": 0 } },
+        "refresh": { "url": "/refresh" },
         "retries": RETRIES,
         "timeoutMs": TIMEOUT_MS,
     })
@@ -214,11 +238,12 @@ fn bound(call: Call) -> Millis {
     let stage = |ops: u64| (RETRIES + 1) * ops * TIMEOUT_MS + RETRIES * Millis::from(MAX_MS);
     // Storage read, wx.checkSession, the server check, then login (wx.login, login.extra, the
     // login request).
-    let launch = TIMEOUT_MS + TIMEOUT_MS + stage(1) + stage(3);
+    // (Or a refresh, then a login when the server refuses it.)
+    let launch = TIMEOUT_MS + TIMEOUT_MS + stage(1) + stage(1) + stage(3);
     match call {
         Ensure => launch,
-        // A launch, the request, a re-login, the request again.
-        Request => launch + stage(1) + stage(3) + stage(1),
+        // A launch, the request, a refresh, a re-login, the request again.
+        Request => launch + stage(1) + stage(1) + stage(3) + stage(1),
         Logout => TIMEOUT_MS,
     }
 }
@@ -234,6 +259,8 @@ enum Scene {
     Ready,
     /// Ready, then the server revokes the token: the request's 401 starts a re-login.
     ReadyRevoked,
+    /// A fresh launch over a stored record that has expired, with a refresh token: a refresh.
+    Expired,
 }
 
 fn scene(capability: Capability, call: Call) -> Scene {
@@ -242,6 +269,8 @@ fn scene(capability: Capability, call: Call) -> Scene {
         (StorageSet | WxLogin | LoginExtra | LoginHttp, Ensure) => Scene::Revoked,
         (StorageSet | WxLogin | LoginExtra | LoginHttp, _) => Scene::ReadyRevoked,
         (StorageRemove | ApiHttp, _) => Scene::Ready,
+        (RefreshHttp, Ensure) => Scene::Expired,
+        (RefreshHttp, _) => Scene::ReadyRevoked,
     }
 }
 
@@ -302,8 +331,15 @@ fn run_cell(&(capability, fault, call, expected): &Cell) {
     let cell = format!("{capability:?} × {fault:?} × {call:?}");
     let mut world = World::default();
     world.store_record("good");
-    let mut h = Harness::with_login_extra(world, cell_config());
     let scene = scene(capability, call);
+    if capability == RefreshHttp {
+        // The stored record carries a refresh token the server takes (expired at launch).
+        world.refresh_tokens = true;
+        world.valid_refresh.insert("ref-good".into());
+        let expires_at = if scene == Scene::Expired { json!(START - 1) } else { json!(null) };
+        world.storage.insert("token".into(), json!({ "v": 1, "token": "good", "expiresAt": expires_at, "obtainedAt": 0, "refreshToken": "ref-good" }));
+    }
+    let mut h = Harness::with_login_extra(world, cell_config());
     if scene == Scene::Revoked {
         h.world.valid_tokens.remove("good");
     }
@@ -355,7 +391,7 @@ fn every_capability_times_every_fault_times_every_call() {
     assert!(failed.is_empty(), "{} of {} cells failed:\n{}", failed.len(), MATRIX.len(), failed.join("\n"));
     let count = |call: Call| MATRIX.iter().filter(|cell| cell.2 == call).count();
     println!("fault matrix: {} cells ({} ensure, {} request, {} logout)", MATRIX.len(), count(Ensure), count(Request), count(Logout));
-    assert_eq!(MATRIX.len(), 116);
+    assert_eq!(MATRIX.len(), 136);
 }
 
 #[test]
@@ -372,6 +408,7 @@ fn the_matrix_covers_every_capability_and_fault() {
         (LoginHttp, &[Ensure, Request]),
         (CheckHttp, &[Ensure, Request]),
         (ApiHttp, &[Request]),
+        (RefreshHttp, &[Ensure, Request]),
     ];
     for (capability, calls) in reaches {
         for &call in calls {
