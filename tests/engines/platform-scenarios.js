@@ -361,25 +361,35 @@ function run(sdk, options) {
     });
   });
 
-  step('no `platform`, no config.wx: detected from the global `' + global + '`' + (NEXT[P] ? ' (ahead of `' + fakes.GLOBALS[NEXT[P]] + '`, also defined)' : ''), function () {
-    var fake = make();
-    var other = NEXT[P] ? fakes.createPlatform(NEXT[P], { schedule: 'jitter' }) : null;
-    if (other) made.push(other);
-    setGlobal(global, fake.api);
-    if (other) setGlobal(other.global, other.api);
+  // A session with neither `platform` nor config.wx while the globals of `list` are defined: the
+  // first must be the one used.
+  function detected(list) {
+    list.forEach(function (fake) { setGlobal(fake.global, fake.api); });
     var s;
     try {
-      s = create(config(fake, { platform: undefined, wx: undefined }));
+      s = create(config(list[0], { platform: undefined, wx: undefined }));
     } catch (e) {
       s = { ensure: function () { return Promise.reject(e); } };
     }
     return outcome(s.ensure()).then(function (r) {
-      setGlobal(global, undefined);
-      if (other) setGlobal(other.global, undefined);
-      var ok = r.ok && r.value.source === 'login' && fake.counts.login === 1 && (!other || other.counts.login === 0);
-      return check(ok, show(r) + '; ' + global + ' logins ' + fake.counts.login + (other ? ', ' + other.global + ' logins ' + other.counts.login : ''));
+      list.forEach(function (fake) { setGlobal(fake.global, undefined); });
+      var ok = r.ok && r.value.source === 'login' && list[0].counts.login === 1;
+      for (var i = 1; i < list.length; i++) ok = ok && list[i].counts.login === 0;
+      return check(ok, show(r) + '; ' + list.map(function (fake) { return fake.global + ' logins ' + fake.counts.login; }).join(', '));
     });
+  }
+
+  step('no `platform`, no config.wx, only the global `' + global + '` defined (no wx): detected', function () {
+    return detected([make()]);
   });
+
+  if (NEXT[P]) {
+    step('`' + global + '` wins over `' + fakes.GLOBALS[NEXT[P]] + '` (the order: wx, tt, my, qq, swan, ks)', function () {
+      var other = fakes.createPlatform(NEXT[P], { schedule: 'jitter' });
+      made.push(other);
+      return detected([make(), other]);
+    });
+  }
 
   // ---- each platform's own cases ------------------------------------------------------------------
 
