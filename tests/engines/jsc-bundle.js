@@ -1,8 +1,9 @@
 // Builds one script for the `jsc` shell (JavaScriptCore, the iOS engine family): the strict
 // mini-program environment, the built SDK as a CommonJS module, the fake wx, the scenarios.
 //
-// Inside, only WXWebAssembly (package paths, read from disk) can load wasm; WebAssembly,
-// globalThis, eval and Function are gone, and jsc has no TextEncoder/TextDecoder/queueMicrotask.
+// Inside, only WXWebAssembly (package paths, read from disk) can load wasm — or, for Douyin,
+// TTWebAssembly in its place (`wasmLoader`), or nothing; WebAssembly, globalThis, eval and
+// Function are gone, and jsc has no TextEncoder/TextDecoder/queueMicrotask.
 'use strict';
 
 const fs = require('fs');
@@ -10,23 +11,27 @@ const path = require('path');
 
 // files: {moduleName: path}; packageFiles: {packagePath: diskPath} for WXWebAssembly.
 // `main` may use __require(name), __freshRequire(name) (a new copy of the module, with its own
-// state) and, for benchmarks, __bench.compile(packagePath) (the engine's own compile) and
-// preciseTime().
+// state), __root (the global object) and, for benchmarks, __bench.compile(packagePath) (the
+// engine's own compile) and preciseTime().
 // `noWebAssemblyLoader`: no WXWebAssembly either (the JavaScript build's platforms).
-function bundleForJsc({ files, packageFiles, main, timerPromise, noWebAssemblyLoader }) {
+// `wasmLoader`: the name of the global that loads a package path ('WXWebAssembly' by default,
+// 'TTWebAssembly' for Douyin: then there is no WXWebAssembly).
+function bundleForJsc({ files, packageFiles, main, timerPromise, noWebAssemblyLoader, wasmLoader = 'WXWebAssembly' }) {
+  const loader = JSON.stringify(wasmLoader);
   const parts = [
     '(function (root) {',
     '  var realWebAssembly = root.WebAssembly;',
     '  var files = ' + JSON.stringify(packageFiles) + ';',
     '  var readFile = root.read;',
-    '  root.WXWebAssembly = {',
+    '  var loaderName = ' + loader + ';',
+    '  root[loaderName] = {',
     '    instantiate: function (packagePath, imports) {',
-    "      if (typeof packagePath !== 'string') return Promise.reject(new TypeError('WXWebAssembly.instantiate: only a package path'));",
-    "      if (!files[packagePath]) return Promise.reject(new Error('WXWebAssembly.instantiate: no such file in the package: ' + packagePath));",
+    "      if (typeof packagePath !== 'string') return Promise.reject(new TypeError(loaderName + '.instantiate: only a package path'));",
+    "      if (!files[packagePath]) return Promise.reject(new Error(loaderName + '.instantiate: no such file in the package: ' + packagePath));",
     "      return realWebAssembly.instantiate(readFile(files[packagePath], 'binary'), imports);",
     '    },',
     '  };',
-    noWebAssemblyLoader ? '  delete root.WXWebAssembly;' : '',
+    noWebAssemblyLoader ? '  delete root[loaderName];' : '',
     '  root.__bench = {',
     '    compile: function (packagePath) { return realWebAssembly.compile(readFile(files[packagePath], "binary")); },',
     '  };',
@@ -64,6 +69,8 @@ function bundleForJsc({ files, packageFiles, main, timerPromise, noWebAssemblyLo
     '  root.clearTimeout = function (id) { timers = timers.filter(function (t) { return t.id !== id; }); };',
     "  root.Function = function () { throw new EvalError('Function is not available'); };",
     '})(this);',
+    '// The global object, for `main` to define or remove a platform global (detection tests).',
+    'var __root = this;',
     'var __modules = {',
   ];
   for (const [name, file] of Object.entries(files)) {

@@ -46,6 +46,42 @@
 //   revokeAll() · accept(token) · secrets() (every token and login code handed out)
 //   hold(predicate (kind, options) → bool) · release()   exchanges matching wait for release()
 //   holdLogin() · releaseLogin()                          wx.login's answers wait likewise
+//
+// The other platforms (tests/fakes/PLATFORMS.md has each fact with its source), on the same core:
+//   createTt(options)    Douyin  `tt`    createMy(options)    Alipay  `my`
+//   createQq(options)    QQ      `qq`    createSwan(options)  Baidu   `swan`
+//   createKs(options)    Kuaishou `ks`
+//   createPlatform(name, options)  name: 'wechat' | 'douyin' | 'alipay' | 'qq' | 'baidu' | 'kuaishou'
+//                                  (or the global's name: 'wx', 'tt', 'my', 'qq', 'swan', 'ks')
+// Each returns the fake above with the platform object as fake.api and under its global's name
+// (fake.tt, fake.my, …), fake.global ('tt', …) and fake.platform ('douyin', …), plus
+//   logins      the options of every login call (tt.login, my.getAuthCode, …), callbacks left out
+//   counts.loginUi   how often Douyin's own login UI opened (tt.login with force, user not logged in)
+// Options beyond createWx's (every one optional):
+//   loginFails  an object: every login call fails with it (as the platform words it:
+//               { errMsg } on tt/qq/swan/ks, { error, errorMessage } on my)
+//   tt: loggedIn (default true) false: the user is not logged in to Douyin, so tt.login answers
+//               only { anonymousCode, isLogin: false } unless `force` (whose default is true!)
+//               opens Douyin's login UI, where the user does `loginUi`: 'login' (default) or
+//               'cancel' (tt.login fails 'login:fail host login fail')
+//       missingKey 'empty' (default: getStorageSync answers '' for a missing key) or 'throw'
+//               (it throws 'getStorageSync:fail data not found, key == K', as Douyin's
+//               error table lists)
+//   my: headerAlias true: my.request also reads `header` and answers statusCode/header beside
+//               status/headers (newer clients, per @mini-types/my 3.x); default: `headers` only
+//       httpErrors 'fail' (default: a status other than 2xx fails with
+//               { error: 19, errorMessage: 'http status error', status, data, headers }) or
+//               'success'
+//       upload  'current' (default: `name` or `fileName`; `fileType`, when given, one of
+//               image/video/audio) or 'legacy' (`fileName` and `fileType` both required, as the
+//               2021 docs said)
+//       storageFull true: every my.setStorageSync answers { error: 12, … } (it never throws)
+//   swan: checkSessionStyle 'fail' (default: an invalid session calls fail, base library
+//               > 3.120.9) or 'result' (success with { result: boolean }, older base libraries)
+// `respond` answers for every platform the same way: undefined (the backend), null (never), an
+// HTTP answer { statusCode, data, header } (the platform shapes it: my.request answers
+// { status, data, headers }, or fails with error 19), or the platform's own failure object
+// ({ errMsg } on tt/qq/swan/ks, { error, errorMessage } on my), handed to `fail` as it is.
 'use strict';
 
 var hasOwn = Object.prototype.hasOwnProperty;
@@ -111,7 +147,10 @@ function scheduler(schedule) {
 // The developer's backend and the platform's code2Session in one, as the demo's dev server plays
 // them (its default profile):
 //   …/login {code} (code in the body, the query, or an X-WX-Code header) → 200 { token, expiresIn,
-//     session_key }; a code works once (40163 when used again, 40029 when unknown: 400 {errcode})
+//     session_key }; a code works once (40163 when used again, 40029 when unknown: 400 {errcode}).
+//     Alipay's authCode and Douyin's anonymousCode are codes like any other (one use each), found
+//     under any body field or query parameter (`code`, `authCode`, `anonymousCode`, or whatever
+//     name carries an issued code); loginCodes records { field, kind } of each login.
 //   /auth → 200 { errCode: 0 } with a valid token, else { errCode: 40001 }
 //   any other path → 200 (request: { ok: true, path }; upload: JSON text; download: a temp file)
 //     with a valid token, else 401
@@ -120,22 +159,30 @@ function scheduler(schedule) {
 function createBackend(options) {
   var record = !options || options.record !== false;
   var backend = {
-    issued: 0, // codes handed out by the platform's login
+    issued: 0, // codes handed out by the platform's login (of every kind)
     logins: 0, // logins the backend accepted
-    codes: {}, // code → true while unused
+    codes: {}, // code → its kind ('code' | 'authCode' | 'anonymousCode') while unused
     used: {}, // code → true once used
     valid: {}, // token → true while accepted
     tokens: [], // every token issued, in order
     latest: null, // the last token issued
     loginBodies: [], // the data of every login request (a copy; null without data)
+    loginCodes: [], // every login request's code: { field, kind } (field null: none found)
     refuseLogins: false, // every login → 400 { errcode: 40029 }
     alwaysInvalid: false, // no token is accepted, ever
   };
 
-  backend.issueCode = function () {
+  // kind: 'code' (default) → code-1, code-2, …; 'authCode' → auth-1, …; 'anonymousCode' → anon-1, …
+  var counters = { code: 0, authCode: 0, anonymousCode: 0 };
+  var kinds = {}; // code → kind, kept after use
+  var PREFIX = { code: 'code-', authCode: 'auth-', anonymousCode: 'anon-' };
+  backend.issueCode = function (kind) {
+    kind = kind || 'code';
     backend.issued += 1;
-    var code = 'code-' + backend.issued;
-    backend.codes[code] = true;
+    counters[kind] += 1;
+    var code = PREFIX[kind] + counters[kind];
+    backend.codes[code] = kind;
+    kinds[code] = kind;
     return code;
   };
 
@@ -151,10 +198,44 @@ function createBackend(options) {
     return false;
   };
 
-  function login(o) {
+  var CODE_FIELDS = ['code', 'authCode', 'anonymousCode'];
+  function isIssued(value) {
+    return typeof value === 'string' && (hasOwn.call(backend.codes, value) || hasOwn.call(backend.used, value));
+  }
+  // → { code, field }: the known field names first, then any field holding an issued code.
+  function findCode(o) {
     var data = o.data && typeof o.data === 'object' ? o.data : {};
-    var code = data.code || queryParam(o.url, 'code') || headerValues(o.header, ['x-wx-code'])[0];
-    if (record) backend.loginBodies.push(o.data === undefined ? null : copyIfPossible(o.data));
+    var i;
+    var k;
+    for (i = 0; i < CODE_FIELDS.length; i++) {
+      if (typeof data[CODE_FIELDS[i]] === 'string' && data[CODE_FIELDS[i]]) return { code: data[CODE_FIELDS[i]], field: CODE_FIELDS[i] };
+    }
+    for (k in data) if (hasOwn.call(data, k) && isIssued(data[k])) return { code: data[k], field: k };
+    for (i = 0; i < CODE_FIELDS.length; i++) {
+      var q = queryParam(o.url, CODE_FIELDS[i]);
+      if (q) return { code: q, field: CODE_FIELDS[i] };
+    }
+    var query = /\?([^#]*)/.exec(String(o.url));
+    if (query) {
+      var pairs = query[1].split('&');
+      for (i = 0; i < pairs.length; i++) {
+        var eq = pairs[i].indexOf('=');
+        var value = eq < 0 ? '' : decodeURIComponent(pairs[i].slice(eq + 1));
+        if (isIssued(value)) return { code: value, field: decodeURIComponent(pairs[i].slice(0, eq)) };
+      }
+    }
+    var inHeader = headerValues(o.header, ['x-wx-code'])[0];
+    if (inHeader) return { code: inHeader, field: 'X-WX-Code' };
+    return { code: undefined, field: null };
+  }
+
+  function login(o) {
+    var found = findCode(o);
+    var code = found.code;
+    if (record) {
+      backend.loginBodies.push(o.data === undefined ? null : copyIfPossible(o.data));
+      backend.loginCodes.push({ field: found.field, kind: hasOwn.call(kinds, code) ? kinds[code] : null });
+    }
     if (backend.refuseLogins) return { statusCode: 400, data: { errcode: 40029 } };
     if (backend.used[code]) return { statusCode: 400, data: { errcode: 40163 } };
     if (!backend.codes[code]) return { statusCode: 400, data: { errcode: 40029 } };
@@ -190,8 +271,14 @@ function createBackend(options) {
 // ---- the parts every platform shares ------------------------------------------------------------
 
 // The fake's state and bookkeeping, and the two things a platform surface builds on:
-// exchange(kind, options, names) → a task, and login(reply).
-// names: { ok: 'request:ok', abort: 'request:fail abort' } for that kind of exchange.
+// exchange(kind, options, surface) → a task, and login(send).
+// surface (one per platform and kind of exchange):
+//   names     { ok: 'request:ok', abort: 'request:fail abort' } (WeChat-shaped platforms)
+//   view(o)   what the backend reads ({ url, method, header, data, name }) when the platform
+//             names its options otherwise (default: the options themselves)
+//   check(o)  a failure object when the platform refuses the options before sending, else null
+//   deliver(answer, entry) → { ok, res }: success (ok) or fail, with the platform's answer
+//   abortFailure(entry)    what fail gets after task.abort()
 function createCore(options) {
   options = options || {};
   var later = scheduler(options.schedule);
@@ -209,6 +296,7 @@ function createCore(options) {
     sent: [],
     toasts: [],
     picks: [],
+    logins: [],
     pathOf: pathOf,
     requests: function () {
       var list = [];
@@ -242,21 +330,26 @@ function createCore(options) {
   function answer(entry) {
     if (entry.answered) return;
     var o = entry.options;
-    var a = options.respond ? options.respond(o, fake, entry.kind) : undefined;
-    if (a === undefined) a = backend.serve(entry.kind, o);
+    var surface = entry.surface;
+    var refused = surface.check ? surface.check(o) : null;
+    var a;
+    if (refused) {
+      a = refused;
+    } else {
+      a = options.respond ? options.respond(o, fake, entry.kind) : undefined;
+      if (a === undefined) a = backend.serve(entry.kind, surface.view ? surface.view(o) : o);
+    }
     entry.result = a;
     if (a === null) return; // never answers
     entry.answered = true;
-    if (a && typeof a.errMsg === 'string' && !/:ok$/.test(a.errMsg)) {
-      if (o.fail) o.fail(a);
-    } else {
-      if (a && Object.isExtensible(a)) {
-        if (a.errMsg === undefined) a.errMsg = entry.names.ok;
-        if (entry.kind === 'request' && a.header === undefined) a.header = {};
-      }
-      if (o.success) o.success(a);
+    var out = refused ? { ok: false, res: refused } : surface.deliver(a, entry);
+    entry.delivered = out.res;
+    if (out.ok) {
+      if (o.success) o.success(out.res);
+    } else if (o.fail) {
+      o.fail(out.res);
     }
-    if (o.complete) o.complete(a);
+    if (o.complete) o.complete(out.res);
   }
 
   function abort(entry) {
@@ -266,15 +359,15 @@ function createCore(options) {
     entry.answered = true;
     later(function () {
       var o = entry.options;
-      var failure = { errMsg: entry.names.abort };
+      var failure = entry.surface.abortFailure ? entry.surface.abortFailure(entry) : { errMsg: entry.surface.names.abort };
       if (o.fail) o.fail(failure);
       if (o.complete) o.complete(failure);
     });
   }
 
-  function exchange(kind, o, names) {
+  function exchange(kind, o, surface) {
     fake.counts[kind] += 1;
-    var entry = { kind: kind, options: o, task: null, answered: false, aborted: false, result: undefined, names: names };
+    var entry = { kind: kind, options: o, task: null, answered: false, aborted: false, result: undefined, delivered: undefined, surface: surface, names: surface.names };
     entry.task = {
       kind: kind,
       abort: function () { abort(entry); },
@@ -291,18 +384,41 @@ function createCore(options) {
     return entry.task;
   }
 
-  function login(reply) {
+  // A login call: counted, and `send` (which answers it) run when due, or once released.
+  function login(send) {
     fake.counts.login += 1;
-    var code = backend.issueCode();
-    var send = function () { reply(code); };
     if (loginHeld) heldLogins.push(send);
     else later(send);
   }
 
-  return { fake: fake, later: later, exchange: exchange, login: login };
+  return { fake: fake, later: later, exchange: exchange, login: login, options: options };
 }
 
-// ---- WeChat -----------------------------------------------------------------------------------------
+// success or fail, then complete, as every platform's callbacks run.
+function settle(o, ok, res) {
+  if (!o) return;
+  if (ok) {
+    if (o.success) o.success(res);
+  } else if (o.fail) {
+    o.fail(res);
+  }
+  if (o.complete) o.complete(res);
+}
+
+// The options an app passed, without its callbacks (for fake.logins).
+function withoutCallbacks(o) {
+  var out = {};
+  if (!o || typeof o !== 'object') return out;
+  for (var k in o) if (hasOwn.call(o, k) && typeof o[k] !== 'function') out[k] = o[k];
+  return out;
+}
+
+// Byte length of `text` in UTF-8 (no TextEncoder or Buffer in every runtime this file runs in).
+function utf8Length(text) {
+  return unescape(encodeURIComponent(text)).length;
+}
+
+// ---- WeChat and the platforms shaped like it ------------------------------------------------------
 
 var WX_NAMES = {
   request: { ok: 'request:ok', abort: 'request:fail abort' },
@@ -310,51 +426,392 @@ var WX_NAMES = {
   download: { ok: 'downloadFile:ok', abort: 'downloadFile:fail abort' },
 };
 
+// WeChat's way: { errMsg } not ending in ':ok' fails; any other answer is a success, whatever
+// its statusCode, completed (in place, so entry.result is the object success got) with
+// errMsg when `withErrMsg` and, for a request, header.
+function wxShaped(withErrMsg) {
+  return function (a, entry) {
+    if (a && typeof a.errMsg === 'string' && !/:ok$/.test(a.errMsg)) return { ok: false, res: a };
+    if (a && Object.isExtensible(a)) {
+      if (withErrMsg && a.errMsg === undefined) a.errMsg = entry.surface.names.ok;
+      if (entry.kind === 'request' && a.header === undefined) a.header = {};
+    }
+    return { ok: true, res: a };
+  };
+}
+
+function wxSurfaces(withErrMsg) {
+  var deliver = wxShaped(withErrMsg);
+  return {
+    request: { names: WX_NAMES.request, deliver: deliver },
+    upload: { names: WX_NAMES.upload, deliver: deliver },
+    download: { names: WX_NAMES.download, deliver: deliver },
+  };
+}
+
+// getStorageSync(key) / setStorageSync(key, data) / removeStorageSync(key), values as JSON
+// copies. missing: 'empty' (answers '') or 'throw' (`missingError(key)` is thrown).
+function positionalStorage(fake, options, missing, missingError) {
+  var storage = fake.storage;
+  return {
+    getStorageSync: function (key) {
+      if (!hasOwn.call(storage, key)) {
+        if (missing === 'throw') throw missingError(key);
+        return '';
+      }
+      return options.rawStorage ? storage[key] : copy(storage[key]);
+    },
+    setStorageSync: function (key, value) { storage[key] = copy(value); },
+    removeStorageSync: function (key) { delete storage[key]; },
+  };
+}
+
+// A login that answers { code } like wx.login (qq.login, swan.login, ks.login), or fails with
+// options.loginFails. res(code) → the success object.
+function codeLogin(core, res) {
+  var fake = core.fake;
+  var options = core.options;
+  return function (o) {
+    fake.logins.push(withoutCallbacks(o));
+    if (options.loginFails) {
+      var failure = copy(options.loginFails);
+      core.login(function () { settle(o, false, failure); });
+      return;
+    }
+    var answer = res(fake.backend.issueCode('code'));
+    core.login(function () { settle(o, true, answer); });
+  };
+}
+
+// checkSession that succeeds once the platform has handed out a login code; `fail(o)` answers
+// otherwise.
+function codeCheckSession(core, valid, fail) {
+  return function (o) {
+    core.fake.counts.checkSession += 1;
+    core.later(function () {
+      if (valid()) settle(o, true, { errMsg: 'checkSession:ok' });
+      else fail(o);
+    });
+  };
+}
+
+function exchanges(core, api, surfaces) {
+  api.request = function (o) { return core.exchange('request', o, surfaces.request); };
+  api.uploadFile = function (o) { return core.exchange('upload', o, surfaces.upload); };
+  api.downloadFile = function (o) { return core.exchange('download', o, surfaces.download); };
+  return api;
+}
+
+// Names the platform object on the fake: fake.api, fake[global], fake.global, fake.platform.
+function expose(fake, platform, global, api) {
+  fake.api = api;
+  fake[global] = api;
+  fake.global = global;
+  fake.platform = platform;
+  return fake;
+}
+
 function createWx(options) {
   options = options || {};
   var core = createCore(options);
   var fake = core.fake;
   var later = core.later;
-  var storage = fake.storage;
   var media = options.media === undefined ? { tempFilePath: 'wxfile://tmp_a1.png', size: 199, fileType: 'image' } : options.media;
 
-  fake.wx = {
-    getStorageSync: function (key) {
-      if (!hasOwn.call(storage, key)) return '';
-      return options.rawStorage ? storage[key] : copy(storage[key]);
-    },
-    setStorageSync: function (key, value) { storage[key] = copy(value); },
-    removeStorageSync: function (key) { delete storage[key]; },
-    checkSession: function (o) {
-      fake.counts.checkSession += 1;
-      later(function () {
-        if (o && o.success) o.success({ errMsg: 'checkSession:ok' });
-        if (o && o.complete) o.complete({ errMsg: 'checkSession:ok' });
-      });
-    },
-    login: function (o) {
-      core.login(function (code) {
-        var res = { code: code, errMsg: 'login:ok' };
-        if (o && o.success) o.success(res);
-        if (o && o.complete) o.complete(res);
-      });
-    },
-    request: function (o) { return core.exchange('request', o, WX_NAMES.request); },
-    uploadFile: function (o) { return core.exchange('upload', o, WX_NAMES.upload); },
-    downloadFile: function (o) { return core.exchange('download', o, WX_NAMES.download); },
-    showToast: function (o) { fake.toasts.push(o); },
-    chooseMedia: function (o) {
-      fake.picks.push(o);
-      later(function () {
-        if (media === false) {
-          if (o.fail) o.fail({ errMsg: 'chooseMedia:fail cancel' });
-        } else if (o.success) {
-          o.success({ tempFiles: [{ tempFilePath: media.tempFilePath, size: media.size, fileType: media.fileType }], type: media.fileType, errMsg: 'chooseMedia:ok' });
-        }
-      });
-    },
+  var wx = positionalStorage(fake, options, 'empty');
+  wx.checkSession = function (o) {
+    fake.counts.checkSession += 1;
+    later(function () {
+      if (o && o.success) o.success({ errMsg: 'checkSession:ok' });
+      if (o && o.complete) o.complete({ errMsg: 'checkSession:ok' });
+    });
   };
-  return fake;
+  wx.login = codeLogin(core, function (code) { return { code: code, errMsg: 'login:ok' }; });
+  exchanges(core, wx, wxSurfaces(true));
+  wx.showToast = function (o) { fake.toasts.push(o); };
+  wx.chooseMedia = function (o) {
+    fake.picks.push(o);
+    later(function () {
+      if (media === false) {
+        if (o.fail) o.fail({ errMsg: 'chooseMedia:fail cancel' });
+      } else if (o.success) {
+        o.success({ tempFiles: [{ tempFilePath: media.tempFilePath, size: media.size, fileType: media.fileType }], type: media.fileType, errMsg: 'chooseMedia:ok' });
+      }
+    });
+  };
+  return expose(fake, 'wechat', 'wx', wx);
 }
 
-module.exports = { createWx: createWx, createBackend: createBackend, scheduler: scheduler, pathOf: pathOf };
+// ---- Douyin (tt) ------------------------------------------------------------------------------------
+// WeChat-shaped network and storage; tt.login's `force` defaults to true and, for a user not
+// logged in to Douyin, either opens Douyin's login UI (force) or answers only an anonymousCode.
+function createTt(options) {
+  options = options || {};
+  var core = createCore(options);
+  var fake = core.fake;
+  var backend = fake.backend;
+  var loggedIn = options.loggedIn !== false;
+  var codeIssued = false; // tt.checkSession succeeds only after a (non-anonymous) login
+  fake.counts.loginUi = 0;
+  // The user logs in to (true) or out of (false) the Douyin app.
+  fake.setLoggedIn = function (value) { loggedIn = Boolean(value); };
+
+  var tt = positionalStorage(fake, options, options.missingKey === 'throw' ? 'throw' : 'empty', function (key) {
+    var error = new Error('getStorageSync:fail data not found, key == ' + key);
+    error.errMsg = error.message;
+    error.errorCode = 100599;
+    error.errorType = 'D';
+    return error;
+  });
+  tt.login = function (o) {
+    fake.logins.push(withoutCallbacks(o));
+    if (options.loginFails) {
+      var failure = copy(options.loginFails);
+      core.login(function () { settle(o, false, failure); });
+      return;
+    }
+    var force = !o || o.force === undefined ? true : Boolean(o.force); // documented default: true
+    if (!loggedIn && force) {
+      fake.counts.loginUi += 1;
+      if (options.loginUi === 'cancel') {
+        core.login(function () { settle(o, false, { errMsg: 'login:fail host login fail' }); });
+        return;
+      }
+      loggedIn = true;
+    }
+    // anonymousCode: "无论登录与否都会返回"; code: only for a user logged in to Douyin.
+    var res = { anonymousCode: backend.issueCode('anonymousCode'), isLogin: loggedIn, errMsg: 'login:ok' };
+    if (loggedIn) {
+      res.code = backend.issueCode('code');
+      codeIssued = true;
+    }
+    core.login(function () { settle(o, true, res); });
+  };
+  tt.checkSession = codeCheckSession(core, function () { return codeIssued && loggedIn; }, function (o) {
+    settle(o, false, { errMsg: 'checkSession:fail session expired' });
+  });
+  exchanges(core, tt, wxSurfaces(true));
+  return expose(fake, 'douyin', 'tt', tt);
+}
+
+// ---- Alipay (my) ------------------------------------------------------------------------------------
+// my.getAuthCode instead of a login; my.request with `headers`, answering { status, data, headers }
+// and failing { error, errorMessage } (error 19 for an HTTP status other than 2xx); storage calls
+// that take and answer objects and never throw.
+function isMyFailure(a) {
+  return a !== null && typeof a === 'object' && typeof a.error === 'number';
+}
+
+var MY_FILE_TYPES = ['image', 'video', 'audio'];
+
+function createMy(options) {
+  options = options || {};
+  var core = createCore(options);
+  var fake = core.fake;
+  var backend = fake.backend;
+  var storage = fake.storage;
+  var alias = options.headerAlias === true;
+  var my = {};
+
+  my.getAuthCode = function (o) {
+    fake.logins.push(withoutCallbacks(o));
+    if (options.loginFails) {
+      var failure = copy(options.loginFails);
+      core.login(function () { settle(o, false, failure); });
+      return;
+    }
+    var scopes = !o || o.scopes === undefined ? 'auth_base' : o.scopes;
+    var res = { authCode: backend.issueCode('authCode'), authSuccessScopes: [].concat(scopes), authErrorScopes: {} };
+    core.login(function () { settle(o, true, res); });
+  };
+
+  function keyOf(o) {
+    return o && typeof o === 'object' && typeof o.key === 'string' && o.key ? o.key : null;
+  }
+  var EMPTY = function () { return { error: 2, errorMessage: '必填参数为空' }; };
+  my.getStorageSync = function (o) {
+    var key = keyOf(o);
+    if (key === null) return EMPTY();
+    // A missing key: the docs don't say; Taro's Alipay adapter reads `data` and treats null as none.
+    if (!hasOwn.call(storage, key)) return { data: null };
+    return { data: options.rawStorage ? storage[key] : copy(storage[key]) };
+  };
+  my.setStorageSync = function (o) {
+    var key = keyOf(o);
+    if (key === null || o.data === undefined) return EMPTY();
+    if (options.storageFull) return { error: 12, errorMessage: '存储总大小达到上限' };
+    var text = JSON.stringify(o.data);
+    if (utf8Length(text) > 200 * 1024) return { error: 14, errorMessage: 'data长度超限' };
+    var next = {};
+    for (var k in storage) if (hasOwn.call(storage, k)) next[k] = storage[k];
+    next[key] = JSON.parse(text);
+    if (utf8Length(JSON.stringify(next)) > 10 * 1024 * 1024) return { error: 12, errorMessage: '存储总大小达到上限' };
+    storage[key] = next[key];
+    return { success: true };
+  };
+  my.removeStorageSync = function (o) {
+    var key = keyOf(o);
+    if (key === null) return EMPTY();
+    delete storage[key];
+    return { success: true };
+  };
+
+  function headerOf(o) {
+    // my.request reads `headers` (older docs name nothing else); newer clients also `header`.
+    if (!alias) return o.headers;
+    var merged = {};
+    var k;
+    for (k in o.header || {}) if (hasOwn.call(o.header, k)) merged[k] = o.header[k];
+    for (k in o.headers || {}) if (hasOwn.call(o.headers, k)) merged[k] = o.headers[k];
+    return merged;
+  }
+  var request = {
+    names: { ok: null, abort: 'request:fail abort' },
+    view: function (o) { return { url: o.url, method: o.method, data: o.data, header: headerOf(o) }; },
+    deliver: function (a) {
+      if (isMyFailure(a)) return { ok: false, res: a };
+      var headers = a.header || {};
+      var status = a.statusCode;
+      if (options.httpErrors !== 'success' && !(status >= 200 && status < 300)) {
+        return { ok: false, res: { error: 19, errorMessage: 'http status error', status: status, data: a.data, headers: headers } };
+      }
+      var res = { data: a.data, status: status, headers: headers };
+      if (alias) {
+        res.statusCode = status;
+        res.header = headers;
+      }
+      return { ok: true, res: res };
+    },
+    abortFailure: function () { return { error: 9, errorMessage: 'request:fail abort' }; },
+  };
+  var upload = {
+    names: { ok: null, abort: 'uploadFile:fail abort' },
+    check: function (o) {
+      var bad = { error: 11, errorMessage: '无效参数' };
+      if (!o || typeof o.url !== 'string' || typeof o.filePath !== 'string') return bad;
+      if (options.upload === 'legacy') {
+        if (typeof o.fileName !== 'string' || !o.fileName || MY_FILE_TYPES.indexOf(o.fileType) < 0) return bad;
+      } else {
+        var name = o.name || o.fileName;
+        if (typeof name !== 'string' || !name) return bad;
+        if (o.fileType !== undefined && MY_FILE_TYPES.indexOf(o.fileType) < 0) return bad;
+      }
+      return null;
+    },
+    view: function (o) {
+      return { url: o.url, method: 'POST', header: o.header || o.headers, name: o.name || o.fileName, formData: o.formData, filePath: o.filePath };
+    },
+    deliver: function (a) {
+      if (isMyFailure(a)) return { ok: false, res: a };
+      return { ok: true, res: { data: a.data, statusCode: a.statusCode, header: a.header || {} } };
+    },
+    abortFailure: function () { return { error: 9, errorMessage: 'uploadFile:fail abort' }; },
+  };
+  var download = {
+    names: { ok: null, abort: 'downloadFile:fail abort' },
+    view: function (o) { return { url: o.url, method: 'GET', header: o.header }; },
+    deliver: function (a) {
+      if (isMyFailure(a)) return { ok: false, res: a };
+      // The documented answer has no status: apFilePath (and tempFilePath, base library ≥ 2.7.23).
+      // How a status other than 2xx arrives is not documented; error 12 (下载失败) is assumed.
+      if (!(a.statusCode >= 200 && a.statusCode < 300)) return { ok: false, res: { error: 12, errorMessage: '下载失败' } };
+      return { ok: true, res: { apFilePath: a.tempFilePath, tempFilePath: a.tempFilePath } };
+    },
+    // Not documented for downloads; the same shape as uploadFile's (error 9).
+    abortFailure: function () { return { error: 9, errorMessage: 'downloadFile:fail abort' }; },
+  };
+  exchanges(core, my, { request: request, upload: upload, download: download });
+  return expose(fake, 'alipay', 'my', my);
+}
+
+// ---- QQ (qq) ------------------------------------------------------------------------------------------
+// WeChat-shaped throughout (qq.login → code, qq.checkSession, qq.request → statusCode/header).
+function createQq(options) {
+  options = options || {};
+  var core = createCore(options);
+  var fake = core.fake;
+  var qq = positionalStorage(fake, options, 'empty');
+  qq.login = codeLogin(core, function (code) { return { code: code, errMsg: 'login:ok' }; });
+  qq.checkSession = codeCheckSession(core, function () { return fake.backend.issued > 0; }, function (o) {
+    settle(o, false, { errMsg: 'checkSession:fail session expired' });
+  });
+  exchanges(core, qq, wxSurfaces(true));
+  return expose(fake, 'qq', 'qq', qq);
+}
+
+// ---- Baidu (swan) -------------------------------------------------------------------------------------
+// swan.login → { code }; failures carry errCode and errMsg; swan.checkSession fails for an invalid
+// session (base library after 3.120.9) or, older, succeeds with { result: false }.
+function createSwan(options) {
+  options = options || {};
+  var core = createCore(options);
+  var fake = core.fake;
+  var swan = positionalStorage(fake, options, 'empty');
+  swan.login = codeLogin(core, function (code) { return { code: code }; });
+  swan.checkSession = function (o) {
+    fake.counts.checkSession += 1;
+    var valid = fake.backend.issued > 0;
+    core.later(function () {
+      if (options.checkSessionStyle === 'result') settle(o, true, { result: valid });
+      else if (valid) settle(o, true, {});
+      else settle(o, false, { errCode: 10004, errMsg: 'user not login' });
+    });
+  };
+  exchanges(core, swan, wxSurfaces(false));
+  return expose(fake, 'baidu', 'swan', swan);
+}
+
+// ---- Kuaishou (ks) ------------------------------------------------------------------------------------
+// No official JS API reference was found: WeChat-shaped, as uni-app's mp-kuaishou passes these
+// calls through unchanged (tests/fakes/PLATFORMS.md).
+function createKs(options) {
+  options = options || {};
+  var core = createCore(options);
+  var fake = core.fake;
+  var ks = positionalStorage(fake, options, 'empty');
+  ks.login = codeLogin(core, function (code) { return { code: code, errMsg: 'login:ok' }; });
+  ks.checkSession = codeCheckSession(core, function () { return fake.backend.issued > 0; }, function (o) {
+    settle(o, false, { errMsg: 'checkSession:fail' });
+  });
+  exchanges(core, ks, wxSurfaces(true));
+  return expose(fake, 'kuaishou', 'ks', ks);
+}
+
+// ---- by name ------------------------------------------------------------------------------------------
+
+var PLATFORMS = {
+  wechat: { global: 'wx', create: createWx },
+  douyin: { global: 'tt', create: createTt },
+  alipay: { global: 'my', create: createMy },
+  qq: { global: 'qq', create: createQq },
+  baidu: { global: 'swan', create: createSwan },
+  kuaishou: { global: 'ks', create: createKs },
+};
+var PLATFORM_NAMES = ['wechat', 'douyin', 'alipay', 'qq', 'baidu', 'kuaishou'];
+
+// name: a platform ('douyin') or its global ('tt').
+function createPlatform(name, options) {
+  for (var i = 0; i < PLATFORM_NAMES.length; i++) {
+    var entry = PLATFORMS[PLATFORM_NAMES[i]];
+    if (name === PLATFORM_NAMES[i] || name === entry.global) return entry.create(options);
+  }
+  throw new Error('fake platform: unknown platform ' + name);
+}
+
+// The global each platform's object lives under, in the SDK's detection order.
+var GLOBALS = { wechat: 'wx', douyin: 'tt', alipay: 'my', qq: 'qq', baidu: 'swan', kuaishou: 'ks' };
+
+module.exports = {
+  createWx: createWx,
+  createTt: createTt,
+  createMy: createMy,
+  createQq: createQq,
+  createSwan: createSwan,
+  createKs: createKs,
+  createPlatform: createPlatform,
+  PLATFORM_NAMES: PLATFORM_NAMES,
+  GLOBALS: GLOBALS,
+  createBackend: createBackend,
+  scheduler: scheduler,
+  pathOf: pathOf,
+};

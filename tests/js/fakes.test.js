@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
-const { createWx } = require('../fakes/wx');
+const { createWx, createTt, createMy, createQq, createSwan, createKs, createPlatform, PLATFORM_NAMES, GLOBALS } = require('../fakes/wx');
 
 const TESTS = path.join(__dirname, '..');
 
@@ -23,7 +23,7 @@ const login = async (fake, extra) => {
 test('the fake and the engine-neutral scenarios parse as ES5 (jsc and the sandbox load them as they are)', () => {
   // acorn (a dependency of jsdom, in tests/) refuses any ES2015+ syntax when told ES5.
   const acorn = require('acorn');
-  for (const file of ['fakes/wx.js', 'engines/scenarios.js', 'engines/api-scenarios.js', 'engines/hostile-scenarios.js']) {
+  for (const file of ['fakes/wx.js', 'engines/scenarios.js', 'engines/api-scenarios.js', 'engines/hostile-scenarios.js', 'engines/platform-scenarios.js']) {
     assert.doesNotThrow(() => acorn.parse(fs.readFileSync(path.join(TESTS, file), 'utf8'), { ecmaVersion: 5, sourceType: 'script' }), file);
   }
 });
@@ -127,4 +127,182 @@ test('storage: JSON copies in and out, or the planted value with rawStorage; rec
   const quiet = createWx({ schedule: 'sync', record: false });
   await login(quiet);
   assert.deepEqual([quiet.sent.length, quiet.backend.loginBodies.length, quiet.counts.request], [0, 0, 1]);
+});
+
+// ---- the other platforms, held to tests/fakes/PLATFORMS.md ------------------------------------------
+
+// Calls a callback-style API and resolves with { success } or { fail }.
+const settled = (fn, options = {}) => new Promise((resolve) => {
+  fn({ ...options, success: (res) => resolve({ success: res }), fail: (err) => resolve({ fail: err }) });
+});
+
+test('createPlatform: every platform by its name or its global, each exposing its object under its global', () => {
+  assert.deepEqual(PLATFORM_NAMES, ['wechat', 'douyin', 'alipay', 'qq', 'baidu', 'kuaishou']);
+  for (const name of PLATFORM_NAMES) {
+    for (const key of [name, GLOBALS[name]]) {
+      const fake = createPlatform(key, { schedule: 'sync' });
+      assert.equal(fake.platform, name);
+      assert.equal(fake.global, GLOBALS[name]);
+      assert.equal(fake[fake.global], fake.api);
+      assert.equal(typeof fake.api.request, 'function');
+    }
+  }
+  assert.throws(() => createPlatform('weibo'), /unknown platform weibo/);
+  assert.equal(createTt().platform, 'douyin');
+  assert.equal(createMy().platform, 'alipay');
+  assert.equal(createQq().platform, 'qq');
+  assert.equal(createSwan().platform, 'baidu');
+  assert.equal(createKs().platform, 'kuaishou');
+});
+
+test('tt.login: force defaults to true (Douyin login UI for a user not logged in); force: false answers only an anonymousCode; a logged-in user gets code and anonymousCode', async () => {
+  const out = createTt({ schedule: 'sync', loggedIn: false });
+  const anonymous = await settled(out.tt.login, { force: false });
+  assert.deepEqual(anonymous.success, { anonymousCode: 'anon-1', isLogin: false, errMsg: 'login:ok' });
+  assert.equal(out.counts.loginUi, 0);
+  const checked = await settled(out.tt.checkSession);
+  assert.ok(checked.fail, 'checkSession fails after an anonymous login only');
+  const forced = await settled(out.tt.login); // no force: the documented default, true
+  assert.equal(out.counts.loginUi, 1, 'the login UI opened');
+  assert.deepEqual(forced.success, { anonymousCode: 'anon-2', isLogin: true, errMsg: 'login:ok', code: 'code-1' });
+  assert.ok((await settled(out.tt.checkSession)).success);
+  assert.deepEqual(out.logins, [{ force: false }, {}]);
+
+  const cancel = createTt({ schedule: 'sync', loggedIn: false, loginUi: 'cancel' });
+  assert.deepEqual((await settled(cancel.tt.login, { force: true })).fail, { errMsg: 'login:fail host login fail' });
+
+  // Both codes work once each at the backend; which one came is recorded.
+  const both = createTt({ schedule: 'sync' });
+  const { success } = await settled(both.tt.login, { force: false });
+  assert.deepEqual([success.code, success.anonymousCode, success.isLogin], ['code-1', 'anon-1', true]);
+  const post = (data) => settled(both.tt.request, { url: 'https://api.test/login', method: 'POST', data }).then((r) => r.success);
+  assert.equal((await post({ anonymous_code: 'anon-1' })).statusCode, 200);
+  assert.equal((await post({ anonymous_code: 'anon-1' })).data.errcode, 40163);
+  assert.equal((await post({ code: 'code-1' })).statusCode, 200);
+  assert.deepEqual(both.backend.loginCodes, [
+    { field: 'anonymous_code', kind: 'anonymousCode' },
+    { field: 'anonymous_code', kind: 'anonymousCode' },
+    { field: 'code', kind: 'code' },
+  ]);
+});
+
+test("tt storage is WeChat's (key, data); missingKey: 'throw' throws Douyin's 'data not found' for a missing key", () => {
+  const plain = createTt({ schedule: 'sync' });
+  assert.equal(plain.tt.getStorageSync('token'), '');
+  plain.tt.setStorageSync('token', { a: 1 });
+  assert.deepEqual(plain.tt.getStorageSync('token'), { a: 1 });
+  const strict = createTt({ schedule: 'sync', missingKey: 'throw' });
+  assert.throws(() => strict.tt.getStorageSync('token'), (e) => e.errorCode === 100599 && /data not found, key == token/.test(e.message));
+  strict.tt.setStorageSync('token', 'x');
+  assert.equal(strict.tt.getStorageSync('token'), 'x');
+});
+
+test('my: getAuthCode (auth_base by default) → authCode, one use at the backend; no my.login, no my.checkSession', async () => {
+  const fake = createMy({ schedule: 'sync' });
+  assert.equal(fake.my.login, undefined);
+  assert.equal(fake.my.checkSession, undefined);
+  const { success } = await settled(fake.my.getAuthCode, { scopes: 'auth_base' });
+  assert.deepEqual(success, { authCode: 'auth-1', authSuccessScopes: ['auth_base'], authErrorScopes: {} });
+  assert.deepEqual((await settled(fake.my.getAuthCode)).success.authSuccessScopes, ['auth_base']);
+  const post = (data) => settled(fake.my.request, { url: 'https://api.test/login', method: 'POST', data });
+  const ok = await post({ code: 'auth-1' });
+  assert.deepEqual(Object.keys(ok.success).sort(), ['data', 'headers', 'status']);
+  assert.equal(ok.success.status, 200);
+  assert.deepEqual(fake.backend.loginCodes[0], { field: 'code', kind: 'authCode' });
+  const again = await post({ authCode: 'auth-1' });
+  assert.deepEqual([again.fail.error, again.fail.errorMessage, again.fail.status, again.fail.data.errcode], [19, 'http status error', 400, 40163]);
+  const failing = createMy({ schedule: 'sync', loginFails: { error: 11, errorMessage: '用户取消授权' } });
+  assert.deepEqual((await settled(failing.my.getAuthCode)).fail, { error: 11, errorMessage: '用户取消授权' });
+});
+
+test("my.request: reads `headers` only (newer clients: `header` too), answers { data, status, headers }, fails a non-2xx status with error 19 and the status, aborts with error 9", async () => {
+  const fake = createMy({
+    schedule: 'macrotask',
+    respond: (o) => (o.url.endsWith('/slow') ? { error: 13, errorMessage: '超时' } : o.url.endsWith('/hang') ? null : undefined),
+  });
+  fake.accept('tok-9');
+  const get = (options) => settled(fake.my.request, { url: 'https://api.test/api/profile', ...options });
+  const good = await get({ headers: { token: 'tok-9' } });
+  assert.deepEqual(good.success, { data: { ok: true, path: '/api/profile' }, status: 200, headers: {} });
+  const wxStyle = await get({ header: { token: 'tok-9' } });
+  assert.deepEqual(wxStyle.fail, { error: 19, errorMessage: 'http status error', status: 401, data: {}, headers: {} }, '`header` is not read');
+  assert.deepEqual((await get({ url: 'https://api.test/slow' })).fail, { error: 13, errorMessage: '超时' });
+  let task;
+  const aborted = new Promise((resolve) => { task = fake.my.request({ url: 'https://api.test/hang', fail: resolve, success: resolve }); });
+  task.abort();
+  assert.deepEqual(await aborted, { error: 9, errorMessage: 'request:fail abort' });
+
+  const newer = createMy({ schedule: 'sync', headerAlias: true });
+  newer.accept('tok-9');
+  const both = await settled(newer.my.request, { url: 'https://api.test/api/x', header: { token: 'tok-9' } });
+  assert.deepEqual([both.success.status, both.success.statusCode, both.success.header], [200, 200, {}]);
+  const lenient = createMy({ schedule: 'sync', httpErrors: 'success' });
+  assert.equal((await settled(lenient.my.request, { url: 'https://api.test/api/x' })).success.status, 401);
+});
+
+test('my storage: ({ key }) → { data } ({ data: null } when missing), ({ key, data }) → a result object, never a throw: 200 KB a key (error 14), 10 MB in all (error 12)', () => {
+  const fake = createMy({ schedule: 'sync' });
+  const my = fake.my;
+  assert.deepEqual(my.getStorageSync({ key: 'token' }), { data: null });
+  assert.deepEqual(my.setStorageSync({ key: 'token', data: { v: 1 } }), { success: true });
+  assert.deepEqual(my.getStorageSync({ key: 'token' }), { data: { v: 1 } });
+  assert.notEqual(my.getStorageSync({ key: 'token' }).data, fake.storage.token, 'a copy');
+  assert.deepEqual(my.getStorageSync('token'), { error: 2, errorMessage: '必填参数为空' }, 'a WeChat-style call reads nothing');
+  assert.deepEqual(my.setStorageSync('token', 'x'), { error: 2, errorMessage: '必填参数为空' });
+  assert.deepEqual(my.setStorageSync({ key: 'big', data: 'x'.repeat(210 * 1024) }), { error: 14, errorMessage: 'data长度超限' });
+  assert.deepEqual(my.removeStorageSync({ key: 'token' }), { success: true });
+  assert.deepEqual(my.getStorageSync({ key: 'token' }), { data: null });
+  const full = createMy({ schedule: 'sync', storageFull: true });
+  assert.deepEqual(full.my.setStorageSync({ key: 'token', data: 1 }), { error: 12, errorMessage: '存储总大小达到上限' });
+  assert.deepEqual(full.storage, {});
+});
+
+test('my.uploadFile: `name` or `fileName` (older clients: fileName and fileType required) → { data, statusCode, header }; my.downloadFile → { apFilePath, tempFilePath }, no status', async () => {
+  const fake = createMy({ schedule: 'sync' });
+  fake.accept('tok-9');
+  const upload = (options) => settled(fake.my.uploadFile, { url: 'https://api.test/api/avatar', filePath: 'tmp/a.png', header: { token: 'tok-9' }, ...options });
+  const byName = await upload({ name: 'avatar' });
+  assert.deepEqual(Object.keys(byName.success).sort(), ['data', 'header', 'statusCode']);
+  assert.equal(byName.success.statusCode, 200);
+  assert.match(byName.success.data, /avatar\.png/);
+  assert.equal((await upload({ fileName: 'avatar', fileType: 'image' })).success.statusCode, 200);
+  assert.deepEqual((await upload({})).fail, { error: 11, errorMessage: '无效参数' });
+  assert.deepEqual((await upload({ name: 'a', fileType: 'pdf' })).fail, { error: 11, errorMessage: '无效参数' });
+  const legacy = createMy({ schedule: 'sync', upload: 'legacy' });
+  legacy.accept('tok-9');
+  const old = (options) => settled(legacy.my.uploadFile, { url: 'https://api.test/api/avatar', filePath: 'tmp/a.png', header: { token: 'tok-9' }, ...options });
+  assert.ok((await old({ name: 'avatar', fileType: 'image' })).fail, 'name alone is not enough');
+  assert.equal((await old({ fileName: 'avatar', fileType: 'image' })).success.statusCode, 200);
+
+  const download = await settled(fake.my.downloadFile, { url: 'https://api.test/files/a.pdf', header: { token: 'tok-9' } });
+  assert.deepEqual(Object.keys(download.success).sort(), ['apFilePath', 'tempFilePath']);
+  assert.equal(download.success.apFilePath, download.success.tempFilePath);
+  assert.deepEqual((await settled(fake.my.downloadFile, { url: 'https://api.test/files/a.pdf' })).fail, { error: 12, errorMessage: '下载失败' });
+});
+
+test('swan: login → { code }; checkSession fails for an invalid session, or (older base libraries) succeeds with { result }', async () => {
+  const fake = createSwan({ schedule: 'sync' });
+  assert.ok((await settled(fake.swan.checkSession)).fail);
+  assert.deepEqual((await settled(fake.swan.login)).success, { code: 'code-1' });
+  assert.deepEqual((await settled(fake.swan.checkSession)).success, {});
+  const older = createSwan({ schedule: 'sync', checkSessionStyle: 'result' });
+  assert.deepEqual((await settled(older.swan.checkSession)).success, { result: false });
+  await settled(older.swan.login);
+  assert.deepEqual((await settled(older.swan.checkSession)).success, { result: true });
+  const got = await settled(fake.swan.request, { url: 'https://api.test/api/x' });
+  assert.deepEqual([got.success.statusCode, got.success.errMsg], [401, undefined], 'any status succeeds; no errMsg is documented');
+});
+
+test('qq and ks: WeChat-shaped login, checkSession, request and storage', async () => {
+  for (const fake of [createQq({ schedule: 'sync' }), createKs({ schedule: 'sync' })]) {
+    const api = fake.api;
+    assert.ok((await settled(api.checkSession)).fail, `${fake.global}: no session before a login`);
+    assert.deepEqual((await settled(api.login)).success, { code: 'code-1', errMsg: 'login:ok' });
+    assert.ok((await settled(api.checkSession)).success);
+    const got = await settled(api.request, { url: 'https://api.test/api/x' });
+    assert.deepEqual([got.success.statusCode, got.success.errMsg], [401, 'request:ok']);
+    api.setStorageSync('token', { v: 1 });
+    assert.deepEqual(api.getStorageSync('token'), { v: 1 });
+    assert.equal(api.getStorageSync('missing'), '');
+  }
 });

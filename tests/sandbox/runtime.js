@@ -2,7 +2,8 @@
 //
 // The package's code runs in a fresh V8 context that has none of WebAssembly, TextEncoder,
 // TextDecoder, fetch, queueMicrotask or globalThis, and cannot eval. It gets:
-//   - WXWebAssembly.instantiate(path, imports): a package path only (.wasm or .wasm.br)
+//   - WXWebAssembly.instantiate(path, imports): a package path only (.wasm or .wasm.br); for
+//     Douyin the same loader as TTWebAssembly instead (options.wasmLoader), or none at all
 //   - CommonJS require, confined to the package folder
 //   - App / Page / Component / getApp / getCurrentPages, `global`, setTimeout and friends, console
 //   - wx: login via the dev server's WeChat side, request over real HTTP, storage in a file,
@@ -209,6 +210,11 @@ function pngSize(bytes) {
  * @param {string} [options.storageFile] storage persisted between runs
  * @param {(line: string) => void} [options.log] timeline sink
  * @param {boolean} [options.bareInstance] WXWebAssembly resolves to an Instance, not {instance, module}
+ * @param {'WXWebAssembly'|'TTWebAssembly'|false} [options.wasmLoader] the global that loads wasm
+ *   from a package path (default WXWebAssembly; Douyin's TTWebAssembly takes a package path too,
+ *   and resolves { module, instance }: tests/fakes/PLATFORMS.md); false: none
+ * @param {object} [options.globals] the platform's globals instead of `{ wx }` (e.g. `{ tt }` or
+ *   `{ my }`: then the package sees no `wx` at all)
  * @param {boolean} [options.checkSessionFails] wx.checkSession reports an expired WeChat session
  * @param {(httpWx: object) => object} [options.wx] replaces `wx` (given the HTTP-backed one)
  * @param {Function} [options.promise] the context's Promise (e.g. a timer-based polyfill)
@@ -457,18 +463,19 @@ function createRuntime(options) {
     showModal(o) { log(`wx.showModal ${brief(o && o.title)}`); },
   };
 
-  const WXWebAssembly = {
+  // A loader that takes only a package path, named as the platform names it.
+  const pathLoader = (name) => ({
     instantiate(wasmPath, imports) {
       if (typeof wasmPath !== 'string') {
-        return Promise.reject(new TypeError('WXWebAssembly.instantiate: only a package path string is accepted'));
+        return Promise.reject(new TypeError(`${name}.instantiate: only a package path string is accepted`));
       }
       const file = resolveInPackage(wasmPath.replace(/^\//, ''), packageRoot);
       if (!file || !/\.wasm(\.br)?$/.test(file) || !fs.existsSync(file)) {
-        return Promise.reject(new Error(`WXWebAssembly.instantiate: no such file in the package: ${wasmPath}`));
+        return Promise.reject(new Error(`${name}.instantiate: no such file in the package: ${wasmPath}`));
       }
       let bytes = fs.readFileSync(file);
       if (file.endsWith('.br')) bytes = zlib.brotliDecompressSync(bytes);
-      log(`WXWebAssembly.instantiate(${JSON.stringify(wasmPath)}) ${bytes.length} bytes`);
+      log(`${name}.instantiate(${JSON.stringify(wasmPath)}) ${bytes.length} bytes`);
       // The instance belongs to the package's realm, as WXWebAssembly's do in WeChat: calls
       // between the glue and the wasm don't cross realms (which would make them slower).
       // (Compiled here, since the realm may not generate code, then instantiated there.)
@@ -477,7 +484,8 @@ function createRuntime(options) {
         return options.bareInstance ? instance : { instance, module };
       });
     },
-  };
+  });
+  const loaderName = options.wasmLoader === undefined ? 'WXWebAssembly' : options.wasmLoader;
 
   // The context's own globals: only what the mini-program runtime has.
   const timers = {
@@ -496,15 +504,15 @@ function createRuntime(options) {
   const sandboxWx = options.wx ? options.wx(wx) : wx;
   const sandbox = {
     console: { log: (...a) => log(`console.log ${a.join(' ')}`), info: console.info, warn: (...a) => log(`console.warn ${a.join(' ')}`), error: (...a) => log(`console.error ${a.join(' ')}`) },
-    wx: sandboxWx,
-    WXWebAssembly,
+    ...(options.globals || { wx: sandboxWx }),
     // WeChat's `global`: a plain object every module sees (not the realm's global object).
     // uni-app's runtime hangs createApp and getLocale on it.
     global: {},
     ...timers,
   };
+  if (loaderName) sandbox[loaderName] = pathLoader(loaderName);
   const context = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false } });
-  // The realm's own WebAssembly, kept for WXWebAssembly only, then removed from the package's sight.
+  // The realm's own WebAssembly, kept for the path loader only, then removed from the package's sight.
   const realmWebAssembly = vm.runInContext('WebAssembly', context);
   vm.runInContext(
     'delete this.WebAssembly; delete this.SharedArrayBuffer; delete this.globalThis;',
