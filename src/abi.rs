@@ -39,6 +39,8 @@ pub mod action {
     /// `a` state (an index of `state::NAMES`), `b` status; text 0 code (empty: no error), 1
     /// message, 2 key.
     pub const REPORT: u32 = 13;
+    /// `a` call: its answer says the user must act; call the app's `onAuthRequired`.
+    pub const AUTH_REQUIRED: u32 = 14;
 }
 
 /// `Send` flags, in the slot's `e` above the read set.

@@ -196,15 +196,15 @@ fn time_and_u64_arithmetic_behave_on_wasm32() {
 fn set_token_token_upload_and_abort_through_the_abi() {
     let h = create(&config("https://api.test", |_| {}));
     // A refused token: CONFIG naming `token`; a bad lifetime: CONFIG naming `expiresIn`.
-    let call = wxs_set_token(h, NOW, input(b"a\r\nb"), f64::NAN);
+    let call = wxs_set_token(h, NOW, input(b"a\r\nb"), 0, f64::NAN);
     assert_eq!(next(h), (action::REJECT, [call, 0, 0, 0, 0]));
     assert_eq!(text(2), "token");
-    let call = wxs_set_token(h, NOW, input(b"scanned"), 1.5);
+    let call = wxs_set_token(h, NOW, input(b"scanned"), 0, 1.5);
     assert_eq!(next(h).1[0], call);
     assert_eq!(text(2), "expiresIn");
     assert_eq!(wxs_token(h, NOW), 0, "no token yet");
     // A good one: stored as a JSON record, reported ready, resolved, and shown by token().
-    let call = wxs_set_token(h, NOW, input(b"scan\"ned"), 3600.0);
+    let call = wxs_set_token(h, NOW, input(b"scan\"ned"), 0, 3600.0);
     let mut stored = None;
     let mut resolved = false;
     while let kind @ 1.. = wxs_next_action(h) {

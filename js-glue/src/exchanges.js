@@ -84,7 +84,7 @@ function checkSession(d, op) {
   d.ops.set(op, new Op(0, -1));
   if (!d.platform.checkSession) return done(1)();
   try {
-    d.platform.checkSession({ success: done(1), fail: done(0) });
+    d.platform.checkSession(done(1), done(0));
   } catch (e) {
     done(0)();
   }

@@ -87,14 +87,15 @@ function failureText(call, err) {
   } catch (e) {
     // unreadable
   }
-  if (code === 13) return call + ':fail timeout';
+  if (code === 13) return call + ':fail timeout' + (message ? ' (' + String(message) + ')' : '');
   if (code === 9 || /abort/i.test(String(message))) return call + ':fail abort';
   return call + ':fail ' + (message ? String(message) : 'error ' + code);
 }
 
-// Alipay's storage calls answer { success: false } instead of throwing.
+// Alipay's storage calls answer { error, errorMessage } (or { success: false }) instead of
+// throwing: error 12 when all storage is over 10 MB, 14 when one key is over 200 KB.
 function okOrThrow(res) {
-  if (res && res.success === false) throw new Error(res.errorMessage || 'storage failed');
+  if (res && (res.success === false || res.error)) throw new Error(res.errorMessage || 'storage failed (error ' + res.error + ')');
 }
 
 export { alipay };

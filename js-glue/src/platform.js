@@ -50,10 +50,33 @@ function wechatShaped(name, api) {
   return {
     name: name,
     has: function (kind) { return typeof api[callName(kind)] === 'function'; },
-    getStorage: function (key) { return api.getStorageSync(key); },
+    getStorage: function (key) {
+      try {
+        return api.getStorageSync(key);
+      } catch (e) {
+        // Douyin throws for a missing key (error 100599, "data not found"): no value, no failure.
+        if (/data not found|100599/.test(errors.describe(e))) return '';
+        throw e;
+      }
+    },
     setStorage: function (key, value) { api.setStorageSync(key, value); },
     removeStorage: function (key) { api.removeStorageSync(key); },
-    checkSession: typeof api.checkSession === 'function' ? function (options) { api.checkSession(options); } : null,
+    // (Baidu before base library 3.120.9 succeeds with { result: false } for an expired session.)
+    checkSession: typeof api.checkSession === 'function' ? function (valid, invalid) {
+      api.checkSession({
+        success: function (res) {
+          var result;
+          try {
+            result = res && res.result;
+          } catch (e) {
+            result = false;
+          }
+          if (result === false) invalid();
+          else valid();
+        },
+        fail: invalid,
+      });
+    } : null,
     // answer(kind, text): kind one of abi LOGIN_ (the code, the anonymous code, or the errMsg).
     login: function (force, answer) {
       var options = {
@@ -72,7 +95,9 @@ function wechatShaped(name, api) {
         },
         fail: function (err) { answer(abi.LOGIN_FAILED, errors.describe(err)); },
       };
-      if (force) options.force = true;
+      // Douyin's tt.login takes `force` (true by default: a user not logged in to Douyin gets its
+      // login screen), so it is always given there; the others take no such option.
+      if (name === 'douyin') options.force = force;
       api.login(options);
     },
     // `options` are WeChat's, with success and fail set; returns the platform's task.

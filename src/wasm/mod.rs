@@ -230,15 +230,19 @@ pub extern "C" fn wxs_login(handle: u32, now: f64) -> u32 {
     with_session(handle, 0, |entry, _, _| entry.session.login(millis(now)))
 }
 
-/// `setToken(token, { expiresIn })`: the token is `len` bytes of input; `expires_in` is in
-/// seconds, NaN when not given.
+/// `setToken(token, { refreshToken, expiresIn })`: the input holds the token (`len` bytes) and
+/// then the refresh token (`refresh_len` bytes; 0: none); `expires_in` is in seconds, NaN when
+/// not given.
 #[export_name = "set_token"]
-pub extern "C" fn wxs_set_token(handle: u32, now: f64, len: u32, expires_in: f64) -> u32 {
+pub extern "C" fn wxs_set_token(handle: u32, now: f64, len: u32, refresh_len: u32, expires_in: f64) -> u32 {
     with_session(handle, 0, |entry, input, _| {
         let session = &mut entry.session;
+        let token = text(input, len);
+        let rest = input.get(len as usize..).unwrap_or_default();
+        let refresh = (refresh_len > 0).then(|| text(rest, refresh_len));
         match (expires_in.is_nan(), abi::whole_u32(expires_in)) {
-            (true, _) => session.set_token(millis(now), text(input, len), None),
-            (false, Some(seconds)) => session.set_token(millis(now), text(input, len), Some(seconds)),
+            (true, _) => session.set_token_pair(millis(now), token, refresh, None),
+            (false, Some(seconds)) => session.set_token_pair(millis(now), token, refresh, Some(seconds)),
             (false, None) => session.reject_now(Error::config("expiresIn", "must be a whole number of seconds")),
         }
     })
@@ -370,6 +374,12 @@ pub extern "C" fn wxs_failure_code(len: u32) {
         let code = crate::retry::transport_error(text(&instance.input, len)).code();
         instance.slot.put_text(code);
     });
+}
+
+/// The app's `beforeRequest` hook refused op `op`'s send; the input holds why.
+#[export_name = "send_refused"]
+pub extern "C" fn wxs_send_refused(handle: u32, op: u32, len: u32) {
+    with_session(handle, (), |entry, input, _| entry.session.send_refused(op, text(input, len)));
 }
 
 /// An HTTP request failed; the input holds the platform's `errMsg`.

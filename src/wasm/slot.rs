@@ -189,6 +189,10 @@ impl Slot {
                 self.error(&error);
                 action::REJECT
             }
+            Action::AuthRequired { call } => {
+                self.a = call;
+                action::AUTH_REQUIRED
+            }
             Action::Report { state, error } => {
                 self.a = STATES.iter().position(|s| *s == state).unwrap_or(0) as u32;
                 if let Some(error) = &error {
