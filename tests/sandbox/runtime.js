@@ -2,7 +2,8 @@
 //
 // The package's code runs in a fresh V8 context that has none of WebAssembly, TextEncoder,
 // TextDecoder, fetch, queueMicrotask or globalThis, and cannot eval. It gets:
-//   - WXWebAssembly.instantiate(path, imports): a package path only (.wasm or .wasm.br)
+//   - WXWebAssembly.instantiate(path, imports): a package path only (.wasm or .wasm.br); none
+//     with `noWebAssemblyLoader` (the JavaScript build's platforms)
 //   - CommonJS require, confined to the package folder
 //   - App / Page / getApp / getCurrentPages, setTimeout and friends, console
 //   - wx: login via the dev server's WeChat side, request over real HTTP, storage in a file,
@@ -208,6 +209,8 @@ function pngSize(bytes) {
  * @param {string} [options.storageFile] storage persisted between runs
  * @param {(line: string) => void} [options.log] timeline sink
  * @param {boolean} [options.bareInstance] WXWebAssembly resolves to an Instance, not {instance, module}
+ * @param {boolean} [options.noWebAssemblyLoader] no WXWebAssembly either (the JavaScript build's
+ *   platforms: base library < 2.13, Alipay, QQ, Baidu, Kuaishou)
  * @param {boolean} [options.checkSessionFails] wx.checkSession reports an expired WeChat session
  * @param {(httpWx: object) => object} [options.wx] replaces `wx` (given the HTTP-backed one)
  * @param {Function} [options.promise] the context's Promise (e.g. a timer-based polyfill)
@@ -485,7 +488,7 @@ function createRuntime(options) {
   const sandbox = {
     console: { log: (...a) => log(`console.log ${a.join(' ')}`), info: console.info, warn: (...a) => log(`console.warn ${a.join(' ')}`), error: (...a) => log(`console.error ${a.join(' ')}`) },
     wx: sandboxWx,
-    WXWebAssembly,
+    ...(options.noWebAssemblyLoader ? {} : { WXWebAssembly }),
     ...timers,
   };
   const context = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false } });
