@@ -1,20 +1,22 @@
-// Run as `node --expose-gc tests/hostile/dropped-sessions.js [--listeners] [N]` (by
+// Run as `node --expose-gc tests/hostile/dropped-sessions.js [--listeners] [--js] [N]` (by
 // hostile.test.js and failure-paths.test.js): creates, uses and drops N sessions (5,000 by
 // default), freeing them with session.dispose() when the SDK has it, else by garbage collection
 // (the SDK's FinalizationRegistry). With --listeners, each session has an onChange listener that
-// writes to a page object which holds the session, as a page that keeps its session does.
-// Prints one JSON line: { mode, before, after, alive } with wasm memory in pages, or
+// writes to a page object which holds the session, as a page that keeps its session does. With
+// --js, on the JavaScript build (else the wasm build).
+// Prints one JSON line: { mode, before, after, alive } with the core's memory in pages, or
 // { mode: null } when neither exists.
 'use strict';
 
-const { sdk, sleep } = require('./harness');
+const { BUILDS, sdk, sleep } = require('./harness');
 
 const listeners = process.argv.includes('--listeners');
+const build = BUILDS.find((b) => b.js === process.argv.includes('--js'));
 const count = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) || 5000);
 
 (async () => {
   // Nothing recorded: the fake must hold no reference to a dropped session.
-  const t = sdk({ schedule: 'macrotask', record: false });
+  const t = sdk({ schedule: 'macrotask', record: false, build });
   const probe = t.create();
   const mode = typeof probe.dispose === 'function' ? 'dispose'
     : t.runtime.run('typeof FinalizationRegistry') === 'function' ? 'finalization' : null;

@@ -1,6 +1,6 @@
-// Harness for tests/js/hostile.test.js: the built SDK (js-glue/dist) in the strict sandbox over
-// the shared fake wx (tests/fakes/wx.js), its wasm memories in sight, and bounded waits (a hang
-// is a result, not a stuck test).
+// Harness for tests/js/hostile.test.js and the other suites run on both builds: the built SDK
+// (js-glue/dist, or dist-js) in the strict sandbox over the shared fake wx (tests/fakes/wx.js),
+// the core's memory in sight, and bounded waits (a hang is a result, not a stuck test).
 'use strict';
 
 const fs = require('fs');
@@ -28,19 +28,28 @@ const isLogin = (o) => /\/login(\?|$)/.test(o.url);
 // The SDK's own timers are unref'd: a watchdog left behind by a hostile case never keeps the test
 // process up (every wait in the tests is bounded by `outcome`'s own timer instead).
 // `build`: one of BUILDS (default the wasm build); the JavaScript build's sandbox has no
-// WXWebAssembly.
+// WXWebAssembly, and its sessions no wasmPath.
 function sdk({ respond, schedule = 2, record, build = BUILDS[0], packageRoot = build.dist } = {}) {
   const fake = createWx({ respond, schedule, record, rawStorage: true });
-  const runtime = createRuntime({ packageRoot, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, log: () => {} });
-  if (build.js) delete runtime.context.WXWebAssembly;
+  const runtime = createRuntime({ packageRoot, devServer: 'http://127.0.0.1:9', wx: () => fake.wx, log: () => {}, wasmLoader: build.js ? false : undefined });
   const sandboxSetTimeout = runtime.context.setTimeout;
   runtime.context.setTimeout = (fn, ms, ...args) => {
     const id = sandboxSetTimeout(fn, ms, ...args);
     if (id && typeof id.unref === 'function') id.unref();
     return id;
   };
+  // The memory of each core instance, as it is made: a wasm instance's from WXWebAssembly; the
+  // JavaScript core's is the `memory` export wasm2js builds, Object.create(…, { grow, buffer }).
   const memories = [];
-  if (!build.js) {
+  if (build.js) {
+    const SandboxObject = runtime.run('Object');
+    const create = SandboxObject.create;
+    SandboxObject.create = function (prototype, properties) {
+      const made = create.apply(this, arguments);
+      if (properties && 'grow' in properties && 'buffer' in properties) memories.push({ memory: made });
+      return made;
+    };
+  } else {
     const instantiate = runtime.context.WXWebAssembly.instantiate;
     runtime.context.WXWebAssembly.instantiate = (p, imports) => instantiate(p, imports).then((r) => {
       memories.push({ path: p, memory: (r.instance || r).exports.memory });
@@ -48,8 +57,8 @@ function sdk({ respond, schedule = 2, record, build = BUILDS[0], packageRoot = b
     });
   }
   const mod = runtime.requireModule('index.js');
-  const create = (config = {}) => mod.createSession({ baseUrl: 'https://api.test', wasmPath: WASM, useCheckSession: false, ...config });
-  // Wasm linear memory of the first instance, in 64 KiB pages.
+  const create = (config = {}) => mod.createSession({ baseUrl: 'https://api.test', ...wasmPathOf(build), useCheckSession: false, ...config });
+  // Memory of the first core instance, in 64 KiB pages (wasm2js's memory grows by pages too).
   const pages = () => memories[0].memory.buffer.byteLength / PAGE;
   return { runtime, mod, create, memories, pages, fake, wx: fake.wx, storage: fake.storage, counts: fake.counts, requests: fake.requests };
 }
@@ -67,6 +76,10 @@ function outcome(promise, ms = 5000) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The config that finds `build`'s core: the wasm build's file in the package; nothing for the
+// JavaScript build, as its apps give.
+const wasmPathOf = (build) => (build.js ? {} : { wasmPath: WASM });
+
 // A package folder holding the built SDK (`build`: one of BUILDS; the wasm build's comes with the
 // plain .wasm too), and `extra` {packagePath: diskPath}.
 function makePackage(extra = {}, build = BUILDS[0]) {
@@ -78,6 +91,17 @@ function makePackage(extra = {}, build = BUILDS[0]) {
     fs.copyFileSync(from, path.join(pkg, to));
   }
   return pkg;
+}
+
+// `build`'s SDK in the strict sandbox (`options` go to createRuntime) beside the engine-neutral
+// scenarios in `file` (tests/engines/…; they require '../fakes/wx', so the fake is there too)
+// and `extra` {packagePath: diskPath}: the runs of those scenarios on V8.
+// → { runtime, sdk (the SDK's exports), scenarios (the file's exports) }
+function scenariosInSandbox(build, file, options = {}, extra = {}) {
+  const name = `engines/${path.basename(file)}`;
+  const pkg = makePackage({ [name]: file, 'fakes/wx.js': path.join(ROOT, 'tests', 'fakes', 'wx.js'), ...extra }, build);
+  const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', log: () => {}, wasmLoader: build.js ? false : undefined, ...options });
+  return { runtime, sdk: runtime.requireModule('index.js'), scenarios: runtime.requireModule(name) };
 }
 
 // The shipped module with `http_answered` trapping: the first HTTP answer kills the instance. The
@@ -108,4 +132,6 @@ const HOSTILE_VALUES = {
   'huge (20M chars)': () => 'x'.repeat(20e6),
 };
 
-module.exports = { DIST, DIST_JS, BUILDS, WASM, PLAIN_WASM, trappingWasm, isLogin, sdk, outcome, sleep, makePackage, deep, HOSTILE_VALUES };
+module.exports = {
+  DIST, DIST_JS, BUILDS, WASM, PLAIN_WASM, trappingWasm, isLogin, sdk, wasmPathOf, outcome, sleep, makePackage, scenariosInSandbox, deep, HOSTILE_VALUES,
+};

@@ -11,14 +11,11 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const util = require('util');
-const { createRuntime } = require('../sandbox/runtime');
-const { BUILDS, PLAIN_WASM, trappingWasm, makePackage } = require('../hostile/harness');
-const { JSC, JSC_MISSING, runJsc } = require('../engines/jsc');
+const { BUILDS, trappingWasm, scenariosInSandbox } = require('../hostile/harness');
+const { ON_JSC, runSdkOnJsc } = require('../engines/jsc');
 const { CODES } = require('../engines/error-scenarios');
 
-const ROOT = path.join(__dirname, '..', '..');
-const SCENARIOS = path.join(ROOT, 'tests', 'engines', 'error-scenarios.js');
-const FAKE_WX = path.join(ROOT, 'tests', 'fakes', 'wx.js');
+const SCENARIOS = path.join(__dirname, '..', 'engines', 'error-scenarios.js');
 const WASM = '/wx_session_bg.wasm';
 const TRAP = '/trap/wx_session_bg.wasm';
 
@@ -58,14 +55,9 @@ function checkCoverage(results, build) {
 
 for (const build of BUILDS) {
   test(`${build.name} on V8: every code, made and rejected, is a native Error`, async () => {
-    // The scenarios require '../fakes/wx': the same layout inside the package.
-    const extra = { 'engines/error-scenarios.js': SCENARIOS, 'fakes/wx.js': FAKE_WX };
-    if (!build.js) extra['trap/wx_session_bg.wasm'] = await trapWasmFile();
-    const pkg = makePackage(extra, build);
-    const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', log: () => {} });
-    if (build.js) delete runtime.context.WXWebAssembly;
-    const sdk = runtime.requireModule('index.js');
-    const results = await runtime.requireModule('engines/error-scenarios.js').run(sdk, pathsFor(build));
+    const extra = build.js ? {} : { 'trap/wx_session_bg.wasm': await trapWasmFile() };
+    const { sdk, scenarios } = scenariosInSandbox(build, SCENARIOS, {}, extra);
+    const results = await scenarios.run(sdk, pathsFor(build));
     checkCoverage(results, build);
     for (const r of results) {
       checkResult(r, { stackHasHeader: true });
@@ -74,11 +66,10 @@ for (const build of BUILDS) {
     }
   });
 
-  test(`${build.name} on JavaScriptCore: every code, made and rejected, is a native Error`, { skip: JSC ? false : JSC_MISSING }, async () => {
-    const results = runJsc({
-      files: { sdk: path.join(build.dist, 'index.js'), '../fakes/wx': FAKE_WX, errors: SCENARIOS },
-      packageFiles: build.js ? {} : { [WASM]: PLAIN_WASM, [TRAP]: await trapWasmFile() },
-      noWebAssemblyLoader: build.js,
+  test(`${build.name} on JavaScriptCore: every code, made and rejected, is a native Error`, ON_JSC, async () => {
+    const results = runSdkOnJsc(build, {
+      files: { errors: SCENARIOS },
+      packageFiles: build.js ? {} : { [TRAP]: await trapWasmFile() },
       main: `
         __require('errors').run(__require('sdk'), ${JSON.stringify(pathsFor(build))}).then(function (results) {
           results.forEach(function (r) { delete r.error; });

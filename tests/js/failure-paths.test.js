@@ -11,13 +11,10 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { BUILDS, PLAIN_WASM, sdk, outcome, sleep, makePackage } = require('../hostile/harness');
-const { createRuntime } = require('../sandbox/runtime');
-const { JSC, JSC_MISSING, NO_JIT, runJsc } = require('../engines/jsc');
+const { BUILDS, sdk, wasmPathOf, outcome, sleep, scenariosInSandbox } = require('../hostile/harness');
+const { ON_JSC, NO_JIT, runSdkOnJsc } = require('../engines/jsc');
 
-const ROOT = path.join(__dirname, '..', '..');
-const SCENARIOS = path.join(ROOT, 'tests', 'engines', 'failure-scenarios.js');
-const FAKE_WX = path.join(ROOT, 'tests', 'fakes', 'wx.js');
+const SCENARIOS = path.join(__dirname, '..', 'engines', 'failure-scenarios.js');
 
 const show = (r) => (r.hang ? 'hung' : r.ok ? 'resolved' : `rejected ${r.code}: ${String(r.error && r.error.message).slice(0, 200)}`);
 
@@ -37,24 +34,17 @@ async function report(t, results) {
 }
 
 for (const build of BUILDS) {
-  const wasmPath = build.js ? undefined : '/wx_session_bg.wasm';
-
   test(`${build.name} on V8 (strict sandbox)`, async (t) => {
-    const pkg = makePackage({ 'engines/failure-scenarios.js': SCENARIOS, 'fakes/wx.js': FAKE_WX }, build);
-    const runtime = createRuntime({ packageRoot: pkg, devServer: 'http://127.0.0.1:9', log: () => {} });
-    if (build.js) delete runtime.context.WXWebAssembly;
-    const sdkModule = runtime.requireModule('index.js');
-    await report(t, await runtime.requireModule('engines/failure-scenarios.js').run(sdkModule, wasmPath));
+    const { sdk: sdkModule, scenarios } = scenariosInSandbox(build, SCENARIOS);
+    await report(t, await scenarios.run(sdkModule, wasmPathOf(build).wasmPath));
   });
 
   for (const [engine, env] of [['JavaScriptCore', {}], ['JavaScriptCore without JIT (as on iPhone)', NO_JIT]]) {
-    test(`${build.name} on ${engine}`, { skip: JSC ? false : JSC_MISSING }, async (t) => {
-      const results = runJsc({
-        files: { sdk: path.join(build.dist, 'index.js'), '../fakes/wx': FAKE_WX, failures: SCENARIOS },
-        packageFiles: build.js ? {} : { '/wx_session_bg.wasm': PLAIN_WASM },
-        noWebAssemblyLoader: build.js,
+    test(`${build.name} on ${engine}`, ON_JSC, async (t) => {
+      const results = runSdkOnJsc(build, {
+        files: { failures: SCENARIOS },
         main: `
-          __require('failures').run(__require('sdk'), ${JSON.stringify(wasmPath)}).then(function (results) {
+          __require('failures').run(__require('sdk'), WASM_PATH).then(function (results) {
             print('RESULT ' + JSON.stringify(results));
             quit();
           }, function (e) { print('RESULT ' + JSON.stringify([{ name: 'the scenarios ran', ok: false, detail: String(e) }])); quit(); });
