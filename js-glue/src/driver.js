@@ -42,6 +42,8 @@ function Driver(instance, setup, emit) {
   this.platform = setup.platform; // platform.js's adapter
   this.loginExtra = setup.loginExtra;
   this.onReport = setup.onReport;
+  this.beforeRequest = setup.beforeRequest; // the app's hook before each API send, if any
+  this.onAuthRequired = setup.onAuthRequired;
   this.holder = setup.holder; // shared with index.js: `dropped` once the app let the session go
   this.emit = emit;
   this.calls = new Map(); // call id → Call (calls.js) while the machine works on it
@@ -99,7 +101,7 @@ Driver.prototype.start = function (call) {
       : call.type === calls.ENSURE ? x.ensure(h, t)
       : call.type === calls.LOGOUT ? x.logout(h, t)
       : call.type === calls.LOGIN ? x.login(h, t)
-      : x.set_token(h, t, this.instance.text(token), call.options.expiresIn);
+      : setToken(x, h, t, this.instance, token, call.options);
     call.startMs = t;
     call.id = id >>> 0; // ids are u32; the slot gives them unsigned too
     this.calls.set(call.id, call);
@@ -162,18 +164,28 @@ function readLoginExtra(call) {
   }
 }
 
-// setToken(token, { expiresIn }): the core validates both. Returns the token.
+// setToken(token, { refreshToken, expiresIn }): the core validates them. Returns the token.
 function readToken(call) {
   var token = call.options.token;
+  var more = call.options.more;
   var expiresIn;
+  var refresh;
   try {
-    expiresIn = call.options.more && call.options.more.expiresIn;
+    expiresIn = more && more.expiresIn;
+    refresh = more && more.refreshToken;
   } catch (e) {
     expiresIn = -1;
   }
   if (typeof token !== 'string') throw errors.configError('token', 'must be a string');
+  if (refresh !== undefined && refresh !== null && (typeof refresh !== 'string' || !refresh)) throw errors.configError('refreshToken', 'must be a string');
   call.options.expiresIn = values.numberOption(expiresIn);
+  call.options.refreshToken = refresh ? refresh.slice(0, MAX_TOKEN) : '';
   return token.slice(0, MAX_TOKEN);
+}
+
+function setToken(x, h, t, instance, token, options) {
+  var lengths = instance.texts(token, options.refreshToken);
+  return x.set_token(h, t, lengths[0], lengths[1], options.expiresIn);
 }
 
 // The token in use, or null: no I/O.
@@ -278,6 +290,7 @@ Driver.prototype.perform = function (kind) {
     case abi.ACTION_SEND: return exchanges.send(this, a);
     case abi.ACTION_CANCEL: return exchanges.cancel(this, a, instance.num(abi.WORD_B) === abi.CANCEL_TIMED_OUT ? 'TIMEOUT' : 'ABORTED');
     case abi.ACTION_REPORT: return this.emit(abi.STATE_NAMES[a], instance.error());
+    case abi.ACTION_AUTH_REQUIRED: return authRequired(this, this.calls.get(a));
   }
   settle(this, kind, a);
 };
@@ -296,11 +309,22 @@ function settle(d, kind, a) {
   else if (kind === abi.ACTION_RESOLVE_DONE) call.resolve(undefined);
   else {
     error = instance.error();
+    // A business failure carries the answer: { statusCode, data, header }.
+    if (error.code === 'API_ERROR' && call.answer) error.response = { statusCode: call.status, data: call.answer.data, header: call.answer.header };
     call.reject(error);
   }
   // Every API call that reached the core is reported, also one never sent (its login failed,
   // it was aborted while waiting): attempts 0.
   if (d.onReport && call.type === calls.REQUEST) reportCall(d.onReport, call, error);
+}
+
+// The server says the user must act (authRequiredWhen): the app hears it once for this burst,
+// with what it needs to show its login page; the call waits for the app's login.
+function authRequired(d, call) {
+  if (!d.onAuthRequired || !call) return;
+  var method = call.kind === abi.CALL_UPLOAD ? 'POST' : call.kind === abi.CALL_DOWNLOAD ? 'GET' : abi.METHOD_NAMES[call.method];
+  var answer = call.answer || {};
+  values.callBack(d.onAuthRequired, { url: values.pathOf(call.url), method: method, statusCode: call.status, data: answer.data });
 }
 
 // One timer, for the machine's next deadline `at` (-1: none). It is not cleared when nothing

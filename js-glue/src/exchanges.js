@@ -176,11 +176,48 @@ function send(d, op) {
   }
   var entry = new Op(call ? callId : 0, read);
   if (d.onReport && !call) entry.exchange = { read: read, url: options.url, method: options.method, startMs: clock.now() };
-  options.success = function (res) { answered(d, op, res); };
-  options.fail = function (err) { failed(d, op, errors.describe(err)); };
   d.ops.set(op, entry);
+  var kind = flags & abi.SEND_UPLOAD ? abi.CALL_UPLOAD : flags & abi.SEND_DOWNLOAD ? abi.CALL_DOWNLOAD : abi.CALL_REQUEST;
+  if (!call || !d.beforeRequest) return goOut(d, op, entry, call, kind, options);
+  // The app's hook sees every send of its calls (retries too), token already in the header; it
+  // may change the options, return others, or a Promise of them. Whatever it throws or rejects
+  // fails the call (nothing is sent); its time counts against the call's time limit.
+  var result;
   try {
-    var task = d.platform.send(flags & abi.SEND_UPLOAD ? abi.CALL_UPLOAD : flags & abi.SEND_DOWNLOAD ? abi.CALL_DOWNLOAD : abi.CALL_REQUEST, options);
+    result = d.beforeRequest(options, { attempt: call.sends });
+    if (result && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+      return result.then(function (given) {
+        if (d.ops.get(op) === entry) goOut(d, op, entry, call, kind, optionsFrom(given, options));
+      }, function (e) {
+        refuse(d, op, entry, e);
+      });
+    }
+  } catch (e) {
+    return refuse(d, op, entry, e);
+  }
+  goOut(d, op, entry, call, kind, optionsFrom(result, options));
+}
+
+// What a beforeRequest hook gave: new options, or the ones it was given (changed or not).
+function optionsFrom(given, options) {
+  return given && typeof given === 'object' ? given : options;
+}
+
+// The hook failed: the machine fails the call, and nothing goes out.
+function refuse(d, op, entry, cause) {
+  if (d.ops.get(op) !== entry) return;
+  var reason = errors.describe(cause);
+  var x = d.x;
+  var instance = d.instance;
+  d.finish(op, function () { x.send_refused(d.h, op, instance.text(reason)); });
+}
+
+// Hands the exchange to the platform.
+function goOut(d, op, entry, call, kind, options) {
+  try {
+    options.success = function (res) { answered(d, op, res); };
+    options.fail = function (err) { failed(d, op, errors.describe(err)); };
+    var task = d.platform.send(kind, options);
     // (The platform may have answered already, synchronously: the entry is gone then.)
     entry.task = task;
     if (call && task && d.ops.has(op)) {
@@ -188,7 +225,7 @@ function send(d, op) {
       values.callBack(call.onTask, task);
     }
   } catch (e) {
-    options.fail(e);
+    failed(d, op, errors.describe(e));
   }
 }
 

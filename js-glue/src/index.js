@@ -14,6 +14,8 @@ import { choosePlatform } from './platform.js';
 
 // Where WeChat DevTools' 构建npm puts this package's wasm (brotli: base library ≥ 2.14).
 var DEFAULT_WASM_PATH = '/miniprogram_npm/wx-session/wx_session_bg.wasm.br';
+// The config's keys the core never sees (login.extra too).
+var JS_ONLY = { wx: 1, platform: 1, wasmPath: 1, onReport: 1, beforeRequest: 1, onAuthRequired: 1 };
 // How long loading the wasm may take when the config gives no usable timeoutMs.
 var DEFAULT_TIMEOUT_MS = 10000;
 
@@ -134,8 +136,8 @@ function createSession(config) {
   return session;
 }
 
-// Reads the JS-only keys (`wx`, `platform`, `wasmPath`, `onReport`, `login.extra`) and writes the
-// rest as plain data for the core, which validates it. Throws a CONFIG error for what can't even be read.
+// Reads the JS-only keys (JS_ONLY's, and `login.extra`) and writes the rest as plain data for the
+// core, which validates it. Throws a CONFIG error for what can't even be read.
 function prepare(config) {
   var own;
   try {
@@ -144,6 +146,7 @@ function prepare(config) {
     }
     own = {
       wx: config.wx, platform: config.platform, wasmPath: config.wasmPath, login: config.login, onReport: config.onReport, timeoutMs: config.timeoutMs,
+      beforeRequest: config.beforeRequest, onAuthRequired: config.onAuthRequired,
     };
     own.extra = own.login && typeof own.login === 'object' ? own.login.extra : undefined;
   } catch (e) {
@@ -153,15 +156,16 @@ function prepare(config) {
   if (own.extra !== undefined && typeof own.extra !== 'function') {
     throw errors.configError('login.extra', 'must be a function returning a Promise of an object');
   }
-  if (own.onReport !== undefined && typeof own.onReport !== 'function') {
-    throw errors.configError('onReport', 'must be a function taking one event');
+  var hooks = { onReport: 'one event', beforeRequest: 'the options and { attempt }', onAuthRequired: 'one object' };
+  for (var hook in hooks) {
+    if (own[hook] !== undefined && typeof own[hook] !== 'function') throw errors.configError(hook, 'must be a function taking ' + hooks[hook]);
   }
   var wasmPath = own.wasmPath === undefined ? DEFAULT_WASM_PATH : own.wasmPath;
   if (typeof wasmPath !== 'string' || !wasmPath) throw errors.configError('wasmPath', 'must be a package path string');
   var bytes;
   try {
     bytes = plain.encode(config, function (key, path) {
-      if (path.length === 0) return key === 'wx' || key === 'platform' || key === 'wasmPath' || key === 'onReport';
+      if (path.length === 0) return JS_ONLY.hasOwnProperty(key);
       return path.length === 1 && path[0] === 'login' && key === 'extra';
     });
   } catch (e) {
@@ -171,7 +175,10 @@ function prepare(config) {
   // (The core validates timeoutMs; loading the wasm, before the core exists, takes it if usable.)
   var t = own.timeoutMs;
   var loadTimeoutMs = typeof t === 'number' && t >= 1 && t <= 120000 ? t : DEFAULT_TIMEOUT_MS;
-  return { bytes: bytes, platform: platform, wasmPath: wasmPath, loginExtra: own.extra, onReport: own.onReport, loadTimeoutMs: loadTimeoutMs, holder: null };
+  return {
+    bytes: bytes, platform: platform, wasmPath: wasmPath, loginExtra: own.extra, onReport: own.onReport, beforeRequest: own.beforeRequest,
+    onAuthRequired: own.onAuthRequired, loadTimeoutMs: loadTimeoutMs, holder: null,
+  };
 }
 
 export { WxSessionError, isWxSessionError } from './errors.js';

@@ -78,6 +78,12 @@ function createInstance(x, detaches) {
       var at = input(text.length * 3); // first: it may replace `bytes`
       return utf8.encodeInto(text, bytes, at);
     },
+    // Writes `first` then `second` to the input area; returns their lengths in bytes.
+    texts: function (first, second) {
+      var at = input((first.length + second.length) * 3);
+      var n = utf8.encodeInto(first, bytes, at);
+      return [n, utf8.encodeInto(second, bytes, at + n)];
+    },
     // Copies `data` (bytes) to the input area; returns the length.
     data: function (data) {
       var at = input(data.length);

@@ -6,7 +6,7 @@ import { pathOf } from './values.js';
 
 // A call's onReport kind, by its `kind`; an exchange's, by its read set.
 var CALL_KINDS = ['request', 'upload', 'download'];
-var EXCHANGE_KINDS = ['', 'login', 'check'];
+var EXCHANGE_KINDS = ['', 'login', 'check', 'refresh'];
 
 // An API call settled (`error`: its error, or null): `call` is a Call of calls.js.
 function reportCall(onReport, call, error) {
@@ -14,7 +14,7 @@ function reportCall(onReport, call, error) {
   report(onReport, CALL_KINDS[call.kind], call.url, method, call.status, !error, error && error.code, call.sends, call.relogin, call.startMs);
 }
 
-// A login or check exchange ended: with an answer's `status`, or failed (status 0) with `code`.
+// A login, check or refresh exchange ended: with an answer's `status`, or failed (status 0) with `code`.
 // `exchange`: what the driver noted when it sent it ({ read, url, method, startMs }).
 function reportExchange(onReport, exchange, status, code) {
   var ok = status >= 200 && status < 300;
