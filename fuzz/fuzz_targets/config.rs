@@ -32,7 +32,7 @@ fn read(plain: &[u8]) {
         }
     };
     // What the session does with a config right away must work for any accepted one.
-    let request = login::request(&config, "061abc");
+    let request = login::request(&config, "061abc", false);
     // (Not `url.get(..8)`: byte 8 may fall inside a character of an absolute login URL.)
     let url = request.url.to_ascii_lowercase();
     assert!(url.starts_with("http://") || url.starts_with("https://"), "login URL {:?}", request.url);

@@ -50,6 +50,11 @@ fn check(value: &StorageValue) {
     let again = StoredToken::read(&StorageValue::Plain(plain));
     assert_eq!(again, StorageRead::Record(stored.clone()), "the record does not survive to_json and a read");
     for now in [0, 1_700_000_000_000, u64::MAX] {
-        stored.freshness(now);
+        for ahead in [None, Some(0), Some(60_000), Some(u32::MAX)] {
+            stored.freshness(now, ahead);
+        }
+    }
+    if let Some(refresh) = &stored.refresh_token {
+        assert!(is_good_token(refresh.as_str()), "a refresh token of {} bytes a header cannot carry was read", refresh.as_str().len());
     }
 }

@@ -68,6 +68,8 @@ pub enum Reply {
     Answered(Answer),
     /// [`Session::http_failed`]: the errMsg.
     Failed(String),
+    /// [`Session::send_refused`]: the app's `beforeRequest` hook refused the send, and why.
+    Refused(String),
 }
 
 impl Reply {
@@ -79,7 +81,7 @@ impl Reply {
             Reply::CheckSession(_) => Awaits::CheckSession,
             Reply::WxLogin(_) => Awaits::WxLogin,
             Reply::LoginExtra(_) => Awaits::LoginExtra,
-            Reply::Answered(_) | Reply::Failed(_) => Awaits::Http,
+            Reply::Answered(_) | Reply::Failed(_) | Reply::Refused(_) => Awaits::Http,
         }
     }
 }
@@ -212,6 +214,8 @@ pub struct Driver {
     /// Sends that got an HTTP answer while in flight, with the call each was for.
     answered: HashMap<OpId, Option<CallId>>,
     issued: Vec<String>,
+    /// Refresh tokens the server issued: never in an error, never given or stored as a token.
+    refresh_issued: Vec<String>,
     login_extra: bool,
     retries: u32,
     /// `wx.login` asked for by the flow running now.
@@ -240,6 +244,7 @@ impl Driver {
             ids: HashSet::new(),
             answered: HashMap::new(),
             issued: Vec::new(),
+            refresh_issued: Vec::new(),
             login_extra,
             retries,
             flow_logins: 0,
@@ -272,7 +277,12 @@ impl Driver {
 
     /// `session.setToken(token, expiresIn)`; checks that it settles at once.
     pub fn set_token(&mut self, token: &str, expires_in_s: Option<u32>) -> CallId {
-        let call = self.call(CallKind::SetToken, |s, now| s.set_token(now, token, expires_in_s));
+        self.set_token_pair(token, None, expires_in_s)
+    }
+
+    /// `setToken(token, { refreshToken, expiresIn })`.
+    pub fn set_token_pair(&mut self, token: &str, refresh_token: Option<&str>, expires_in_s: Option<u32>) -> CallId {
+        let call = self.call(CallKind::SetToken, |s, now| s.set_token_pair(now, token, refresh_token, expires_in_s));
         assert!(self.settled(call).is_some(), "setToken({} bytes) did not settle at once", token.len());
         call
     }
@@ -338,6 +348,7 @@ impl Driver {
             Reply::WxLogin(result) => s.wx_login_done(now, op, result.as_deref().map_err(String::as_str)),
             Reply::LoginExtra(result) => s.login_extra_done(now, op, result.as_ref().map(|_| ()).map_err(String::as_str)),
             Reply::Answered(answer) => s.http_answered(now, op, answer),
+            Reply::Refused(reason) => s.send_refused(op, &reason),
             Reply::Failed(err_msg) => s.http_failed(now, op, &err_msg),
         });
     }
@@ -382,6 +393,14 @@ impl Driver {
     pub fn issue(&mut self, token: &str) {
         if !self.issued.iter().any(|known| known == token) {
             self.issued.push(token.to_owned());
+        }
+    }
+
+    /// A refresh token the server issued: it may be stored beside a token, but never given as one
+    /// or shown in an error.
+    pub fn issue_refresh(&mut self, refresh: &str) {
+        if !self.refresh_issued.iter().any(|known| known == refresh) {
+            self.refresh_issued.push(refresh.to_owned());
         }
     }
 
@@ -542,6 +561,10 @@ impl Driver {
                 if self.only_issued_tokens {
                     let token = stored.token.as_str();
                     assert!(self.issued.iter().any(|t| t == token), "stored a token nobody issued ({} bytes)", token.len());
+                    if let Some(refresh) = &stored.refresh_token {
+                        let refresh = refresh.as_str();
+                        assert!(self.refresh_issued.iter().any(|t| t == refresh), "stored a refresh token nobody issued ({} bytes)", refresh.len());
+                    }
                 }
             }
             other => panic!("the machine stored something that does not read back as a record: {other:?}"),
@@ -595,7 +618,7 @@ impl Driver {
     fn check_error(&self, error: &Error) {
         let message = error.message();
         let key = error.key().unwrap_or("");
-        for token in &self.issued {
+        for token in self.issued.iter().chain(&self.refresh_issued) {
             assert!(!message.contains(token.as_str()) && !key.contains(token.as_str()), "an error carries an issued token: {}", error.code());
         }
     }

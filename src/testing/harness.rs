@@ -215,7 +215,12 @@ impl Harness {
 
     /// `session.setToken(token, expiresIn)`.
     pub fn set_token(&mut self, token: &str, expires_in_s: Option<u32>) -> CallId {
-        let call = self.driver.set_token(token, expires_in_s);
+        self.set_token_pair(token, None, expires_in_s)
+    }
+
+    /// `setToken(token, { refreshToken, expiresIn })`.
+    pub fn set_token_pair(&mut self, token: &str, refresh_token: Option<&str>, expires_in_s: Option<u32>) -> CallId {
+        let call = self.driver.set_token_pair(token, refresh_token, expires_in_s);
         self.perform();
         call
     }

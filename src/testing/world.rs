@@ -205,6 +205,8 @@ pub struct World {
     /// The refresh tokens the backend still accepts.
     pub valid_refresh: HashSet<String>,
     pub refresh_issued: u32,
+    /// The lifetime the backend's login and refresh answers give (`expiresIn`), if any.
+    pub expires_in_s: Option<u64>,
     /// The calls `onAuthRequired` was called for, in order.
     pub auth_required: Vec<crate::session::CallId>,
     /// How many operations a fault was applied to.
@@ -243,6 +245,7 @@ impl Default for World {
             valid_refresh: HashSet::new(),
             refresh_issued: 0,
             auth_required: Vec::new(),
+            expires_in_s: None,
         }
     }
 }
@@ -318,6 +321,11 @@ impl World {
         }
     }
 
+    /// Every refresh token the backend issued, in order.
+    pub fn issued_refresh_tokens(&self) -> impl Iterator<Item = String> {
+        (1..=self.refresh_issued).map(|n| format!("ref-{n}"))
+    }
+
     /// Every token [`World::redeem`] issued, in order.
     pub fn issued_tokens(&self) -> impl Iterator<Item = String> {
         (1..=self.tokens_issued).map(issued_token)
@@ -338,6 +346,9 @@ impl World {
         if self.refresh_tokens {
             answer["refreshToken"] = json!(self.new_refresh_token());
         }
+        if let Some(seconds) = self.expires_in_s {
+            answer["expiresIn"] = json!(seconds);
+        }
         Response::Answer(200, answer)
     }
 
@@ -354,6 +365,9 @@ impl World {
         if self.rotate_refresh {
             self.valid_refresh.remove(refresh);
             answer["refreshToken"] = json!(self.new_refresh_token());
+        }
+        if let Some(seconds) = self.expires_in_s {
+            answer["expiresIn"] = json!(seconds);
         }
         Response::Answer(200, answer)
     }

@@ -7,6 +7,9 @@
 //! - [`deadlines`]: deadlines, cancellation, late and unknown results, settling exactly once;
 //! - [`calls`]: `login(extra)`, `set_token`, `abort`, uploads and downloads, what `logout()`
 //!   leaves behind;
+//! - [`refresh`]: access + refresh token pairs: one shared refresh, rotation, a login when the
+//!   refresh token is refused, ahead of expiry, at relaunch;
+//! - [`hooks`]: `authRequiredWhen`, `api.failWhen`, a send the app's `beforeRequest` refused;
 //! - [`faults`]: every host capability × every way it misbehaves × every call that reaches it;
 //! - [`properties`]: random schedules of calls, replies, faults and time (proptest).
 
@@ -18,11 +21,13 @@ use crate::testing::*;
 mod calls;
 mod deadlines;
 mod faults;
+mod hooks;
 mod launch;
 mod options;
 // proptest does not build for wasm32-unknown-unknown (see Cargo.toml).
 #[cfg(not(target_arch = "wasm32"))]
 mod properties;
+mod refresh;
 mod requests;
 
 fn check_always() -> Value {

@@ -1,12 +1,14 @@
 //! Property tests: the machine under random schedules.
 //!
-//! A schedule is a random launch (config, what is stored, whether the server still takes it)
-//! and a list of steps: calls (`ensure`, a GET or POST with or without `retry`, an upload or a
-//! download, `login(extra)`, `set_token` with an issued token, `abort` of any call, `logout`), the
-//! delivery of one pending operation (picked at random, in any order) with a random outcome
-//! (success, the platform's failure, garbage, or never), time passing (past deadlines too), the
-//! backend changing (every token revoked, always "invalid", down with 5xx, back to normal) and
-//! late or duplicate results for operations the machine is done with. The schedule is played on
+//! A schedule is a random launch (config, with or without a refresh endpoint; what is stored,
+//! with or without a refresh token; whether the server still takes it) and a list of steps:
+//! calls (`ensure`, a GET or POST with or without `retry`, an upload or a download,
+//! `login(extra)`, `set_token` with an issued token, `abort` of any call, `logout`), the delivery
+//! of one pending operation (picked at random, in any order) with a random outcome (success, the
+//! platform's failure, garbage, or never), time passing (past deadlines too), the backend
+//! changing (every token revoked, every access token expired but the refresh tokens kept, always
+//! "invalid", down with 5xx, back to normal) and late or duplicate results for operations the
+//! machine is done with. The schedule is played on
 //! the shared [`Driver`], which keeps the books and checks every action (a failed check panics,
 //! and proptest shrinks the schedule), with the shared fake server of [`World`] behind it.
 //!
@@ -17,8 +19,8 @@
 //! - attempts are bounded by the config: a flow asks `wx.login` at most `retries + 1` times, a
 //!   request is sent at most `2 × (retries + 1)` times;
 //! - every token written to storage, and every token `ensure()` gives, is one the server issued
-//!   or the good one stored before the launch;
-//! - no such token appears in an error's message or key, or in a report;
+//!   or the good one stored before the launch (and a stored refresh token, one it issued);
+//! - no such token, and no refresh token, appears in an error's message or key, or in a report;
 //! - operations end only by an answer or a `Cancel`, and every `Cancel` is for one in flight;
 //! - at the end, the last reported state is not `checking` or `logging-in`.
 
@@ -32,6 +34,8 @@ use crate::testing::{json_to_plain, Driver, Reply};
 
 /// The token stored before the launch.
 const GOOD: &str = "good-G00D-token";
+/// The refresh token stored with it (when the launch has a refresh endpoint).
+const GOOD_REFRESH: &str = "ref-G00D";
 /// A token nobody issued, in late and forged results: it must never be used or stored.
 const FORGED: &str = "forged-F0RGED-token";
 
@@ -51,6 +55,8 @@ struct Launch {
     /// The server check's policy, if there is a check.
     check: Option<&'static str>,
     login_extra: bool,
+    /// A refresh endpoint: the server hands out refresh tokens, the stored record has one.
+    refresh: bool,
     stored: Stored,
     /// The server still takes the stored token.
     good_valid: bool,
@@ -117,8 +123,10 @@ enum With {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Server {
-    /// Every token issued so far (and the good one) stops working.
+    /// Every token issued so far (and the good one) stops working, refresh tokens too.
     Revoke,
+    /// Every access token expires on the server; the refresh tokens still work.
+    ExpireAccess,
     /// Every API answer is 401.
     AlwaysInvalid,
     /// Every answer is 503.
@@ -130,13 +138,14 @@ fn launch() -> impl Strategy<Value = Launch> {
     let check = prop_oneof![Just(None), Just(Some("always")), Just(Some("when-unknown")), Just(Some("never"))];
     let stored = prop_oneof![Just(Stored::Nothing), Just(Stored::Record), Just(Stored::Fresh), Just(Stored::Expired), Just(Stored::Legacy), Just(Stored::Html)];
     let timeout = prop_oneof![Just(500u32), Just(1000), Just(5000)];
-    (0..=3u32, timeout, any::<bool>(), check, any::<bool>(), stored, any::<bool>(), any::<u32>()).prop_map(
-        |(retries, timeout_ms, use_check_session, check, login_extra, stored, good_valid, seed)| Launch {
+    (0..=3u32, timeout, any::<bool>(), check, any::<bool>(), any::<bool>(), stored, any::<bool>(), any::<u32>()).prop_map(
+        |(retries, timeout_ms, use_check_session, check, login_extra, refresh, stored, good_valid, seed)| Launch {
             retries,
             timeout_ms,
             use_check_session,
             check,
             login_extra,
+            refresh,
             stored,
             good_valid,
             seed,
@@ -151,7 +160,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => any::<u8>().prop_map(With::Garbage),
         1 => Just(With::Never),
     ];
-    let server = prop_oneof![Just(Server::Revoke), Just(Server::AlwaysInvalid), Just(Server::Down), Just(Server::Normal)];
+    let server = prop_oneof![Just(Server::Revoke), Just(Server::ExpireAccess), Just(Server::AlwaysInvalid), Just(Server::Down), Just(Server::Normal)];
     prop_oneof![
         3 => Just(Step::Ensure),
         4 => (any::<bool>(), any::<bool>()).prop_map(|(post, retry)| Step::Request { post, retry }),
@@ -194,11 +203,16 @@ impl Player {
         if let Some(policy) = launch.check {
             extra["check"] = json!({ "url": "/auth", "okWhen": { "path": "errCode", "equals": 0 }, "policy": policy });
         }
+        if launch.refresh {
+            extra["refresh"] = json!({ "url": "/refresh" });
+        }
         let mut driver = Driver::new(config(extra), launch.seed, launch.login_extra, START);
         // The server knows every token there is: the machine may give or store no other.
         driver.only_issued_tokens = true;
         driver.issue(GOOD);
-        let record = |expires_at: Option<Millis>, obtained_at: Millis| json!({ "v": 1, "token": GOOD, "expiresAt": expires_at, "obtainedAt": obtained_at });
+        driver.issue_refresh(GOOD_REFRESH);
+        let refresh = launch.refresh.then_some(GOOD_REFRESH);
+        let record = |expires_at: Option<Millis>, obtained_at: Millis| json!({ "v": 1, "token": GOOD, "expiresAt": expires_at, "obtainedAt": obtained_at, "refreshToken": refresh });
         let hour = 3_600_000;
         let stored = match launch.stored {
             Stored::Nothing => None,
@@ -211,6 +225,10 @@ impl Player {
         let mut server = World::default();
         if launch.good_valid {
             server.valid_tokens.insert(GOOD.to_owned());
+        }
+        if launch.refresh {
+            server.refresh_tokens = true;
+            server.valid_refresh.insert(GOOD_REFRESH.to_owned());
         }
         Player { driver, hung: HashSet::new(), storage: stored.map(|value| crate::plain::json::to_plain(&value)), server, mode: Server::Normal, minted: 0 }
     }
@@ -261,7 +279,11 @@ impl Player {
                 self.driver.now += Millis::from(*ms);
                 self.expire();
             }
-            Step::Server(Server::Revoke) => self.server.valid_tokens.clear(),
+            Step::Server(Server::Revoke) => {
+                self.server.valid_tokens.clear();
+                self.server.valid_refresh.clear();
+            }
+            Step::Server(Server::ExpireAccess) => self.server.valid_tokens.clear(),
             Step::Server(mode) => self.mode = *mode,
             Step::Replay { pick, variant } => self.replay(*pick, *variant),
         }
@@ -396,6 +418,9 @@ impl Player {
         for token in self.server.issued_tokens() {
             self.driver.issue(&token);
         }
+        for refresh in self.server.issued_refresh_tokens() {
+            self.driver.issue_refresh(&refresh);
+        }
         match response {
             Response::Answer(status, body) => (status, body),
             other => unreachable!("the backend answers every request, not {other:?}"),
@@ -486,7 +511,7 @@ proptest! {
 // The schedules proptest shrank the bugs it found to.
 
 fn plain_launch(stored: Stored) -> Launch {
-    Launch { retries: 0, timeout_ms: 500, use_check_session: false, check: None, login_extra: false, stored, good_valid: false, seed: 0 }
+    Launch { retries: 0, timeout_ms: 500, use_check_session: false, check: None, login_extra: false, refresh: false, stored, good_valid: false, seed: 0 }
 }
 
 fn first_op(with: With) -> Step {
