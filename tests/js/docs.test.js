@@ -18,7 +18,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
 // Keys only the glue reads; the core never sees them.
-const JS_ONLY_KEYS = ['wx', 'platform', 'wasmPath', 'login.extra', 'onReport'];
+const JS_ONLY_KEYS = ['wx', 'platform', 'wasmPath', 'login.extra', 'onReport', 'beforeRequest', 'onAuthRequired'];
 // Codes only the glue makes: the wasm could not be loaded, or its instance trapped.
 const JS_ONLY_CODES = ['WASM_LOAD', 'INTERNAL'];
 
@@ -107,13 +107,15 @@ function interfaceKeys(dts, name) {
   return [...top.matchAll(/(?:^|[;\n])\s*(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*:/g)].map((m) => m[1]);
 }
 
-// The config keys in the typings: SessionConfig's, LoginConfig's as `login.x`, CheckConfig's as
-// `check.x`.
+// The nested config objects: their interface in the typings, their struct in src/config.rs.
+const NESTED = { login: ['LoginConfig', 'LoginConfig'], check: ['CheckConfig', 'CheckConfig'], refresh: ['RefreshConfig', 'RefreshConfig'], api: ['ApiConfig', 'ApiConfig'] };
+
+// The config keys in the typings: SessionConfig's, and each nested object's as `login.x`,
+// `check.x`, `refresh.x`, `api.x`.
 function typingsConfigKeys(dts) {
   return [
     ...interfaceKeys(dts, 'SessionConfig'),
-    ...interfaceKeys(dts, 'LoginConfig').map((k) => `login.${k}`),
-    ...interfaceKeys(dts, 'CheckConfig').map((k) => `check.${k}`),
+    ...Object.entries(NESTED).flatMap(([parent, [name]]) => interfaceKeys(dts, name).map((k) => `${parent}.${k}`)),
   ];
 }
 
@@ -126,7 +128,7 @@ function typingsErrorCodes(dts) {
 // The config keys the core reads: each struct's `KEYS` (what the reader accepts) and the keys
 // its `match` reads (what it does with them); a difference between the two is a bug itself.
 function rustConfigKeys(rust) {
-  const structs = { Config: '', LoginConfig: 'login.', CheckConfig: 'check.' };
+  const structs = { Config: '', ...Object.fromEntries(Object.entries(NESTED).map(([parent, [, struct]]) => [struct, `${parent}.`])) };
   const keys = [];
   const problems = [];
   for (const [struct, prefix] of Object.entries(structs)) {

@@ -6,7 +6,11 @@ export type Rule =
   | { status: number; path?: undefined }
   | { status?: number; path: string; equals: unknown }
   | { status?: number; path: string; in: unknown[] }
-  | { status?: number; path: string; exists: boolean };
+  | { status?: number; path: string; exists: boolean }
+  /** The field is there and is not this value (`code != 0`). */
+  | { status?: number; path: string; notEquals: unknown }
+  /** The field is there and is none of these. */
+  | { status?: number; path: string; notIn: unknown[] };
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS' | 'PATCH';
 
@@ -33,6 +37,48 @@ export interface LoginConfig {
   anonymous?: 'fail' | 'send' | 'force';
   /** Name the anonymous code goes under (where `codeIn` says). Default 'anonymousCode'. */
   anonymousKey?: string;
+  /** Dot path of a refresh token in the answer. Default: refresh.refreshTokenPath when
+   *  `refresh` is set. */
+  refreshTokenPath?: string | null;
+}
+
+/** Swapping a refresh token for a new token (无感刷新) instead of a wx.login. */
+export interface RefreshConfig {
+  /** Refresh endpoint; only baseUrl's origin or a trusted one. Default '/refresh'. */
+  url?: string;
+  /** Default 'POST'. */
+  method?: HttpMethod | Lowercase<HttpMethod>;
+  /** How the refresh token is sent: a body field or a header named `key`. Default 'body'. */
+  tokenIn?: 'body' | 'header';
+  /** Default 'refreshToken'. */
+  key?: string;
+  /** Dot path of the new token in the answer. Default 'token'. */
+  tokenPath?: string;
+  /** Dot path of a new refresh token (rotation; none: the old one stays). Default 'refreshToken'. */
+  refreshTokenPath?: string;
+  /** Dot path of the new token's lifetime in seconds. Default null. */
+  expiresInPath?: string | null;
+  /** The answer is a success only when this rule holds. Default: any 2xx. */
+  okWhen?: Rule | null;
+  /** Refresh this long before a known expiry (at most half the token's lifetime). Default 60000. */
+  aheadMs?: number;
+}
+
+/** Business-code failures of 2xx answers (`{ code, msg, data }` backends). */
+export interface ApiConfig {
+  /** A 2xx answer matching any rule rejects with API_ERROR (never a re-login). */
+  failWhen?: Rule[];
+  /** Dot path of the server's message, used as the error's message. */
+  messagePath?: string | null;
+}
+
+/** What `onAuthRequired` gets: the call whose answer said the user must act. */
+export interface AuthRequiredInfo {
+  /** The path only. */
+  url: string;
+  method: HttpMethod;
+  statusCode: number;
+  data: unknown;
 }
 
 export interface CheckConfig {
@@ -117,14 +163,30 @@ export interface SessionConfig {
   /** The platform object (wx, tt, my, qq, swan, ks; the key keeps its name). Default: the
    *  platform's global. */
   wx?: WxLike | MyLike;
-  /** Called once per finished request, upload, download, login and check exchange, for
-   *  monitoring. Never given the token, the login code or a body; its exceptions are ignored. */
+  /** Called once per finished request, upload, download, login, check and refresh exchange,
+   *  for monitoring. Never given the token, the login code or a body; its exceptions are ignored. */
   onReport?: (event: ReportEvent) => void;
+  /** A refresh endpoint: an invalid or expiring token is swapped for a new one, not logged in
+   *  again. Default: none. */
+  refresh?: RefreshConfig | null;
+  /** Business-code failures of 2xx answers. */
+  api?: ApiConfig;
+  /** Rules meaning "the user must act" (a login page, a phone number): the call waits for
+   *  session.login(extra) or setToken. Default []. */
+  authRequiredWhen?: Rule[];
+  /** Called once for each burst of such answers: show the login page. */
+  onAuthRequired?: (info: AuthRequiredInfo) => void;
+  /** How long those calls wait, in ms, before AUTH_REQUIRED. Default 300000. */
+  authWaitMs?: number;
+  /** Called before every send of request/uploadFile/downloadFile (retries too), with the options
+   *  about to go out (the token already in `header`): change them, return new ones, or a Promise
+   *  of them. Throwing or rejecting fails the call with BEFORE_REQUEST_FAILED; nothing is sent. */
+  beforeRequest?: (options: Record<string, any>, info: { attempt: number }) => void | Record<string, any> | Promise<void | Record<string, any>>;
 }
 
 /** What `onReport` gets. */
 export interface ReportEvent {
-  kind: 'request' | 'upload' | 'download' | 'login' | 'check';
+  kind: 'request' | 'upload' | 'download' | 'login' | 'check' | 'refresh';
   /** The path only: no origin, query or fragment. */
   url: string;
   method: HttpMethod;
@@ -159,7 +221,10 @@ export type ErrorCode =
   | 'BAD_RESPONSE'
   | 'STORAGE'
   | 'SESSION_EXPIRED'
-  | 'LOGGED_OUT';
+  | 'LOGGED_OUT'
+  | 'API_ERROR'
+  | 'AUTH_REQUIRED'
+  | 'BEFORE_REQUEST_FAILED';
 
 /** Every rejection and every error `onChange` reports. Messages never contain the token. */
 export class WxSessionError extends Error {
@@ -170,6 +235,8 @@ export class WxSessionError extends Error {
   key?: string;
   /** SERVER_REJECTED: the HTTP status. */
   status?: number;
+  /** API_ERROR: the answer that matched api.failWhen. */
+  response?: { statusCode: number; data: any; header: Record<string, string> };
   constructor(code: ErrorCode, message: string, key?: string, status?: number);
 }
 
@@ -261,7 +328,7 @@ export interface Session {
    *  empty, longer than 8192 bytes, or with anything but visible ASCII and spaces), stored as if
    *  a login returned it, reported 'ready'; a login(extra) in flight is aborted (ABORTED), other
    *  waiters get this token. `expiresIn` in seconds, when known. */
-  setToken(token: string, options?: { expiresIn?: number }): Promise<void>;
+  setToken(token: string, options?: { expiresIn?: number; refreshToken?: string }): Promise<void>;
   /** Listen to state changes; `error` is set on 'failed' and for non-fatal STORAGE errors.
    *  Returns a function that removes the listener. */
   onChange(listener: (state: SessionState, error?: WxSessionError) => void): () => void;
