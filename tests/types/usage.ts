@@ -3,8 +3,10 @@
 import {
   createSession,
   DEFAULT_WASM_PATH,
+  AuthRequiredInfo,
   EnsureResult,
   ErrorCode,
+  HttpMethod,
   ReportEvent,
   RequestResult,
   Rule,
@@ -110,7 +112,7 @@ const reported: ReportEvent[] = [];
 const monitored = createSession({
   baseUrl: 'https://api.example.com',
   onReport: (event: ReportEvent) => {
-    const kind: 'request' | 'upload' | 'download' | 'login' | 'check' = event.kind;
+    const kind: 'request' | 'upload' | 'download' | 'login' | 'check' | 'refresh' = event.kind;
     const ms: number = event.endMs - event.startMs;
     const code: ErrorCode | null = event.code;
     const counts: [number, number, boolean, boolean] = [event.status, event.attempts, event.ok, event.relogin];
@@ -187,3 +189,32 @@ createSession({ baseUrl: 'https://x', onReport: true });
 // @ts-expect-error not a report kind
 const notAKind: ReportEvent['kind'] = 'socket';
 console.log(notNull, notAKind, reported.length);
+
+// ---- refresh pairs, beforeRequest, business errors, the app's own login ----------------------
+
+const signed = createSession({
+  baseUrl: 'https://api.example.com',
+  tokenHeader: 'Authorization',
+  tokenPrefix: 'Bearer ',
+  login: { refreshTokenPath: 'refreshToken', expiresInPath: 'expiresIn' },
+  refresh: { url: '/auth/refresh', tokenIn: 'body', key: 'refreshToken', tokenPath: 'accessToken', refreshTokenPath: 'refreshToken', expiresInPath: 'expiresIn', aheadMs: 30000 },
+  api: { failWhen: [{ path: 'code', notEquals: 0 }, { path: 'errno', notIn: ['0', 'OK'] }], messagePath: 'msg' },
+  authRequiredWhen: [{ path: 'code', equals: 4031 }],
+  authWaitMs: 120000,
+  onAuthRequired: (info: AuthRequiredInfo) => {
+    const where: [string, HttpMethod, number] = [info.url, info.method, info.statusCode];
+    console.log(where, info.data);
+  },
+  beforeRequest: (options, { attempt }) => {
+    options.header = { ...options.header, 'X-Attempt': String(attempt) };
+    return Promise.resolve(options);
+  },
+});
+signed.setToken('scanned', { refreshToken: 'ref-scanned', expiresIn: 3600 });
+signed.request({ url: '/api/pay' }).catch((e: WxSessionError) => {
+  if (e.code === 'API_ERROR' && e.response) console.log(e.message, e.response.statusCode, e.response.data);
+  const handled: ErrorCode[] = ['API_ERROR', 'AUTH_REQUIRED', 'BEFORE_REQUEST_FAILED'];
+  console.log(handled.includes(e.code));
+});
+// @ts-expect-error tokenIn is 'body' or 'header'
+createSession({ baseUrl: 'https://x', refresh: { tokenIn: 'cookie' } });
