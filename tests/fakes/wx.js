@@ -59,6 +59,7 @@
 //   refreshes() the /refresh exchanges the backend answered: { refreshToken (what was sent, or
 //               undefined), where ('body' | 'header' | null), key, status }
 //   hold(predicate (kind, options) → bool) · release()   exchanges matching wait for release()
+//               (release(filter) answers only the held ones filter(kind, options) picks)
 //   holdLogin() · releaseLogin()                          wx.login's answers wait likewise
 // Also exported: sign(text), the hash a signing hook and backend.verify compute (8 hex digits).
 //
@@ -202,7 +203,8 @@ function scheduler(schedule) {
 //   without `business`: HTTP 200 either way).
 // backend.needPhone = [path, …]: those paths answer "the user must act" (403, or 200 with
 //   `business`: { code: 1001, msg: 'bind a phone number first' }) until the user logged in with a
-//   `phoneCode` in the login body (the app's login page: session.login({ phoneCode })).
+//   `phoneCode` in the login body (the app's login page: session.login({ phoneCode })), or
+//   backend.bindPhone(token) said so of a token made elsewhere.
 // backend.verify = function (options) → true | false: an API request it refuses gets 400
 //   { code: 'BAD_SIGNATURE' } (backend.badSignatures counts them): a signing hook checked on
 //   the server's side. sign(text) below is a hash both sides can compute.
@@ -292,6 +294,8 @@ function createBackend(options) {
     return refresh;
   }
   backend.acceptRefresh = function (refresh) { backend.refreshValid[refresh] = true; };
+  // The user of `token` (an access or refresh token) has bound a phone (see needPhone).
+  backend.bindPhone = function (token, phoneCode) { phones[token] = phoneCode || 'bound'; };
 
   var CODE_FIELDS = ['code', 'authCode', 'anonymousCode'];
   function isIssued(value) {
@@ -475,10 +479,17 @@ function createCore(options) {
       return backend.tokens.concat(backend.refreshTokens, Object.keys(backend.codes), Object.keys(backend.used));
     },
     hold: function (predicate) { holds.push(predicate); },
-    release: function () {
-      holds = [];
+    // release(): every held exchange answers, and nothing more is held. release(filter): only
+    // the held exchanges for which filter(kind, options) is true answer; the holds stay.
+    release: function (filter) {
       var list = held;
-      held = [];
+      if (filter) {
+        list = held.filter(function (entry) { return filter(entry.kind, entry.options); });
+        held = held.filter(function (entry) { return list.indexOf(entry) < 0; });
+      } else {
+        holds = [];
+        held = [];
+      }
       list.forEach(function (entry) { later(function () { answer(entry); }); });
     },
     holdLogin: function () { loginHeld = true; },

@@ -402,3 +402,26 @@ test('business: { code, msg, data } answers with HTTP 200; failures[path]; needP
   assert.equal((await signed(require('../fakes/wx').sign('tok-1https://api.test/api/a'))).statusCode, 200);
   assert.deepEqual([(await signed('bad')).statusCode, plain.backend.badSignatures], [400, 1]);
 });
+
+test('release(filter) answers only the held exchanges it picks, the holds staying; bindPhone marks a token made elsewhere', async () => {
+  const fake = createWx({ schedule: 1 });
+  fake.accept('planted');
+  fake.backend.needPhone = ['/api/orders'];
+  fake.hold((kind, o) => /\/api\//.test(o.url));
+  const got = [];
+  const send = (path) => request(fake, { url: `https://api.test${path}`, header: { token: 'planted' } }).then((r) => got.push([path, r.statusCode]));
+  const a = send('/api/a');
+  const orders = send('/api/orders');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(got, []);
+  fake.release((kind, o) => o.url.endsWith('/api/a'));
+  await a;
+  assert.deepEqual(got, [['/api/a', 200]]);
+  const b = send('/api/b');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(got.length, 1, 'the hold stays');
+  fake.backend.bindPhone('planted');
+  fake.release();
+  await Promise.all([orders, b]);
+  assert.deepEqual(got.slice(1).sort(), [['/api/b', 200], ['/api/orders', 200]]);
+});
