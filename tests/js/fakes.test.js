@@ -23,7 +23,7 @@ const login = async (fake, extra) => {
 test('the fake and the engine-neutral scenarios parse as ES5 (jsc and the sandbox load them as they are)', () => {
   // acorn (a dependency of jsdom, in tests/) refuses any ES2015+ syntax when told ES5.
   const acorn = require('acorn');
-  for (const file of ['fakes/wx.js', 'engines/scenarios.js', 'engines/api-scenarios.js', 'engines/hostile-scenarios.js', 'engines/platform-scenarios.js']) {
+  for (const file of ['fakes/wx.js', 'engines/scenarios.js', 'engines/api-scenarios.js', 'engines/hostile-scenarios.js', 'engines/platform-scenarios.js', 'engines/refresh-and-hooks-scenarios.js']) {
     assert.doesNotThrow(() => acorn.parse(fs.readFileSync(path.join(TESTS, file), 'utf8'), { ecmaVersion: 5, sourceType: 'script' }), file);
   }
 });
