@@ -787,6 +787,46 @@ function run(sdk, wasmPath) {
       });
     }],
 
+    ['an encrypting hook (it replaces options.data) on the retry after a refresh: the API gets the body encrypted once, as on the first send', function () {
+      var fake = createWx({ schedule: 2, pairs: true });
+      var s = session(fake, pairs({
+        beforeRequest: function (options, info) {
+          options.data = { sealed: JSON.stringify(options.data), by: options.header.token, attempt: info.attempt };
+        },
+      }));
+      return s.ensure().then(function () {
+        fake.revokeAccess();
+        return outcome(s.request({ url: '/api/pay', method: 'POST', data: { amount: 1 } }));
+      }).then(function (r) {
+        var bodies = fake.sentTo('/api/pay').map(function (e) { return e.options.data; });
+        var second = bodies[1] || {};
+        return [r.ok && bodies.length === 2 && second.sealed === '{"amount":1}' && second.by === 'tok-2' && second.attempt === 2,
+          show(r) + '; bodies sent: ' + JSON.stringify(bodies)];
+      });
+    }],
+    ['logout() while an async hook is still working on a call: it rejects LOGGED_OUT and never goes out with the logged-out token', function () {
+      var fake = createWx({ schedule: 2 });
+      var s = session(fake, {
+        beforeRequest: function (options) {
+          return new Promise(function (resolve) { setTimeout(function () { resolve(options); }, 100); });
+        },
+      });
+      var call;
+      return s.ensure().then(function () {
+        call = outcome(s.request({ url: '/api/x' }));
+        return later(20);
+      }).then(function () {
+        return s.logout();
+      }).then(function () {
+        return call;
+      }).then(function (r) {
+        return later(50).then(function () {
+          var tokens = tokensTo(fake, '/api/x');
+          return [r.code === 'LOGGED_OUT' && tokens.indexOf('tok-1') < 0,
+            show(r) + '; /api/x sent with ' + (tokens.join() || 'nothing') + ' after the logout'];
+        });
+      });
+    }],
     // ---- business-code failures (api.failWhen) ----------------------------------------------------
     ['api.failWhen { path: "code", notEquals: 0 } → API_ERROR with the message at messagePath and response { statusCode, data, header }; sent once, no re-login', function () {
       var fake = createWx({ schedule: 2, pairs: true, business: true });
@@ -959,6 +999,25 @@ function run(sdk, wasmPath) {
         var codes = first.map(function (x) { return x.ok ? 'ok' : x.code; });
         return [codes.join() === 'AUTH_REQUIRED,AUTH_REQUIRED' && first[0].elapsed >= 250 && first[0].elapsed < 2000 && third.code === 'AUTH_REQUIRED' && infos === 2,
           codes.join() + ' after ' + first[0].elapsed + ' ms; third ' + show(third) + '; onAuthRequired ×' + infos];
+      });
+    }],
+    ['an auth-required answer arriving after logout(): the call rejects LOGGED_OUT at once, onAuthRequired is not called', function () {
+      var fake = createWx({ schedule: 2 });
+      fake.backend.needPhone = ['/api/orders'];
+      var infos = 0;
+      var s = session(fake, { authWaitMs: 1500, authRequiredWhen: [{ path: 'code', equals: 1001 }], onAuthRequired: function () { infos++; } });
+      var call;
+      return s.ensure().then(function () {
+        fake.hold(function (kind, o) { return /\/api\/orders/.test(o.url); });
+        call = outcome(s.request({ url: '/api/orders' }), 5000);
+        return until(function () { return fake.sentTo('/api/orders').length === 1; });
+      }).then(function () {
+        return s.logout();
+      }).then(function () {
+        fake.release();
+        return call;
+      }).then(function (r) {
+        return [r.code === 'LOGGED_OUT' && r.elapsed < 1000 && infos === 0, show(r) + ' after ' + r.elapsed + ' ms; onAuthRequired ×' + infos];
       });
     }],
     ['the server still asking after the app\'s login: AUTH_REQUIRED, no loop', function () {
