@@ -1020,6 +1020,15 @@ function run(sdk, wasmPath) {
         return [r.code === 'LOGGED_OUT' && r.elapsed < 1000 && infos === 0, show(r) + ' after ' + r.elapsed + ' ms; onAuthRequired ×' + infos];
       });
     }],
+    ['authRequiredWhen without onAuthRequired: refused with CONFIG, or the call fails AUTH_REQUIRED at once (never a silent wait of authWaitMs)', function () {
+      var fake = createWx({ schedule: 2 });
+      fake.backend.needPhone = ['/api/orders'];
+      var s = session(fake, { authWaitMs: 3000, authRequiredWhen: [{ path: 'code', equals: 1001 }] });
+      return outcome(s.request({ url: '/api/orders' }), 8000).then(function (r) {
+        var config = r.code === 'CONFIG' && /authRequiredWhen|onAuthRequired/.test(r.error && r.error.key);
+        return [config || (r.code === 'AUTH_REQUIRED' && r.elapsed < 1000), show(r) + ' after ' + r.elapsed + ' ms'];
+      });
+    }],
     ['the server still asking after the app\'s login: AUTH_REQUIRED, no loop', function () {
       var fake = createWx({ schedule: 2 });
       fake.backend.needPhone = ['/api/orders'];

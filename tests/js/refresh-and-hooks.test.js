@@ -15,7 +15,7 @@ const { BUILDS, wasmPathOf, scenariosInSandbox } = require('../hostile/harness')
 const { ON_JSC, NO_JIT, runSdkOnJsc } = require('../engines/jsc');
 
 const SCENARIOS = path.join(__dirname, '..', 'engines', 'refresh-and-hooks-scenarios.js');
-const COUNT = 44; // every scenario reported: a missing one is a failure too
+const COUNT = 45; // every scenario reported: a missing one is a failure too
 
 // One subtest per scenario result.
 async function report(t, results) {
