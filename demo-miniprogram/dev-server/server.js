@@ -11,12 +11,16 @@
 //                               → {url: '/avatars/<id>.png', size}
 //   GET /avatars/<id>.png       the uploaded bytes, token required
 // Test controls (loopback only; a real backend has none of this):
-//   GET /__admin/stats · POST /__admin/revoke · POST /__admin/reset · POST /__admin/mode {alwaysInvalid}
+//   GET /__admin/stats · POST /__admin/revoke (every token, refresh tokens too) · POST /__admin/reset
+//   POST /__admin/mode {alwaysInvalid} · POST /__admin/expire (every access token's time is up
+//   now; refresh tokens stay: what 无感刷新 is for)
 //
-// The developer's backend comes in profiles, one per protocol the seeds and wafer2 use
-// (`--profile NAME`, default `default`); PROFILES below documents each one's endpoints.
+// The developer's backend comes in profiles, one per protocol the seeds and wafer2 use, and one
+// with access + refresh token pairs (`--profile NAME`, default `default`); PROFILES below
+// documents each one's endpoints.
 //
-// Usage: node server.js [--port 3000] [--profile default|get-query-code|session-id|wafer2]
+// Usage: node server.js [--port 3000] [--profile default|get-query-code|session-id|wafer2|refresh]
+//        [--access-ttl SECONDS]   (the refresh profile's access token lifetime, default 300)
 //        (--port 0 picks a free port; the chosen one is printed)
 'use strict';
 
@@ -25,6 +29,9 @@ const crypto = require('crypto');
 
 const CODE_LIFETIME_MS = 5 * 60 * 1000;
 const TOKEN_LIFETIME_S = 7200;
+// The refresh profile: short-lived access tokens (--access-ttl), refresh tokens for 30 days.
+const ACCESS_LIFETIME_S = 300;
+const REFRESH_LIFETIME_MS = 30 * 24 * 3600 * 1000;
 // Bodies larger than this get 413 (an avatar is far smaller; the whole request is buffered).
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const AVATARS_KEPT = 100;
@@ -73,6 +80,27 @@ const PROFILES = {
   // wafer2: GET /weapp/login header X-WX-Code → {code: 0, data: {skey, userinfo}} (failures:
   // {code: -1, error}); GET /weapp/user header X-WX-Skey → {code: 0, data: {userinfo}}, and
   // HTTP 200 {code: -1, error: 'ERR_SKEY_INVALID'} for an invalid session.
+  // refresh (access + refresh token pairs, 无感刷新): POST /login {code} → {token, expiresIn,
+  // refreshToken}, the access token short-lived (--access-ttl, default 300 s); POST /refresh
+  // {refreshToken} → a new {token, expiresIn, refreshToken}: rotation, the old refresh token
+  // refused from then on (401 {error: 'invalid refresh token'}), as is an unknown or expired one;
+  // POST /auth and GET /api/profile as in the default profile.
+  refresh: {
+    pairs: true,
+    loginRoute: ['POST', '/login'],
+    codeFrom: (req) => req.body && req.body.code,
+    loginOk: (token, user, pair) => [200, { token, expiresIn: pair.expiresIn, refreshToken: pair.refreshToken, ...(user.phone ? { phone: user.phone } : {}) }],
+    loginFailed: (err) => [400, err],
+    refreshRoute: ['POST', '/refresh'],
+    refreshFrom: (req) => req.body && req.body.refreshToken,
+    refreshOk: (token, pair) => [200, { token, expiresIn: pair.expiresIn, refreshToken: pair.refreshToken }],
+    refreshFailed: () => [401, { error: 'invalid refresh token' }],
+    tokenFrom: (req) => req.headers.token,
+    checkRoute: ['POST', '/auth'],
+    apiRoute: ['GET', '/api/profile'],
+    apiOk: (user) => [200, user],
+    invalid: () => [401, { error: 'invalid session' }],
+  },
   wafer2: {
     loginRoute: ['GET', '/weapp/login'],
     codeFrom: (req) => req.headers['x-wx-code'],
@@ -91,10 +119,14 @@ function createBackend(options = {}) {
   if (!profile) throw new Error(`unknown profile ${options.profile}: one of ${Object.keys(PROFILES).join(', ')}`);
   const codes = new Map(); // code → {openid, issuedAt, used}
   const sessions = new Map(); // token → {openid, sessionKey, expiresAt}
+  // The refresh profile's refresh tokens → {openid, sessionKey, expiresAt}, each until used once.
+  const refreshTokens = new Map();
+  // How long an access token lives, in seconds (the refresh profile's are short).
+  const accessTtlS = profile.pairs ? options.accessTtl || ACCESS_LIFETIME_S : TOKEN_LIFETIME_S;
   const mode = { alwaysInvalid: false };
   const stats = {
     codesIssued: 0, logins: 0, loginErrors: 0, checks: 0, apiCalls: 0, unauthorized: 0,
-    phoneLogins: 0, uploads: 0, downloads: 0,
+    phoneLogins: 0, uploads: 0, downloads: 0, refreshes: 0, refreshErrors: 0,
   };
   const phones = new Map(); // openid → masked phone number bound by a phone login
   const phoneCodes = new Set(); // phone codes used (they work once, like wx.login's)
@@ -155,11 +187,36 @@ function createBackend(options = {}) {
       phones.set(result.openid, phone.phone);
     }
     loginLog.push({ openid: result.openid, phoneCode });
-    const token = crypto.randomBytes(24).toString('hex');
     // session_key stays on the server: it never goes to the client.
-    const session = { openid: result.openid, sessionKey: result.session_key, expiresAt: now() + TOKEN_LIFETIME_S * 1000 };
+    const { token, session, pair } = newSession(result.openid, result.session_key);
+    return profile.loginOk(token, user(session), pair);
+  }
+
+  // A new access token (and, in the refresh profile, a refresh token) for `openid`.
+  function newSession(openid, sessionKey) {
+    const token = crypto.randomBytes(24).toString('hex');
+    const session = { openid, sessionKey, expiresAt: now() + accessTtlS * 1000 };
     sessions.set(token, session);
-    return profile.loginOk(token, user(session));
+    const pair = { expiresIn: accessTtlS };
+    if (profile.pairs) {
+      pair.refreshToken = crypto.randomBytes(24).toString('hex');
+      refreshTokens.set(pair.refreshToken, { openid, sessionKey, expiresAt: now() + REFRESH_LIFETIME_MS });
+    }
+    return { token, session, pair };
+  }
+
+  // The refresh profile's POST /refresh: a valid refresh token → a new pair (it works once).
+  function refresh(req) {
+    const given = profile.refreshFrom(req);
+    const entry = typeof given === 'string' ? refreshTokens.get(given) : undefined;
+    if (!entry || entry.expiresAt <= now() || mode.alwaysInvalid) {
+      stats.refreshErrors += 1;
+      return profile.refreshFailed();
+    }
+    refreshTokens.delete(given); // rotation: this one is never accepted again
+    stats.refreshes += 1;
+    const { token, pair } = newSession(entry.openid, entry.sessionKey);
+    return profile.refreshOk(token, pair);
   }
 
   function sessionOf(req) {
@@ -175,6 +232,7 @@ function createBackend(options = {}) {
   function handle(req) {
     if (req.method === 'POST' && req.path === '/__wx/login') return [200, { code: issueCode((req.body && req.body.openid) || 'o-demo-user') }];
     if (is(profile.loginRoute, req)) return login(req);
+    if (is(profile.refreshRoute, req)) return refresh(req);
     if (is(profile.checkRoute, req)) {
       stats.checks += 1;
       return [200, { errCode: sessionOf(req) ? 0 : 40001 }];
@@ -191,11 +249,17 @@ function createBackend(options = {}) {
     if (req.method === 'POST' && req.path === '/api/avatar') return uploadAvatar(req);
     const avatar = req.method === 'GET' && /^\/avatars\/([0-9a-f]{16})\.png$/.exec(req.path);
     if (avatar) return downloadAvatar(req, avatar[1]);
-    if (req.method === 'GET' && req.path === '/__admin/stats') return [200, { ...stats, sessions: sessions.size }];
+    if (req.method === 'GET' && req.path === '/__admin/stats') return [200, { ...stats, sessions: sessions.size, refreshTokens: refreshTokens.size }];
     if (req.method === 'POST' && req.path === '/__admin/revoke') {
       const revoked = sessions.size;
       sessions.clear();
+      refreshTokens.clear();
       return [200, { revoked }];
+    }
+    if (req.method === 'POST' && req.path === '/__admin/expire') {
+      // Every access token's time is up; refresh tokens stay.
+      for (const session of sessions.values()) session.expiresAt = Math.min(session.expiresAt, now());
+      return [200, { expired: sessions.size }];
     }
     if (req.method === 'POST' && req.path === '/__admin/mode') {
       mode.alwaysInvalid = Boolean(req.body && req.body.alwaysInvalid);
@@ -203,6 +267,7 @@ function createBackend(options = {}) {
     }
     if (req.method === 'POST' && req.path === '/__admin/reset') {
       sessions.clear();
+      refreshTokens.clear();
       codes.clear();
       phones.clear();
       phoneCodes.clear();
@@ -243,7 +308,7 @@ function createBackend(options = {}) {
     return [200, avatar.bytes, { 'content-type': avatar.contentType }];
   }
 
-  return { handle, issueCode, code2Session, stats, loginLog, phones };
+  return { handle, issueCode, code2Session, stats, loginLog, phones, accessTtlS };
 }
 
 // multipart/form-data → {fields: {name: text}, files: {name: {filename, contentType, bytes}}},
@@ -303,7 +368,7 @@ function parseJson(bytes) {
   }
 }
 
-function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', backend = createBackend({ profile }) } = {}) {
+function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', accessTtl, backend = createBackend({ profile, accessTtl }) } = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://local');
     const bytes = await readBody(req);
@@ -327,7 +392,7 @@ function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', bac
   });
 }
 
-module.exports = { createBackend, startServer, parseMultipart, PROFILES, CODE_LIFETIME_MS };
+module.exports = { createBackend, startServer, parseMultipart, PROFILES, CODE_LIFETIME_MS, ACCESS_LIFETIME_S };
 
 if (require.main === module) {
   const flag = (name, fallback) => {
@@ -336,8 +401,14 @@ if (require.main === module) {
   };
   const port = Number(flag('port', process.env.PORT || 3000));
   const profile = flag('profile', 'default');
-  startServer({ port, profile }).then(({ port: actual }) => {
-    console.log(`dev server (${profile} profile) listening on http://127.0.0.1:${actual}`);
+  const accessTtl = flag('access-ttl') === undefined ? undefined : Number(flag('access-ttl'));
+  if (accessTtl !== undefined && !(Number.isInteger(accessTtl) && accessTtl >= 1)) {
+    console.error('dev server: --access-ttl takes a whole number of seconds ≥ 1');
+    process.exit(1);
+  }
+  startServer({ port, profile, accessTtl }).then(({ port: actual, backend }) => {
+    const ttl = PROFILES[profile].pairs ? ` (access tokens live ${backend.accessTtlS} s)` : '';
+    console.log(`dev server (${profile} profile${ttl}) listening on http://127.0.0.1:${actual}`);
   }, (error) => {
     console.error(`dev server: ${error.message}`);
     process.exit(1);

@@ -30,22 +30,38 @@
 //   record     false: keep no list of exchanges and login bodies (long runs); counts are kept
 //   media      what wx.chooseMedia picks: { tempFilePath, size, fileType } (default a 199-byte
 //              PNG at wxfile://tmp_a1.png), or false: the user cancels
+//   The backend's (see createBackend):
+//   pairs      true: access + refresh token pairs (无感刷新): logins and /refresh answer with a
+//              refreshToken (ref-1, ref-2, …) beside the token
+//   accessTtl  seconds an access token lives (the `expiresIn` answered; default 7200); when
+//              given, the backend also refuses a token that old, by Date.now()
+//   rotate     false: /refresh answers a new token only, the refresh token stays (default true:
+//              a new refresh token each time, the old one refused from then on)
+//   business   true: a `{ code, msg, data }` backend (HTTP 200 for business answers, see
+//              createBackend)
 //
 // The fake it returns:
 //   wx          getStorageSync/setStorageSync/removeStorageSync, checkSession, login, request,
 //               uploadFile, downloadFile (each returns a task: abort(), progress/headers no-ops),
 //               showToast, chooseMedia
 //   storage     the storage object itself
-//   backend     the server's state (see createBackend); set backend.alwaysInvalid or
-//               backend.refuseLogins to change how it answers
+//   backend     the server's state (see createBackend); set backend.alwaysInvalid,
+//               backend.refuseLogins, backend.refuseRefresh, backend.rotate or
+//               backend.needPhone to change how it answers
 //   counts      { login, checkSession, request, upload, download, abort }
 //   sent        every exchange in order: { kind, options, task, answered, aborted, result }
 //   toasts, picks   the options of every showToast / chooseMedia call
 //   requests()  the options of every wx.request, in order
 //   sentTo(path, kind)  the exchanges whose URL path is `path` (and of that kind)
-//   revokeAll() · accept(token) · secrets() (every token and login code handed out)
+//   revokeAll() (access and refresh tokens) · revokeAccess() (access tokens only: they
+//               "expired") · revokeRefresh() · accept(token) · acceptRefresh(refreshToken) ·
+//               secrets() (every token, refresh token and login code handed out)
+//   refreshes() the /refresh exchanges the backend answered: { refreshToken (what was sent, or
+//               undefined), where ('body' | 'header' | null), key, status }
 //   hold(predicate (kind, options) → bool) · release()   exchanges matching wait for release()
+//               (release(filter) answers only the held ones filter(kind, options) picks)
 //   holdLogin() · releaseLogin()                          wx.login's answers wait likewise
+// Also exported: sign(text), the hash a signing hook and backend.verify compute (8 hex digits).
 //
 // The other platforms (tests/fakes/PLATFORMS.md has each fact with its source), on the same core:
 //   createTt(options)    Douyin  `tt`    createMy(options)    Alipay  `my`
@@ -120,6 +136,19 @@ function headerValues(header, names) {
   return values;
 }
 
+// A hash of `text` (32-bit FNV-1a of its UTF-16 code units, 8 hex digits): what a signing
+// beforeRequest hook and backend.verify both compute. Not cryptographic; a test's signature.
+function sign(text) {
+  var h = 0x811c9dc5;
+  text = String(text);
+  for (var i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    // h * 16777619 (the FNV prime) modulo 2^32, without Math.imul (ES5)
+    h = (h + (h << 1) + (h << 4) + (h << 7) + (h << 8) + (h << 24)) >>> 0;
+  }
+  return ('0000000' + h.toString(16)).slice(-8);
+}
+
 // ---- when answers arrive --------------------------------------------------------------------
 
 // schedule ('jitter' | ms | 'macrotask' | 'sync' | function) → function (fn) running fn then.
@@ -155,9 +184,33 @@ function scheduler(schedule) {
 //   any other path → 200 (request: { ok: true, path }; upload: JSON text; download: a temp file)
 //     with a valid token, else 401
 // A request carries its token in a `token` or `Authorization` header, either alone or after a
-// prefix ending in a space ('Bearer tok-1'). Tokens are tok-1, tok-2, …; codes code-1, code-2, …
+// prefix ending in a space ('Bearer tok-1'). Tokens are tok-1, tok-2, … (logins and refreshes
+// count alike); codes code-1, code-2, …; refresh tokens ref-1, ref-2, …
+//
+// With `pairs` (access + refresh tokens, 无感刷新):
+//   …/login → 200 { token, expiresIn (accessTtl), refreshToken, session_key }
+//   …/refresh, the refresh token in any body field or any header (alone or after 'Bearer ')
+//     → 200 { token, expiresIn, refreshToken } (rotate: a new refresh token, the old one refused
+//     from then on; rotate false: { token, expiresIn }, the refresh token stays), or 401
+//     { error: 'invalid refresh token' } for one unknown, revoked or rotated away (or with
+//     refuseRefresh). A user's phone (below) goes with the refresh.
+// With `business` (the { code, msg, data } backends most Chinese APIs are): every answer to a
+// request is HTTP 200 (uploads and downloads keep their statuses):
+//   login → { code: 0, msg: 'ok', data: { token, expiresIn, refreshToken? } }, refused
+//     { code: 40029, msg }; /refresh → { code: 0, data: {…} } or { code: 40102, msg };
+//   an API path → { code: 0, msg: 'ok', data: { ok, path } }; no valid token { code: -1, msg };
+//   backend.failures[path] = { code, msg } answers that business failure instead (with or
+//   without `business`: HTTP 200 either way).
+// backend.needPhone = [path, …]: those paths answer "the user must act" (403, or 200 with
+//   `business`: { code: 1001, msg: 'bind a phone number first' }) until the user logged in with a
+//   `phoneCode` in the login body (the app's login page: session.login({ phoneCode })), or
+//   backend.bindPhone(token) said so of a token made elsewhere.
+// backend.verify = function (options) → true | false: an API request it refuses gets 400
+//   { code: 'BAD_SIGNATURE' } (backend.badSignatures counts them): a signing hook checked on
+//   the server's side. sign(text) below is a hash both sides can compute.
 function createBackend(options) {
-  var record = !options || options.record !== false;
+  options = options || {};
+  var record = options.record !== false;
   var backend = {
     issued: 0, // codes handed out by the platform's login (of every kind)
     logins: 0, // logins the backend accepted
@@ -170,7 +223,24 @@ function createBackend(options) {
     loginCodes: [], // every login request's code: { field, kind } (field null: none found)
     refuseLogins: false, // every login → 400 { errcode: 40029 }
     alwaysInvalid: false, // no token is accepted, ever
+    pairs: options.pairs === true, // logins and refreshes hand out refresh tokens
+    rotate: options.rotate !== false, // a refresh hands out a new refresh token, refusing the old
+    business: options.business === true, // { code, msg, data } answers, HTTP 200
+    accessTtl: typeof options.accessTtl === 'number' ? options.accessTtl : 7200, // seconds
+    refuseRefresh: false, // every refresh → refused
+    refreshValid: {}, // refresh token → true while accepted
+    refreshTokens: [], // every refresh token issued, in order
+    refreshLog: [], // every /refresh answered: { refreshToken, where, key, status }
+    failures: {}, // path → { code, msg }: a business failure, HTTP 200
+    needPhone: [], // paths that answer "the user must act" until a phone login
+    verify: null, // function (options) → bool: refuses API requests with a bad signature
+    badSignatures: 0,
+    issuedTokens: 0, // access tokens issued (logins and refreshes)
   };
+  // Access tokens die by the clock only when the test asked for a lifetime.
+  var timed = typeof options.accessTtl === 'number';
+  var expiry = {}; // token → Date.now() after which it is refused (timed only)
+  var phones = {}; // access or refresh token → the phone code its user logged in with
 
   // kind: 'code' (default) → code-1, code-2, …; 'authCode' → auth-1, …; 'anonymousCode' → anon-1, …
   var counters = { code: 0, authCode: 0, anonymousCode: 0 };
@@ -186,17 +256,46 @@ function createBackend(options) {
     return code;
   };
 
-  function accepts(token) {
-    if (typeof token !== 'string' || backend.alwaysInvalid) return false;
-    if (backend.valid[token] === true) return true;
-    var space = token.indexOf(' ');
-    return space >= 0 && backend.valid[token.slice(space + 1)] === true;
+  function live(token) {
+    return backend.valid[token] === true && !(timed && hasOwn.call(expiry, token) && Date.now() >= expiry[token]);
+  }
+  // The access token `value` names (alone or after a prefix), if the backend accepts it.
+  function accepted(value) {
+    if (typeof value !== 'string' || backend.alwaysInvalid) return null;
+    if (live(value)) return value;
+    var space = value.indexOf(' ');
+    return space >= 0 && live(value.slice(space + 1)) ? value.slice(space + 1) : null;
+  }
+  function tokenOf(header) {
+    var values = headerValues(header, ['token', 'authorization']);
+    for (var i = 0; i < values.length; i++) if (accepted(values[i])) return accepted(values[i]);
+    return null;
   }
   backend.authorized = function (header) {
-    var values = headerValues(header, ['token', 'authorization']);
-    for (var i = 0; i < values.length; i++) if (accepts(values[i])) return true;
-    return false;
+    return tokenOf(header) !== null;
   };
+
+  // A new access token (and, with pairs, refresh token) for a user with `phone`.
+  function issue(phone) {
+    backend.issuedTokens += 1;
+    var token = 'tok-' + backend.issuedTokens;
+    backend.valid[token] = true;
+    backend.tokens.push(token);
+    backend.latest = token;
+    if (timed) expiry[token] = Date.now() + backend.accessTtl * 1000;
+    if (phone) phones[token] = phone;
+    return token;
+  }
+  function issueRefresh(phone) {
+    var refresh = 'ref-' + (backend.refreshTokens.length + 1);
+    backend.refreshValid[refresh] = true;
+    backend.refreshTokens.push(refresh);
+    if (phone) phones[refresh] = phone;
+    return refresh;
+  }
+  backend.acceptRefresh = function (refresh) { backend.refreshValid[refresh] = true; };
+  // The user of `token` (an access or refresh token) has bound a phone (see needPhone).
+  backend.bindPhone = function (token, phoneCode) { phones[token] = phoneCode || 'bound'; };
 
   var CODE_FIELDS = ['code', 'authCode', 'anonymousCode'];
   function isIssued(value) {
@@ -236,25 +335,82 @@ function createBackend(options) {
       backend.loginBodies.push(o.data === undefined ? null : copyIfPossible(o.data));
       backend.loginCodes.push({ field: found.field, kind: hasOwn.call(kinds, code) ? kinds[code] : null });
     }
-    if (backend.refuseLogins) return { statusCode: 400, data: { errcode: 40029 } };
-    if (backend.used[code]) return { statusCode: 400, data: { errcode: 40163 } };
-    if (!backend.codes[code]) return { statusCode: 400, data: { errcode: 40029 } };
+    var refused = backend.refuseLogins ? 40029 : backend.used[code] ? 40163 : !backend.codes[code] ? 40029 : 0;
+    if (refused) return backend.business ? answer(200, { code: refused, msg: 'login refused (' + refused + ')' }) : answer(400, { errcode: refused });
     delete backend.codes[code];
     backend.used[code] = true;
     backend.logins += 1;
-    var token = 'tok-' + backend.logins;
-    backend.valid[token] = true;
-    backend.tokens.push(token);
-    backend.latest = token;
-    return { statusCode: 200, data: { token: token, expiresIn: 7200, session_key: 'NEVER-STORED' } };
+    var data = o.data && typeof o.data === 'object' ? o.data : {};
+    var phone = typeof data.phoneCode === 'string' && data.phoneCode ? data.phoneCode : null;
+    var token = issue(phone);
+    var pair = { token: token, expiresIn: backend.accessTtl };
+    if (backend.pairs) pair.refreshToken = issueRefresh(phone);
+    if (backend.business) return answer(200, { code: 0, msg: 'ok', data: pair });
+    pair.session_key = 'NEVER-STORED';
+    return answer(200, pair);
+  }
+
+  function answer(statusCode, data) {
+    return { statusCode: statusCode, data: data };
+  }
+
+  // The refresh token a /refresh request carries: in any body field or header, alone or after a
+  // prefix ('Bearer ref-1'); the first issued one found, else the `refreshToken` field as sent.
+  function findRefresh(o) {
+    var issued = function (v) {
+      if (typeof v !== 'string') return null;
+      var bare = v.indexOf(' ') >= 0 ? v.slice(v.indexOf(' ') + 1) : v;
+      return backend.refreshTokens.indexOf(bare) >= 0 || hasOwn.call(backend.refreshValid, bare) ? bare : null;
+    };
+    var data = o.data && typeof o.data === 'object' ? o.data : {};
+    var k;
+    for (k in data) if (hasOwn.call(data, k) && issued(data[k])) return { refreshToken: issued(data[k]), where: 'body', key: k };
+    var header = o.header && typeof o.header === 'object' ? o.header : {};
+    for (k in header) if (hasOwn.call(header, k) && issued(header[k])) return { refreshToken: issued(header[k]), where: 'header', key: k };
+    if (data.refreshToken !== undefined) return { refreshToken: data.refreshToken, where: 'body', key: 'refreshToken' };
+    return { refreshToken: undefined, where: null, key: null };
+  }
+
+  function refresh(o) {
+    var found = findRefresh(o);
+    var ref = found.refreshToken;
+    var ok = !backend.refuseRefresh && !backend.alwaysInvalid && typeof ref === 'string' && backend.refreshValid[ref] === true;
+    var result;
+    if (!ok) {
+      result = backend.business ? answer(200, { code: 40102, msg: 'refresh token invalid' }) : answer(401, { error: 'invalid refresh token' });
+    } else {
+      var phone = hasOwn.call(phones, ref) ? phones[ref] : null;
+      var pair = { token: issue(phone), expiresIn: backend.accessTtl };
+      if (backend.rotate) {
+        delete backend.refreshValid[ref];
+        pair.refreshToken = issueRefresh(phone);
+      }
+      result = backend.business ? answer(200, { code: 0, msg: 'ok', data: pair }) : answer(200, pair);
+    }
+    backend.refreshLog.push({ refreshToken: ref, where: found.where, key: found.key, status: ok ? 200 : result.statusCode === 200 ? 'refused' : result.statusCode });
+    return result;
+  }
+
+  function needsPhone(path, token) {
+    return backend.needPhone.indexOf(path) >= 0 && !hasOwn.call(phones, token);
   }
 
   // kind 'request' | 'upload' | 'download'; o: what the SDK handed the platform.
   backend.serve = function (kind, o) {
     var path = pathOf(o.url);
     if (/\/login$/.test(path)) return login(o);
-    var ok = backend.authorized(o.header);
+    if (/\/refresh$/.test(path)) return refresh(o);
+    var token = tokenOf(o.header);
+    var ok = token !== null;
     if (path === '/auth') return { statusCode: 200, data: { errCode: ok ? 0 : 40001 } };
+    if (ok && backend.verify && !backend.verify(o)) {
+      backend.badSignatures += 1;
+      return { statusCode: 400, data: { code: 'BAD_SIGNATURE' }, header: {} };
+    }
+    if (ok && needsPhone(path, token)) {
+      var act = { code: 1001, msg: 'bind a phone number first' };
+      return kind === 'request' ? { statusCode: backend.business ? 200 : 403, data: act, header: {} } : { statusCode: 403, data: JSON.stringify(act) };
+    }
     if (kind === 'upload') {
       // wx.uploadFile's data is the server's text, not parsed.
       return ok ? { statusCode: 200, data: JSON.stringify({ url: 'https://cdn.test/' + o.name + '.png', code: 0 }) } : { statusCode: 401, data: '{"code":-1}' };
@@ -262,6 +418,10 @@ function createBackend(options) {
     if (kind === 'download') {
       return ok ? { statusCode: 200, tempFilePath: 'wxfile://tmp_download.png' } : { statusCode: 401, tempFilePath: 'wxfile://tmp_error.html' };
     }
+    if (backend.business && !ok) return { statusCode: 200, data: { code: -1, msg: 'session invalid' }, header: {} };
+    var failure = ok && hasOwn.call(backend.failures, path) ? backend.failures[path] : null;
+    if (failure) return { statusCode: 200, data: { code: failure.code, msg: failure.msg, data: null }, header: { 'X-Request-Id': 'req-' + backend.tokens.length } };
+    if (backend.business) return { statusCode: 200, data: { code: 0, msg: 'ok', data: { ok: true, path: path } }, header: {} };
     return ok ? { statusCode: 200, data: { ok: true, path: path }, header: {} } : { statusCode: 401, data: {}, header: {} };
   };
 
@@ -306,16 +466,30 @@ function createCore(options) {
     sentTo: function (path, kind) {
       return fake.sent.filter(function (e) { return pathOf(e.options.url) === path && (!kind || e.kind === kind); });
     },
-    revokeAll: function () { backend.valid = {}; },
+    revokeAll: function () {
+      backend.valid = {};
+      backend.refreshValid = {};
+    },
+    revokeAccess: function () { backend.valid = {}; },
+    revokeRefresh: function () { backend.refreshValid = {}; },
     accept: function (token) { backend.valid[token] = true; },
+    acceptRefresh: function (refresh) { backend.acceptRefresh(refresh); },
+    refreshes: function () { return backend.refreshLog.slice(); },
     secrets: function () {
-      return backend.tokens.concat(Object.keys(backend.codes), Object.keys(backend.used));
+      return backend.tokens.concat(backend.refreshTokens, Object.keys(backend.codes), Object.keys(backend.used));
     },
     hold: function (predicate) { holds.push(predicate); },
-    release: function () {
-      holds = [];
+    // release(): every held exchange answers, and nothing more is held. release(filter): only
+    // the held exchanges for which filter(kind, options) is true answer; the holds stay.
+    release: function (filter) {
       var list = held;
-      held = [];
+      if (filter) {
+        list = held.filter(function (entry) { return filter(entry.kind, entry.options); });
+        held = held.filter(function (entry) { return list.indexOf(entry) < 0; });
+      } else {
+        holds = [];
+        held = [];
+      }
       list.forEach(function (entry) { later(function () { answer(entry); }); });
     },
     holdLogin: function () { loginHeld = true; },
@@ -814,4 +988,5 @@ module.exports = {
   createBackend: createBackend,
   scheduler: scheduler,
   pathOf: pathOf,
+  sign: sign,
 };

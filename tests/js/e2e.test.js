@@ -17,12 +17,22 @@ const PACKAGE = path.join(__dirname, '..', '..', 'demo-miniprogram', 'miniprogra
 
 let server;
 let origin;
+// The refresh profile (access + refresh token pairs, what scripts/demo.sh runs), with access
+// tokens that live 2 s: the demo app.js's refresh config against it.
+const ACCESS_TTL_S = 2;
+let refreshServer;
+let refreshOrigin;
 
 test.before(async () => {
   server = await startServer({ port: 0 });
   origin = `http://127.0.0.1:${server.port}`;
+  refreshServer = await startServer({ port: 0, profile: 'refresh', accessTtl: ACCESS_TTL_S });
+  refreshOrigin = `http://127.0.0.1:${refreshServer.port}`;
 });
-test.after(() => server.server.close());
+test.after(() => {
+  server.server.close();
+  refreshServer.server.close();
+});
 
 // The demo package for `build`: the demo itself (which holds the wasm build); for the JavaScript
 // build a copy whose libs/wx-session/ is dist-js/, with no wasm file (app.js's wasmPath then names
@@ -110,6 +120,95 @@ function suite(build) {
     assert.equal(JSON.parse(fs.readFileSync(storageFile, 'utf8')).token, undefined);
   });
 
+  describe('无感刷新 against the refresh profile', () => {
+    const pairStorage = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-e2e-refresh-')), 'storage.json');
+    const launchPairs = () => launch({ devServer: refreshOrigin, extConfig: { baseUrl: refreshOrigin }, storageFile: pairStorage });
+    const stored = () => JSON.parse(fs.readFileSync(pairStorage, 'utf8')).token;
+    const stats = () => ({ ...refreshServer.backend.stats });
+    // The timeline lines since `from`, and how many of them `pattern` matches.
+    const count = (lines, pattern) => lines.filter((l) => pattern.test(l)).length;
+
+    test('the first launch stores the pair; the timeline never shows either token', async () => {
+      fs.rmSync(pairStorage, { force: true });
+      const { runtime, page } = launchPairs();
+      await runtime.idle();
+      assert.equal(page.data.state, 'ready');
+      assert.equal(page.data.profile, '微信用户 (o-demo-user)');
+      const record = stored();
+      assert.deepEqual(Object.keys(record).sort(), ['expiresAt', 'obtainedAt', 'refreshToken', 'token', 'v']);
+      assert.equal(record.expiresAt - record.obtainedAt, ACCESS_TTL_S * 1000);
+      assert.ok(runtime.lines.every((l) => !l.includes(record.token) && !l.includes(record.refreshToken)), 'masked');
+    });
+
+    test('an access token expired at the server mid-session: the tap gets one /refresh, no wx.login, and the old refresh token is refused afterwards', async () => {
+      const { runtime, page } = launchPairs();
+      await runtime.idle();
+      const before = stats();
+      const oldRefresh = stored().refreshToken;
+      await fetch(`${refreshOrigin}/__admin/expire`, { method: 'POST' });
+      const from = runtime.lines.length;
+      const logins = runtime.counts.login;
+      runtime.tap(page, 'callProtected');
+      await runtime.idle();
+      const lines = runtime.lines.slice(from);
+      assert.equal(page.data.profile, '微信用户 (o-demo-user)');
+      assert.equal(page.data.apiError, '');
+      assert.equal(runtime.counts.login - logins, 0, 'no wx.login');
+      assert.equal(count(lines, /→ POST \/refresh /), 1, lines.join('\n'));
+      assert.equal(count(lines, /console\.log 无感刷新 POST \/refresh → 200/), 1, 'the demo shows it');
+      assert.equal(refreshServer.backend.stats.refreshes - before.refreshes, 1);
+      assert.equal(refreshServer.backend.stats.logins - before.logins, 0);
+      assert.notEqual(stored().refreshToken, oldRefresh, 'rotated');
+      const reuse = await fetch(`${refreshOrigin}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: oldRefresh }) });
+      assert.equal(reuse.status, 401, 'the dev server refuses a rotated-away refresh token');
+    });
+
+    test('a tap after the access token\'s lifetime: refreshed before the request goes out (no 401), no wx.login', async () => {
+      const { runtime, page } = launchPairs();
+      await runtime.idle();
+      await new Promise((resolve) => setTimeout(resolve, ACCESS_TTL_S * 1000 + 100));
+      const before = stats();
+      const from = runtime.lines.length;
+      const logins = runtime.counts.login;
+      runtime.tap(page, 'callProtected');
+      await runtime.idle();
+      const lines = runtime.lines.slice(from);
+      assert.equal(page.data.profile, '微信用户 (o-demo-user)');
+      assert.equal(runtime.counts.login - logins, 0);
+      assert.equal(count(lines, /→ POST \/refresh /), 1, lines.join('\n'));
+      assert.equal(count(lines, /← 401 /), 0, 'the API never saw the expired token');
+      assert.equal(refreshServer.backend.stats.unauthorized - before.unauthorized, 0);
+    });
+
+    test('a relaunch over an expired stored access token: one /refresh, no wx.login, no /auth', async () => {
+      const all = JSON.parse(fs.readFileSync(pairStorage, 'utf8'));
+      all.token.expiresAt = Date.now() - 1000;
+      fs.writeFileSync(pairStorage, JSON.stringify(all));
+      const { runtime, page } = launchPairs();
+      await runtime.idle();
+      assert.equal(page.data.state, 'ready');
+      assert.equal(page.data.profile, '微信用户 (o-demo-user)');
+      assert.equal(runtime.counts.login, 0);
+      assert.equal(count(runtime.lines, /→ POST \/refresh /), 1, runtime.lines.join('\n'));
+      assert.equal(count(runtime.lines, /→ POST \/auth /), 0);
+    });
+
+    test('logout forgets the pair: the next launch logs in with wx.login, never sending the old refresh token', async () => {
+      const { runtime, page } = launchPairs();
+      await runtime.idle();
+      const oldRefresh = stored().refreshToken;
+      runtime.tap(page, 'logout');
+      await runtime.idle();
+      assert.equal(JSON.parse(fs.readFileSync(pairStorage, 'utf8')).token, undefined);
+      const before = stats();
+      const next = launchPairs();
+      await next.runtime.idle();
+      assert.equal(next.runtime.counts.login, 1);
+      assert.equal(refreshServer.backend.stats.refreshes + refreshServer.backend.stats.refreshErrors - before.refreshes - before.refreshErrors, 0);
+      assert.notEqual(stored().refreshToken, oldRefresh);
+    });
+  });
+
   test('a dev server that is down: the page shows a typed error and a retry works later', async () => {
     fs.rmSync(storageFile, { force: true });
     const { runtime, page } = launch({ extConfig: { baseUrl: 'http://127.0.0.1:9' } });
@@ -122,6 +221,37 @@ function suite(build) {
 for (const build of BUILDS) describe(build.name, () => suite(build));
 
 // The dev server alone (no SDK): once.
+
+test('the refresh profile: short-lived access tokens, /refresh swaps a refresh token once (rotation), expire and revoke', async () => {
+  const { createBackend } = require('../../demo-miniprogram/dev-server/server');
+  let now = 0;
+  const backend = createBackend({ profile: 'refresh', accessTtl: 60, now: () => now });
+  const call = (method, p, body, headers = {}) => backend.handle({ method, path: p, query: new URLSearchParams(), headers, body });
+  const [, first] = call('POST', '/login', { code: backend.issueCode('o-1') });
+  assert.deepEqual(Object.keys(first).sort(), ['expiresIn', 'refreshToken', 'token']);
+  assert.equal(first.expiresIn, 60);
+  const profile = (token) => call('GET', '/api/profile', undefined, { token })[0];
+  assert.equal(profile(first.token), 200);
+  now += 60 * 1000;
+  assert.equal(profile(first.token), 401, 'its lifetime is over');
+  const [status, second] = call('POST', '/refresh', { refreshToken: first.refreshToken });
+  assert.equal(status, 200);
+  assert.equal(profile(second.token), 200);
+  assert.notEqual(second.refreshToken, first.refreshToken);
+  assert.deepEqual(call('POST', '/refresh', { refreshToken: first.refreshToken }), [401, { error: 'invalid refresh token' }], 'used once');
+  assert.equal(call('POST', '/refresh', {})[0], 401);
+  call('POST', '/__admin/expire');
+  assert.equal(profile(second.token), 401, 'expire: the access tokens');
+  const [, third] = call('POST', '/refresh', { refreshToken: second.refreshToken });
+  assert.equal(profile(third.token), 200, 'not the refresh tokens');
+  call('POST', '/__admin/revoke');
+  assert.equal(call('POST', '/refresh', { refreshToken: third.refreshToken })[0], 401, 'revoke: both');
+  assert.deepEqual([backend.stats.refreshes, backend.stats.refreshErrors], [2, 3]);
+  const plain = createBackend({ now: () => now });
+  const [, answer] = plain.handle({ method: 'POST', path: '/login', query: new URLSearchParams(), headers: {}, body: { code: plain.issueCode('o-1') } });
+  assert.equal(answer.refreshToken, undefined, 'the default profile has no refresh tokens');
+  assert.deepEqual(plain.handle({ method: 'POST', path: '/refresh', query: new URLSearchParams(), headers: {}, body: {} })[0], 404);
+});
 
 test('codes behave like WeChat: single use (40163), unknown (40029), 5-minute life', async () => {
   const { createBackend } = require('../../demo-miniprogram/dev-server/server');

@@ -23,7 +23,7 @@ const login = async (fake, extra) => {
 test('the fake and the engine-neutral scenarios parse as ES5 (jsc and the sandbox load them as they are)', () => {
   // acorn (a dependency of jsdom, in tests/) refuses any ES2015+ syntax when told ES5.
   const acorn = require('acorn');
-  for (const file of ['fakes/wx.js', 'engines/scenarios.js', 'engines/api-scenarios.js', 'engines/hostile-scenarios.js', 'engines/platform-scenarios.js']) {
+  for (const file of ['fakes/wx.js', 'engines/scenarios.js', 'engines/api-scenarios.js', 'engines/hostile-scenarios.js', 'engines/platform-scenarios.js', 'engines/refresh-and-hooks-scenarios.js']) {
     assert.doesNotThrow(() => acorn.parse(fs.readFileSync(path.join(TESTS, file), 'utf8'), { ecmaVersion: 5, sourceType: 'script' }), file);
   }
 });
@@ -305,4 +305,123 @@ test('qq and ks: WeChat-shaped login, checkSession, request and storage', async 
     assert.deepEqual(api.getStorageSync('token'), { v: 1 });
     assert.equal(api.getStorageSync('missing'), '');
   }
+});
+
+test('pairs: logins hand out a refresh token; /refresh swaps it (body or header) for a new pair, rotating; a refused one is 401', async () => {
+  const fake = createWx({ schedule: 'sync', pairs: true, accessTtl: 600 });
+  const first = await login(fake);
+  assert.deepEqual(first.data, { token: 'tok-1', expiresIn: 600, refreshToken: 'ref-1', session_key: 'NEVER-STORED' });
+  const refresh = (options) => request(fake, { url: 'https://api.test/refresh', method: 'POST', ...options });
+  const profile = (token) => request(fake, { url: 'https://api.test/api/profile', header: { token } }).then((r) => r.statusCode);
+
+  fake.revokeAccess();
+  assert.equal(await profile('tok-1'), 401, 'the access token "expired"');
+  const swapped = await refresh({ data: { refreshToken: 'ref-1' } });
+  assert.deepEqual([swapped.statusCode, swapped.data], [200, { token: 'tok-2', expiresIn: 600, refreshToken: 'ref-2' }]);
+  assert.equal(await profile('tok-2'), 200);
+  const reused = await refresh({ data: { refreshToken: 'ref-1' } });
+  assert.deepEqual([reused.statusCode, reused.data], [401, { error: 'invalid refresh token' }], 'rotated away');
+  const inHeader = await refresh({ header: { 'X-Refresh-Token': 'ref-2' } });
+  assert.deepEqual([inHeader.statusCode, inHeader.data.refreshToken], [200, 'ref-3']);
+  const bearer = await refresh({ header: { Authorization: 'Bearer ref-3' } });
+  assert.equal(bearer.statusCode, 200);
+  assert.equal((await refresh({ data: { refreshToken: 'nope' } })).statusCode, 401, 'unknown');
+  assert.equal((await refresh({})).statusCode, 401, 'none sent');
+  assert.deepEqual(fake.refreshes().map((r) => [r.refreshToken, r.where, r.key, r.status]), [
+    ['ref-1', 'body', 'refreshToken', 200], ['ref-1', 'body', 'refreshToken', 401], ['ref-2', 'header', 'X-Refresh-Token', 200],
+    ['ref-3', 'header', 'Authorization', 200], ['nope', 'body', 'refreshToken', 401], [undefined, null, null, 401],
+  ]);
+
+  fake.backend.rotate = false;
+  const kept = await refresh({ data: { refreshToken: 'ref-4' } });
+  assert.deepEqual(kept.data, { token: 'tok-5', expiresIn: 600 }, 'no rotation: no new refresh token');
+  assert.equal((await refresh({ data: { refreshToken: 'ref-4' } })).statusCode, 200, 'and the old one still works');
+  fake.backend.refuseRefresh = true;
+  assert.equal((await refresh({ data: { refreshToken: 'ref-4' } })).statusCode, 401);
+  fake.backend.refuseRefresh = false;
+  fake.revokeRefresh();
+  assert.equal((await refresh({ data: { refreshToken: 'ref-4' } })).statusCode, 401);
+  assert.equal(await profile('tok-6'), 200, 'revokeRefresh leaves access tokens');
+  fake.acceptRefresh('planted');
+  assert.equal((await refresh({ data: { refreshToken: 'planted' } })).statusCode, 200);
+  for (const secret of ['tok-1', 'ref-1', 'ref-4', 'code-1']) assert.ok(fake.secrets().includes(secret), secret);
+  fake.revokeAll();
+  assert.equal(await profile('tok-7'), 401);
+  assert.equal((await refresh({ data: { refreshToken: 'planted' } })).statusCode, 401, 'revokeAll forgets refresh tokens too');
+});
+
+test('accessTtl: an access token dies that many seconds after it was issued (by Date.now); without it, never', async () => {
+  const realNow = Date.now;
+  try {
+    const timed = createWx({ schedule: 'sync', accessTtl: 60 });
+    const untimed = createWx({ schedule: 'sync' });
+    await login(timed);
+    await login(untimed);
+    const profile = (fake) => request(fake, { url: 'https://api.test/api/profile', header: { token: 'tok-1' } }).then((r) => r.statusCode);
+    assert.deepEqual([await profile(timed), await profile(untimed)], [200, 200]);
+    const later = realNow() + 61000;
+    Date.now = () => later;
+    assert.deepEqual([await profile(timed), await profile(untimed)], [401, 200]);
+  } finally {
+    Date.now = realNow;
+  }
+});
+
+test('business: { code, msg, data } answers with HTTP 200; failures[path]; needPhone until a phone login; verify refuses bad signatures', async () => {
+  const fake = createWx({ schedule: 'sync', business: true, pairs: true });
+  const first = await login(fake);
+  assert.deepEqual([first.statusCode, first.data], [200, { code: 0, msg: 'ok', data: { token: 'tok-1', expiresIn: 7200, refreshToken: 'ref-1' } }]);
+  const used = await request(fake, { url: 'https://api.test/login', method: 'POST', data: { code: 'code-1' } });
+  assert.deepEqual([used.statusCode, used.data.code], [200, 40163]);
+  const get = (path, token = 'tok-1', header = {}) => request(fake, { url: `https://api.test${path}`, header: { token, ...header } });
+  assert.deepEqual((await get('/api/a')).data, { code: 0, msg: 'ok', data: { ok: true, path: '/api/a' } });
+  assert.deepEqual([(await get('/api/a', 'nope')).statusCode, (await get('/api/a', 'nope')).data], [200, { code: -1, msg: 'session invalid' }]);
+  fake.backend.failures['/api/pay'] = { code: 40001, msg: '余额不足' };
+  const failed = await get('/api/pay');
+  assert.deepEqual([failed.statusCode, failed.data], [200, { code: 40001, msg: '余额不足', data: null }]);
+  const refreshed = await request(fake, { url: 'https://api.test/refresh', method: 'POST', data: { refreshToken: 'ref-1' } });
+  assert.deepEqual(refreshed.data, { code: 0, msg: 'ok', data: { token: 'tok-2', expiresIn: 7200, refreshToken: 'ref-2' } });
+  const refused = await request(fake, { url: 'https://api.test/refresh', method: 'POST', data: { refreshToken: 'ref-1' } });
+  assert.deepEqual([refused.statusCode, refused.data.code], [200, 40102]);
+
+  fake.backend.needPhone = ['/api/orders'];
+  const act = await get('/api/orders', 'tok-2');
+  assert.deepEqual([act.statusCode, act.data], [200, { code: 1001, msg: 'bind a phone number first' }]);
+  await login(fake, { phoneCode: 'phone-1' });
+  assert.equal((await get('/api/orders', 'tok-3')).data.code, 0, 'a phone login');
+  const pair = await request(fake, { url: 'https://api.test/refresh', method: 'POST', data: { refreshToken: 'ref-3' } });
+  assert.equal((await get('/api/orders', pair.data.data.token)).data.code, 0, 'the phone goes with the refresh');
+
+  const plain = createWx({ schedule: 'sync' });
+  await login(plain);
+  plain.backend.needPhone = ['/api/orders'];
+  const forbidden = await request(plain, { url: 'https://api.test/api/orders', header: { token: 'tok-1' } });
+  assert.deepEqual([forbidden.statusCode, forbidden.data.code], [403, 1001], 'without business: 403');
+  plain.backend.verify = (o) => o.header['X-Sign'] === require('../fakes/wx').sign(o.header.token + o.url);
+  const signed = (sig) => request(plain, { url: 'https://api.test/api/a', header: { token: 'tok-1', 'X-Sign': sig } });
+  assert.equal((await signed(require('../fakes/wx').sign('tok-1https://api.test/api/a'))).statusCode, 200);
+  assert.deepEqual([(await signed('bad')).statusCode, plain.backend.badSignatures], [400, 1]);
+});
+
+test('release(filter) answers only the held exchanges it picks, the holds staying; bindPhone marks a token made elsewhere', async () => {
+  const fake = createWx({ schedule: 1 });
+  fake.accept('planted');
+  fake.backend.needPhone = ['/api/orders'];
+  fake.hold((kind, o) => /\/api\//.test(o.url));
+  const got = [];
+  const send = (path) => request(fake, { url: `https://api.test${path}`, header: { token: 'planted' } }).then((r) => got.push([path, r.statusCode]));
+  const a = send('/api/a');
+  const orders = send('/api/orders');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(got, []);
+  fake.release((kind, o) => o.url.endsWith('/api/a'));
+  await a;
+  assert.deepEqual(got, [['/api/a', 200]]);
+  const b = send('/api/b');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(got.length, 1, 'the hold stays');
+  fake.backend.bindPhone('planted');
+  fake.release();
+  await Promise.all([orders, b]);
+  assert.deepEqual(got.slice(1).sort(), [['/api/b', 200], ['/api/orders', 200]]);
 });

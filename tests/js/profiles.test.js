@@ -30,6 +30,15 @@ const PROFILES = {
     api: '/api/profile',
     config: { storageKey: 'session_id', tokenHeader: 'X-Session-Id', login: { url: '/api/fetch_code', tokenPath: 'session_id' } },
   },
+  // Access + refresh token pairs (无感刷新): the demo app.js's config.
+  refresh: {
+    api: '/api/profile',
+    config: {
+      login: { url: '/login', tokenPath: 'token', expiresInPath: 'expiresIn', refreshTokenPath: 'refreshToken' },
+      check: { url: '/auth', okWhen: { path: 'errCode', equals: 0 } },
+      refresh: { url: '/refresh', tokenPath: 'token', refreshTokenPath: 'refreshToken', expiresInPath: 'expiresIn' },
+    },
+  },
   wafer2: {
     api: '/weapp/user',
     config: {
@@ -143,5 +152,36 @@ test('a server that always says "invalid session" gets bounded logins and SESSIO
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => session.request({ url: '/api/profile' })));
     assert.ok(results.every((r) => r.status === 'rejected' && r.reason.code === 'SESSION_EXPIRED'));
     assert.equal(backend.stats.logins, 2, 'the launch login and one shared re-login');
+  });
+});
+
+test('refresh profile: 20 parallel requests after the access tokens expired cost one /refresh and no login; with the refresh tokens revoked too, one login', async () => {
+  await withServer('refresh', async (origin, backend) => {
+    const { runtime, session } = launch(origin, tempStorage(), PROFILES.refresh.config);
+    const all = () => Promise.all(Array.from({ length: 20 }, () => session.request({ url: '/api/profile' })));
+    assert.ok((await all()).every((a) => a.statusCode === 200));
+    assert.deepEqual([runtime.counts.login, backend.stats.logins, backend.stats.refreshes], [1, 1, 0]);
+
+    await admin(origin, 'expire');
+    assert.ok((await all()).every((a) => a.statusCode === 200));
+    assert.deepEqual([runtime.counts.login, backend.stats.logins, backend.stats.refreshes], [1, 1, 1], 'one refresh, no login');
+
+    await admin(origin, 'revoke');
+    assert.ok((await all()).every((a) => a.statusCode === 200));
+    assert.deepEqual([runtime.counts.login, backend.stats.logins, backend.stats.refreshes, backend.stats.refreshErrors], [2, 2, 1, 1], 'the refused refresh: one login');
+  });
+});
+
+test('refresh profile: a relaunch over an expired stored access token swaps the refresh token, no wx.login', async () => {
+  const storageFile = tempStorage();
+  await withServer('refresh', async (origin, backend) => {
+    await launch(origin, storageFile, PROFILES.refresh.config).session.ensure();
+    const all = JSON.parse(fs.readFileSync(storageFile, 'utf8'));
+    all.token.expiresAt = Date.now() - 1000;
+    fs.writeFileSync(storageFile, JSON.stringify(all));
+    await admin(origin, 'expire');
+    const { runtime, session } = launch(origin, storageFile, PROFILES.refresh.config);
+    assert.equal((await session.request({ url: '/api/profile' })).statusCode, 200);
+    assert.deepEqual([runtime.counts.login, backend.stats.refreshes, backend.stats.checks], [0, 1, 0]);
   });
 });

@@ -29,7 +29,7 @@ function maskToken(text) {
   return s.length <= 8 ? '****' : `${s.slice(0, 4)}…${s.slice(-2)}`;
 }
 
-const SECRET_KEYS = /^(token|skey|session_?id|session_?key|authorization|x-wx-skey)$/i;
+const SECRET_KEYS = /^(token|skey|session_?id|session_?key|authorization|x-wx-skey|refresh_?token|x-refresh-token)$/i;
 const CODE_KEYS = /^(code|x-wx-code|js_code)$/i;
 
 function masked(value, key) {
