@@ -345,6 +345,11 @@ impl Config {
         if config.login.refresh_token_path.is_none() {
             config.login.refresh_token_path = config.refresh.as_ref().map(|refresh| refresh.refresh_token_path.clone());
         }
+        // A refresh answer carries the lifetime where the login answer does, unless told.
+        let login_expires_in = config.login.expires_in_path.clone();
+        if let Some(refresh) = config.refresh.as_mut().filter(|refresh| refresh.expires_in_path.is_none()) {
+            refresh.expires_in_path = login_expires_in;
+        }
         config.check_across_keys()?;
         Ok(config)
     }

@@ -64,7 +64,8 @@ pub fn is_transient(error: &Error) -> bool {
     match error {
         Error::WxLoginFailed { .. } | Error::Timeout { .. } | Error::PlatformTimeout { .. } => true,
         Error::Network { err_msg } => classify(err_msg) != TransportFailure::Permanent,
-        Error::ServerRejected { status, .. } => *status >= 500,
+        // 5xx, and "try again later": a timeout (408) or rate limit (429) is no refusal.
+        Error::ServerRejected { status, .. } => *status >= 500 || *status == 408 || *status == 429,
         _ => false,
     }
 }

@@ -56,6 +56,8 @@ function Driver(instance, setup, emit) {
   this.timer = null; // the one timer, for the machine's next deadline
   this.timerAt = -1;
   this.tick = function () { tick(self); };
+  this.at = 0; // the time of the event the machine is working on (its deadlines count from it)
+  this.logouts = 0; // logout() calls so far (an app hook still working across one must not send)
   this.draining = false; // drain() is running (further calls only ask it to go on)
   this.again = false;
   this.dead = null; // the error once the instance died or the session was released
@@ -96,6 +98,8 @@ Driver.prototype.start = function (call) {
   var h = this.h;
   try {
     var t = clock.now();
+    this.at = t;
+    if (call.type === calls.LOGOUT) this.logouts++;
     // (A switch, not a function per type: this runs for every request.)
     var id = call.type === calls.REQUEST ? x.request(h, t, this.instance.text(call.url), call.method, call.auth, call.retry, call.timeout, call.kind)
       : call.type === calls.ENSURE ? x.ensure(h, t)
@@ -215,7 +219,9 @@ Driver.prototype.feed = function (tell) {
   if (this.handle.released) return;
   if (!this.live()) return this.die(this.dead || this.instance.dead);
   try {
-    tell(clock.now());
+    var t = clock.now();
+    this.at = t;
+    tell(t);
     this.drain();
   } catch (e) {
     this.fail(e);

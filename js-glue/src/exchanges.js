@@ -179,23 +179,38 @@ function send(d, op) {
   d.ops.set(op, entry);
   var kind = flags & abi.SEND_UPLOAD ? abi.CALL_UPLOAD : flags & abi.SEND_DOWNLOAD ? abi.CALL_DOWNLOAD : abi.CALL_REQUEST;
   if (!call || !d.beforeRequest) return goOut(d, op, entry, call, kind, options);
-  // The app's hook sees every send of its calls (retries too), token already in the header; it
-  // may change the options, return others, or a Promise of them. Whatever it throws or rejects
-  // fails the call (nothing is sent); its time counts against the call's time limit.
+  beforeRequest(d, op, entry, call, kind, call.sends > 1 ? options : values.copyOwn(options));
+}
+
+// The app's hook sees every send of its calls (retries too), token already in the header, in
+// options of its own (what it changes does not carry over to a retry); it may change them,
+// return others, or a Promise of them. Whatever it throws or rejects, or a Promise still
+// pending when the call's time limit is about to end, fails the call: nothing is sent.
+function beforeRequest(d, op, entry, call, kind, options) {
   var result;
   try {
     result = d.beforeRequest(options, { attempt: call.sends });
-    if (result && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
-      return result.then(function (given) {
-        if (d.ops.get(op) === entry) goOut(d, op, entry, call, kind, optionsFrom(given, options));
-      }, function (e) {
-        refuse(d, op, entry, e);
-      });
+    if (!result || (typeof result !== 'object' && typeof result !== 'function') || typeof result.then !== 'function') {
+      return goOut(d, op, entry, call, kind, optionsFrom(result, options));
     }
   } catch (e) {
     return refuse(d, op, entry, e);
   }
-  goOut(d, op, entry, call, kind, optionsFrom(result, options));
+  var logouts = d.logouts;
+  // Just before the machine's deadline for this send, which counts from the event it came in.
+  var limit = options.timeout;
+  var timer = setTimeout(function () {
+    refuse(d, op, entry, 'beforeRequest did not settle within ' + limit + ' ms');
+  }, Math.max(0, d.at + limit - clock.now() - 1));
+  result.then(function (given) {
+    clearTimeout(timer);
+    // (A logout came meanwhile: the machine refuses it as logged out.)
+    if (d.logouts !== logouts) refuse(d, op, entry, 'logged out');
+    else if (d.ops.get(op) === entry) goOut(d, op, entry, call, kind, optionsFrom(given, options));
+  }, function (e) {
+    clearTimeout(timer);
+    refuse(d, op, entry, e);
+  });
 }
 
 // What a beforeRequest hook gave: new options, or the ones it was given (changed or not).

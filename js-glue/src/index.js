@@ -146,7 +146,7 @@ function prepare(config) {
     }
     own = {
       wx: config.wx, platform: config.platform, wasmPath: config.wasmPath, login: config.login, onReport: config.onReport, timeoutMs: config.timeoutMs,
-      beforeRequest: config.beforeRequest, onAuthRequired: config.onAuthRequired,
+      beforeRequest: config.beforeRequest, onAuthRequired: config.onAuthRequired, authRequiredWhen: config.authRequiredWhen,
     };
     own.extra = own.login && typeof own.login === 'object' ? own.login.extra : undefined;
   } catch (e) {
@@ -159,6 +159,10 @@ function prepare(config) {
   var hooks = { onReport: 'one event', beforeRequest: 'the options and { attempt }', onAuthRequired: 'one object' };
   for (var hook in hooks) {
     if (own[hook] !== undefined && typeof own[hook] !== 'function') throw errors.configError(hook, 'must be a function taking ' + hooks[hook]);
+  }
+  // Calls that wait for the app's login need someone to show the login page.
+  if (own.authRequiredWhen && own.authRequiredWhen.length && !own.onAuthRequired) {
+    throw errors.configError('onAuthRequired', 'authRequiredWhen needs it: the app shows its login page there, or the calls wait for nothing');
   }
   var wasmPath = own.wasmPath === undefined ? DEFAULT_WASM_PATH : own.wasmPath;
   if (typeof wasmPath !== 'string' || !wasmPath) throw errors.configError('wasmPath', 'must be a package path string');

@@ -122,13 +122,16 @@ impl Session {
                 let ready = self.ready_of(&stored, Source::Login);
                 self.finish(now, Ok(Outcome { ready, store: Some(stored) }));
             }
-            Err(Error::ServerRejected { status, .. }) if status >= 500 => {
-                let error = Error::ServerRejected { endpoint: "refresh", status };
-                self.retry_refresh_or_fail(now, refresh, error);
-            }
-            // Refused: the refresh token is never sent again, and a login takes its place.
+            // The server could not answer now (5xx, 408, 429): retried, the refresh token kept.
+            Err(error @ Error::ServerRejected { .. }) if is_transient(&error) => self.retry_refresh_or_fail(now, refresh, error),
+            // Refused: the refresh token is never sent again, and a login takes its place. The
+            // stored record goes (its token is expired or refused, its refresh token refused),
+            // so a relaunch does not try it either.
             Err(_) => {
                 self.refused_refresh = Some(refresh);
+                let op = self.start_op(Owner::Store, Awaits::Write, now, self.config.timeout_ms.get());
+                let key = self.config.storage_key.as_str().into();
+                self.actions.push_back(Action::RemoveStorage { op, key });
                 self.start_login(now);
             }
         }
@@ -256,9 +259,12 @@ impl Session {
         let ok_when = self.config.check.as_ref().and_then(|check| check.ok_when.as_ref());
         let valid = !invalid && ok_when.map_or((200..300).contains(&status), |rule| view.matches(rule));
         if valid {
-            self.use_stored(now, stored, migrate);
-        } else {
-            self.start_login(now);
+            return self.use_stored(now, stored, migrate);
+        }
+        // The server refuses the stored token: its refresh token, if it has one, swaps it.
+        match self.refresh_token_of(stored.refresh_token.as_ref()) {
+            Some(refresh) => self.send_refresh(now, refresh),
+            None => self.start_login(now),
         }
     }
 

@@ -568,7 +568,9 @@ impl Session {
     /// settle): its call fails with `BEFORE_REQUEST_FAILED`, nothing having been sent.
     pub fn send_refused(&mut self, op: OpId, reason: &str) {
         if let Some(Owner::Request(call)) = self.finish_op(op, Awaits::Http) {
-            self.settle_request(call, Err(Error::BeforeRequest { reason: reason.into() }));
+            // (A hook still working when the app logged out: the send is refused as logged out.)
+            let error = if self.is_from_before_logout(call) { Error::LoggedOut } else { Error::BeforeRequest { reason: reason.into() } };
+            self.settle_request(call, Err(error));
         }
     }
 

@@ -125,6 +125,11 @@ impl Session {
         self.requests.iter().any(|r| matches!(r.stage, Stage::WaitingForToken))
     }
 
+    /// Was request `call` started before the last `logout()` (and does it carry a token)?
+    pub(super) fn is_from_before_logout(&self, call: CallId) -> bool {
+        self.requests.iter().any(|r| r.call == call && r.api.auth && r.generation != self.generation)
+    }
+
     pub(super) fn has_request(&self, call: CallId) -> bool {
         self.requests.iter().any(|r| r.call == call)
     }
@@ -150,7 +155,7 @@ impl Session {
         let auth = request.api.auth;
         let invalid = auth && any(&self.config.invalid_when);
         if !invalid && auth && any(&self.config.auth_required_when) {
-            return self.wait_for_auth(now, call);
+            return self.auth_required(now, call);
         }
         if !invalid && (200..300).contains(&answer.status) && any(&self.config.api.fail_when) {
             let message = self.config.api.message_path.as_ref().and_then(|path| view.field(path).as_text());
@@ -268,14 +273,31 @@ impl Session {
     }
 
     /// The server said the user must act: the call waits for the app's login (once; a second
-    /// such answer, after that login, fails it). The app hears it once per burst.
-    fn wait_for_auth(&mut self, now: Millis, call: CallId) {
+    /// such answer, after that login, fails it). The app hears it once per burst. An answer for
+    /// a token the app's login already replaced goes out again with the new one; one that comes
+    /// after a logout fails `LOGGED_OUT`.
+    fn auth_required(&mut self, now: Millis, call: CallId) {
         let until = now.saturating_add(Millis::from(self.config.auth_wait_ms));
+        let current = self.usable(now).map(|ready| ready.token.clone());
+        let generation = self.generation;
         let Some(request) = self.request_mut(call) else { return };
+        if request.generation != generation {
+            return self.settle_request(call, Err(Error::LoggedOut));
+        }
         if request.auth_waited {
             return self.settle_request(call, Err(Error::AuthRequired { reason: "the server still asks after the login" }));
         }
         request.auth_waited = true;
+        let carried = match &request.stage {
+            Stage::Sending { token } => token.clone(),
+            _ => None,
+        };
+        if let (Some(carried), Some(current)) = (carried, current) {
+            if carried != current {
+                return self.send(now, call, Some(current));
+            }
+        }
+        let Some(request) = self.request_mut(call) else { return };
         request.stage = Stage::WaitingForAuth { until };
         if !self.auth_burst {
             self.auth_burst = true;
