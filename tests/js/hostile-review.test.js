@@ -163,6 +163,32 @@ for (const build of BUILDS) {
     });
   }
 
+  test(`${build.name}: logout() from the onChange "ready" listener of a re-login (after a 401): the request is not sent again with the token logout() just forgot`, async () => {
+    const t = sdk({ build });
+    const s = t.create();
+    assert.ok((await outcome(s.ensure())).ok);
+    t.fake.revokeAll(); // the server refuses tok-1: the next request gets 401, one re-login (tok-2)
+    const order = [];
+    const request = t.wx.request;
+    t.wx.request = (o) => {
+      if (!isLogin(o)) order.push(`sent with ${o.header && o.header.token}`);
+      return request(o);
+    };
+    let once = true;
+    s.onChange((state) => {
+      if (state === 'ready' && once) {
+        once = false;
+        order.push('logout()');
+        s.logout();
+      }
+    });
+    const r = await outcome(s.request({ url: '/api/profile' }));
+    const afterLogout = order.slice(order.indexOf('logout()') + 1);
+    // README: logout() "forgets the token in storage and memory; … a request in flight that
+    // fails afterwards is not sent again with the old token".
+    assert.deepEqual(afterLogout.filter((line) => /with tok-2$/.test(line)), [], `${order.join(' | ')}; request ${show(r)}`);
+  });
+
   // ---- 5. a platform timer that throws kills every session --------------------------------------
 
   test(`${build.name}: one throwing setTimeout must not fail every session's calls with INTERNAL`, async () => {
