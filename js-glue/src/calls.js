@@ -49,7 +49,7 @@ function promiseOf(call) {
 }
 
 // request/uploadFile/downloadFile's Promise: wx-style success/fail/complete callbacks, and
-// abort() and onTask() on the Promise. `abort(call)` asks the driver to abort a started call.
+// abort() and onTask() on the Promise; `abort(call)` aborts the call (index.js).
 function requestPromise(call, abort) {
   var promise = promiseOf(call);
   var o = call.options;
@@ -71,10 +71,7 @@ function requestPromise(call, abort) {
     });
   }
   promise.abort = function () {
-    if (call.id) return abort(call);
-    // Not started yet (the wasm is loading): it never will be.
-    call.aborted = true;
-    call.reject(new errors.WxSessionError('ABORTED', 'request aborted'));
+    abort(call);
   };
   promise.onTask = function (listener) {
     if (typeof listener !== 'function') return promise;

@@ -6,7 +6,11 @@ var lastNow = 0;
 var shift = 0; // added to Date.now() since the clock was last seen going back
 var stuck = false; // Date.now() threw or read NaN at the last look
 
-// A clock that reads NaN or throws is stuck at its last good time (reach() moves it on).
+// The latest time a Date can hold (ECMAScript: 8.64e15 ms); a reading past it is no time.
+var MAX_DATE = 8.64e15;
+
+// A clock that reads NaN, throws, or reads past any date (Infinity, 2^53) is stuck at its last
+// good time (reach() moves it on): one bad reading must not push every deadline out of reach.
 function now() {
   var t;
   try {
@@ -14,7 +18,7 @@ function now() {
   } catch (e) {
     t = NaN;
   }
-  stuck = t !== t;
+  stuck = !(t <= MAX_DATE);
   if (stuck || t < lastNow) {
     if (!stuck) shift += lastNow - t;
     t = lastNow;

@@ -9,6 +9,8 @@ import * as values from './values.js';
 import * as exchanges from './exchanges.js';
 import { reportCall } from './reports.js';
 
+// Made ahead of need: the error of a session that stopped where no error could be made.
+var STOPPED_SESSION = new errors.WxSessionError('INTERNAL', 'the session stopped; the next call starts it again');
 // Request options that are the SDK's or ours to set, never copied from the caller's.
 var RESERVED = { url: 1, method: 1, header: 1, timeout: 1, auth: 1, retry: 1, success: 1, fail: 1, complete: 1 };
 // Longest URL passed to the core, in characters (one more: the core refuses it as too long
@@ -24,16 +26,20 @@ var MAX_TOKEN = 8193;
 function Driver(instance, setup, emit) {
   var x = instance.exports;
   var h = 0;
+  var refused;
   try {
     h = x.create(instance.data(setup.bytes), Math.floor(Math.random() * 4294967296), setup.loginExtra ? 1 : 0);
+    if (!h) {
+      instance.views(); // the error is in the slot, unless the instance is not whole
+      refused = instance.error();
+    }
   } catch (e) {
-    instance.die(e);
-    throw instance.dead;
+    instance.check(e);
+    refused = instance.dead || STOPPED_SESSION;
   }
-  if (!h) {
-    instance.views(); // the error is in the slot
-    throw instance.error();
-  }
+  if (!h && !refused) instance.die('no session could be created');
+  if (instance.dead) throw instance.dead;
+  if (!h) throw refused;
   var self = this;
   this.instance = instance;
   this.x = x;
@@ -92,7 +98,11 @@ Driver.prototype.start = function (call) {
     else if (call.type === calls.LOGIN) readLoginExtra(call);
     else if (call.type === calls.SET_TOKEN) token = readToken(call);
   } catch (e) {
-    return call.reject(errors.isWxSessionError(e) ? e : errors.configError('request', 'its options cannot be read: ' + errors.describe(e)));
+    var error = errors.isWxSessionError(e) ? e : errors.configError('request', 'its options cannot be read: ' + errors.describe(e));
+    call.reject(error);
+    // Every request is reported, also one refused before the core saw it.
+    if (this.onReport && call.type === calls.REQUEST) reportCall(this.onReport, call, error);
+    return;
   }
   var x = this.x;
   var h = this.h;
@@ -106,6 +116,8 @@ Driver.prototype.start = function (call) {
       : call.type === calls.LOGOUT ? x.logout(h, t)
       : call.type === calls.LOGIN ? x.login(h, t)
       : setToken(x, h, t, this.instance, token, call.options);
+    // (0: the export answered its fallback, the instance is not whole.)
+    if (!id) throw new Error('the core took no call');
     call.startMs = t;
     call.id = id >>> 0; // ids are u32; the slot gives them unsigned too
     this.calls.set(call.id, call);
@@ -124,8 +136,24 @@ Driver.prototype.live = function () {
 // Something the glue did with the instance threw: it trapped (or the glue broke). The instance
 // is dead for good: this driver and every busy one hear it.
 Driver.prototype.fail = function (cause) {
-  this.instance.die(cause);
-  this.die(this.instance.dead);
+  // A trap (a bug in the core) stops the instance; the JS stack running out (RangeError) stops
+  // it only if it ran out inside the core, which then holds its state half-changed.
+  if (!isStackOverflow(cause)) {
+    this.instance.die(cause);
+    return this.die(this.instance.dead);
+  }
+  if (this.instance.check(cause) === false) return this.die(this.instance.dead);
+  // The throw came from the glue around the core (the JS stack ran out, say): the core and the
+  // other sessions are fine, but this session's driver may have lost an action it took, so it
+  // stops: its calls fail INTERNAL, and its next call starts it afresh on the same instance.
+  var error = this.instance.dead || STOPPED_SESSION;
+  try {
+    error = new errors.WxSessionError('INTERNAL', 'the session stopped (' + errors.describe(cause) + '); the next call starts it again');
+  } catch (e) {
+    // the error made ahead of need stands
+  }
+  this.die(error);
+  releaseHandle(this.handle);
 };
 
 // `call.options` are wx.request's (or uploadFile's, downloadFile's) options, plus `auth` and
@@ -338,13 +366,20 @@ function authRequired(d, call) {
 // for every request cost a third of the SDK's time per request. It is set again when an earlier
 // deadline comes, and when the clock jumped past the time it was set for: a timer fires after
 // its delay in real time, whatever the clock says.
+// A platform whose timers throw (a quota, a monitoring wrapper) leaves no timer set: the next
+// drain tries again; it is no reason to fail anyone's calls.
 function schedule(d, at) {
   if (at < 0) return;
   var t = clock.now();
   if (d.timer !== null && d.timerAt <= at && d.timerAt > t) return;
-  clearTimeout(d.timer);
-  d.timerAt = at;
-  d.timer = setTimeout(d.tick, Math.max(0, at - t));
+  try {
+    clearTimeout(d.timer);
+    d.timer = null;
+    d.timerAt = at;
+    d.timer = setTimeout(d.tick, Math.max(0, at - t));
+  } catch (e) {
+    d.timer = null;
+  }
 }
 
 function tick(d) {
@@ -356,6 +391,14 @@ function tick(d) {
   d.feed(function (now) { x.timeout(h, now); });
 }
 
+function isStackOverflow(cause) {
+  try {
+    return Boolean(cause) && cause.name === 'RangeError';
+  } catch (e) {
+    return false;
+  }
+}
+
 // The app dropped the session (index.js) and nothing of it is in flight: its slot in the core's
 // table is freed, once. Its driver, if a timer still reaches it, is then dead (live() is false).
 function releaseHandle(handle) {
@@ -365,7 +408,7 @@ function releaseHandle(handle) {
   try {
     handle.instance.exports.drop(handle.h);
   } catch (e) {
-    handle.instance.die(e);
+    handle.instance.check(e);
   }
 }
 
@@ -374,7 +417,11 @@ function releaseHandle(handle) {
 Driver.prototype.die = function (error) {
   if (this.dead) return;
   this.dead = error;
-  clearTimeout(this.timer);
+  try {
+    clearTimeout(this.timer);
+  } catch (e) {
+    // a timer that fires now finds the driver dead
+  }
   var self = this;
   this.ops.forEach(function (entry, op) { exchanges.cancel(self, op, 'INTERNAL'); });
   var pending = this.calls;

@@ -18,6 +18,9 @@ var MAX_BODY = 1 << 20;
 // (256 bytes), so it refuses them as too long without a huge copy.
 var MAX_CODE = 257;
 
+// What an answer never keeps.
+var THEN = { then: 1 };
+
 // An operation in flight: what the platform works on for the machine.
 function Op(call, read) {
   this.call = call; // the id of the API call it sends, or of the login(extra) call of a login; 0: none
@@ -233,9 +236,10 @@ function goOut(d, op, entry, call, kind, options) {
     options.success = function (res) { answered(d, op, res); };
     options.fail = function (err) { failed(d, op, errors.describe(err)); };
     var task = d.platform.send(kind, options);
-    // (The platform may have answered already, synchronously: the entry is gone then.)
+    // (The platform may have answered already, synchronously: the call may even have settled.
+    // The task was started all the same, and onTask hears it.)
     entry.task = task;
-    if (call && task && d.ops.has(op)) {
+    if (call && task) {
       call.task = task; // for an onTask() listener added later
       values.callBack(call.onTask, task);
     }
@@ -262,9 +266,11 @@ function answered(d, op, res) {
   var status = 0;
   var data;
   try {
-    // An answer that is a thenable would be adopted, not resolved with: it goes out as a
-    // plain copy. One that can't even be read is no answer (status 0: a network failure).
-    if (res && (typeof res === 'object' || typeof res === 'function') && res.then !== undefined) res = values.copyOwn(res, { then: 1 });
+    // The call resolves with a plain copy of the answer, never one with a `then` (a Promise
+    // would adopt it instead: a getter or a Proxy can show one only on the second read, so
+    // looking once is not enough). One that can't even be read is no answer (status 0: a
+    // network failure).
+    res = values.copyOwn(res, THEN);
     var s = res.statusCode;
     status = typeof s === 'number' && s % 1 === 0 && s > 0 && s < 1000 ? s : 0;
     data = res.data;

@@ -11,6 +11,7 @@ import * as calls from './calls.js';
 import * as loader from './loader.js';
 import { Driver, releaseHandle } from './driver.js';
 import { choosePlatform } from './platform.js';
+import { reportCall } from './reports.js';
 
 // Where WeChat DevTools' 构建npm puts this package's wasm (brotli: base library ≥ 2.14).
 var DEFAULT_WASM_PATH = '/miniprogram_npm/wx-session/wx_session_bg.wasm.br';
@@ -49,8 +50,9 @@ function createSession(config) {
   } catch (e) {
     setup = { error: errors.isWxSessionError(e) ? e : errors.configError('config', 'cannot be read: ' + errors.describe(e)) };
   }
-  var driver = null;
-  var starting = null;
+  // The session's live state, which every method reaches: the registry watches it, not the
+  // object returned (an app may keep only its methods: `const { request } = createSession(…)`).
+  var current = { driver: null, starting: null };
   // What the registry holds: the current driver's handle (driver.js), whether the app dropped
   // the session, and how many calls wait for the wasm to load.
   var holder = { handle: null, dropped: false, queued: 0 };
@@ -59,24 +61,25 @@ function createSession(config) {
   // Runs `use(driver)` once the wasm is loaded and the session created; a session whose
   // instance died is created again on a fresh one.
   function withDriver(use, reject) {
+    var driver = current.driver;
     if (driver && driver.live()) return use(driver);
     if (setup.error) return reject(setup.error);
-    if (!starting) {
-      starting = loader.load(setup.wasmPath, setup.loadTimeoutMs, setup.platform).then(function (instance) {
-        starting = null;
-        driver = new Driver(instance, setup, emit);
-        holder.handle = driver.handle;
-        return driver;
+    if (!current.starting) {
+      current.starting = loader.load(setup.wasmPath, setup.loadTimeoutMs, setup.platform).then(function (instance) {
+        current.starting = null;
+        current.driver = new Driver(instance, setup, emit);
+        holder.handle = current.driver.handle;
+        return current.driver;
       });
-      starting.then(null, function (error) {
-        starting = null;
+      current.starting.then(null, function (error) {
+        current.starting = null;
         // A bad config stays bad; a load failure may pass (the next call tries again).
         if (error.code === 'CONFIG') setup = { error: error, holder: holder };
         emit('failed', error);
       });
     }
     holder.queued++;
-    starting.then(function (d) {
+    current.starting.then(function (d) {
       holder.queued--;
       use(d);
       if (holder.dropped && !holder.queued && !d.busy) releaseHandle(d.handle);
@@ -88,6 +91,7 @@ function createSession(config) {
 
   // A new call of `type` (calls.js): its Promise, started now or once the wasm is loaded.
   function start(call, promise) {
+    var driver = current.driver;
     if (driver && driver.live()) driver.start(call);
     else withDriver(function (d) { d.start(call); }, call.reject);
     return promise;
@@ -104,7 +108,16 @@ function createSession(config) {
   }
 
   function abort(call) {
-    if (driver) driver.abort(call);
+    if (call.id) {
+      if (current.driver) current.driver.abort(call);
+      return;
+    }
+    // Not started yet (the core is loading): it never will be.
+    if (call.aborted) return;
+    call.aborted = true;
+    var error = new errors.WxSessionError('ABORTED', 'request aborted');
+    call.reject(error);
+    if (setup.onReport) reportCall(setup.onReport, call, error);
   }
 
   if (setup.error) emit('failed', setup.error);
@@ -118,6 +131,7 @@ function createSession(config) {
     login: function (extra) { return simple(calls.LOGIN, null, extra); },
     logout: function () { return simple(calls.LOGOUT); },
     token: function () {
+      var driver = current.driver;
       return driver && driver.live() ? driver.token() : null;
     },
     setToken: function (token, more) { return simple(calls.SET_TOKEN, { token: token, more: more, expiresIn: NaN }); },
@@ -132,7 +146,7 @@ function createSession(config) {
       };
     },
   };
-  if (registry) registry.register(session, holder);
+  if (registry) registry.register(current, holder);
   return session;
 }
 

@@ -4,12 +4,16 @@ import * as abi from './abi.js';
 import * as utf8 from './utf8.js';
 import * as errors from './errors.js';
 
+// Made ahead of need: the error of an instance that stopped where no error could be made.
+var STOPPED = null;
+
 // `x`: the instance's exports. Returns the helpers the drivers use: the slot's fields, the input
 // area, and `die(cause)`: a throw while the glue works with the instance means it trapped (or the
 // glue broke); it is dead for good, and every driver with calls in flight hears it once.
 // `detaches`: growing the memory detaches its old buffer (true of WebAssembly; wasm2js's memory
 // just moves to a new one).
 function createInstance(x, detaches) {
+  if (!STOPPED) STOPPED = new errors.WxSessionError('INTERNAL', 'the wasm instance stopped; the next call starts a new one');
   var memory = x.memory;
   var bytes = null;
   var words = null;
@@ -98,13 +102,54 @@ function createInstance(x, detaches) {
     die: die,
   };
 
+  // Marks the instance dead, whatever happens after: at the edge of the JS stack even building
+  // the error may throw, and the instance must not stay half alive.
   function die(cause) {
     if (instance.dead) return;
-    instance.dead = new errors.WxSessionError('INTERNAL', 'the wasm instance stopped (' + errors.describe(cause) + '); the next call starts a new one');
+    instance.dead = STOPPED;
+    try {
+      instance.dead = new errors.WxSessionError('INTERNAL', 'the wasm instance stopped (' + errors.describe(cause) + '); the next call starts a new one');
+    } catch (e) {
+      // STOPPED stands
+    }
     var busy = instance.busy;
     instance.busy = new Map();
-    busy.forEach(function (driver) { driver.die(instance.dead); });
+    busy.forEach(function (driver) {
+      try {
+        driver.die(instance.dead);
+      } catch (e) {
+        // the other drivers still hear it
+      }
+    });
   }
+
+  // Is the instance in a state the exports can work with? A throw out of an export (a trap, or
+  // the JS stack running out inside it) leaves the core's state borrowed: every export then
+  // answers its fallback, `slot` 0. A throw in the glue around an export leaves it whole.
+  // true, false, or null: it could not be asked (the JS stack is still nearly full).
+  instance.whole = function () {
+    if (instance.dead) return false;
+    try {
+      return x.slot() >> 2 === slotWord;
+    } catch (e) {
+      return null;
+    }
+  };
+
+  // After `cause` was thrown at the instance: it dies if it is not whole; asked again once the
+  // stack has unwound if it cannot be told now.
+  instance.check = function (cause) {
+    var whole = instance.whole();
+    if (whole === false) die(cause);
+    else if (whole === null) {
+      try {
+        setTimeout(function () { instance.check(cause); }, 0);
+      } catch (e) {
+        die(cause); // no way to ask later
+      }
+    }
+    return whole;
+  };
 
   return instance;
 }

@@ -464,6 +464,7 @@ impl Session {
             self.reject(login, Error::LoggedOut);
         }
         self.drop_resends_with_token();
+        self.withdraw_queued_token();
         self.reject_auth_waiters("logged out");
         self.report(State::Idle, None);
         let op = self.start_op(Owner::Logout(call), Awaits::Write, now, self.config.timeout_ms.get());
@@ -683,6 +684,28 @@ impl Session {
         let header = Rc::new((self.config.token_header.as_str().into(), value));
         self.last_header = Some((token.clone(), Rc::clone(&header)));
         header
+    }
+
+    /// `logout()` from app code the driver ran while it still had actions to perform (an
+    /// `onChange` listener hearing `ready`): nothing still queued may hand out the logged-out
+    /// token. A queued `ensure()` result becomes `LOGGED_OUT`; a queued send with the token is
+    /// withdrawn and its request fails `LOGGED_OUT`.
+    fn withdraw_queued_token(&mut self) {
+        let mut withdrawn = Vec::new();
+        for action in &mut self.actions {
+            match action {
+                Action::Resolve { call, value: Resolution::Ready { .. } } => *action = Action::Reject { call: *call, error: Error::LoggedOut },
+                Action::Send(send) if send.read == ReadSet::Api && send.header.is_some() => withdrawn.push((send.op, send.call)),
+                _ => {}
+            }
+        }
+        for (op, call) in withdrawn {
+            self.actions.retain(|action| !action.starts(op));
+            self.ops.retain(|o| o.id != op);
+            if let Some(call) = call {
+                self.settle_request(call, Err(Error::LoggedOut));
+            }
+        }
     }
 
     /// Reports a non-fatal error with the current state.

@@ -420,3 +420,28 @@ fn an_abort_from_the_ready_report_sends_nothing() {
     assert!(!rest.iter().any(|a| matches!(a, Action::Send(_))), "{rest:?}");
     assert!(rest.iter().any(|a| matches!(a, Action::Reject { call, error: Error::Aborted } if *call == post)), "{rest:?}");
 }
+
+#[test]
+fn a_logout_from_the_ready_report_hands_out_no_token() {
+    let mut session = Session::new(config(json!({})), SEED);
+    let ensure = session.ensure(START);
+    let get = session.request(START, ApiRequest::get("/api/profile"));
+    let read = poll_until(&mut session, |a| matches!(a, Action::ReadStorage { .. }));
+    let Some(Action::ReadStorage { op, .. }) = read.last() else { unreachable!() };
+    session.storage_read(START, *op, StorageValue::Missing);
+    let login = poll_until(&mut session, |a| matches!(a, Action::WxLogin { .. }));
+    let Some(Action::WxLogin { op, .. }) = login.last() else { unreachable!() };
+    session.wx_login_done(START, *op, Ok("code-1"));
+    let send = poll_until(&mut session, |a| matches!(a, Action::Send(_)));
+    let Some(Action::Send(send)) = send.last() else { unreachable!() };
+    session.http_answered(START, send.op, Answer { status: 200, fields: vec![Field::Scalar(Scalar::Text("tok-1".into()))] });
+    // The driver has taken "ready" (the ensure()'s token and the request's Send are still queued)
+    // and its listener logs out.
+    poll_until(&mut session, |a| matches!(a, Action::Report { state: State::Ready, .. }));
+    session.logout(START);
+    let rest: Vec<Action> = core::iter::from_fn(|| session.poll_action()).collect();
+    assert!(!rest.iter().any(|a| matches!(a, Action::Send(_) | Action::Resolve { value: Resolution::Ready { .. }, .. })), "{rest:?}");
+    for call in [ensure, get] {
+        assert!(rest.iter().any(|a| matches!(a, Action::Reject { call: c, error: Error::LoggedOut } if *c == call)), "{call}: {rest:?}");
+    }
+}
