@@ -17,7 +17,10 @@
 // Everything runs in the strict sandbox (Node: tests/sandbox/runtime.js; jsc: the environment of
 // tests/engines/jsc-bundle.js), the clients in the package's realm like an app's code.
 //
-//   node tests/bench/bench.js [--verbose] [--rounds N] [--batch N] [--jsc-rounds N]
+//   --profile           jsc's sampling profiler over wx-session's requests without JIT: the
+//                       functions that take the time (names: a build made with --readable --profiling)
+//
+//   node tests/bench/bench.js [--verbose] [--profile] [--rounds N] [--batch N] [--jsc-rounds N]
 //     [--cold N] [--memory-requests N] [--only per-request,cold,...]
 'use strict';
 
@@ -33,9 +36,11 @@ const { median } = require('./measure');
 const { NAMES } = require('./clients');
 
 const ROOT = path.join(__dirname, '..', '..');
-const DIST = path.join(ROOT, 'js-glue', 'dist');
-const DIST_JS = path.join(ROOT, 'js-glue', 'dist-js');
-const PLAIN_WASM = path.join(ROOT, 'js-glue', 'wasm', 'wx_session_bg.wasm');
+// WX_SESSION_DIST / WX_SESSION_DIST_JS / WX_SESSION_WASM: measure other builds (an older release,
+// a readable build with its names kept for --profile: js-glue/build.js --readable --profiling).
+const DIST = process.env.WX_SESSION_DIST || path.join(ROOT, 'js-glue', 'dist');
+const DIST_JS = process.env.WX_SESSION_DIST_JS || path.join(ROOT, 'js-glue', 'dist-js');
+const PLAIN_WASM = process.env.WX_SESSION_WASM || path.join(ROOT, 'js-glue', 'wasm', 'wx_session_bg.wasm');
 const PEERS = path.join(__dirname, 'node_modules');
 
 const argv = process.argv.slice(2);
@@ -545,8 +550,12 @@ async function main() {
     await memory();
     line();
   }
-  if (VERBOSE) {
-    require('./phases').report({ line, jscScript, runJscScript, JSC_CLIENTS, LIBS, NAMES, jscDirOf: () => jscDir });
+  if (VERBOSE || argv.includes('--profile')) {
+    const phases = require('./phases');
+    const context = { line, jscScript, runJscScript, JSC_CLIENTS, LIBS, NAMES, jscDirOf: () => jscDir, wasm: PLAIN_WASM };
+    if (!jscDir) jscDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-bench-jsc-'));
+    if (VERBOSE) phases.report(context);
+    if (argv.includes('--profile')) phases.profile(context);
     line();
   }
   table();
