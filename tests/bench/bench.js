@@ -21,7 +21,8 @@
 //                       functions that take the time (names: a build made with --readable --profiling)
 //
 //   node tests/bench/bench.js [--verbose] [--profile] [--rounds N] [--batch N] [--jsc-rounds N]
-//     [--cold N] [--memory-requests N] [--only per-request,cold,...]
+//     [--cold N] [--memory-requests N] [--only size,per-request,cold,correctness,memory]
+//     [--clients wx-session,wafer2] (the hand-written wrapper always runs: the ratios need it)
 'use strict';
 
 const fs = require('fs');
@@ -33,7 +34,7 @@ const { createRuntime } = require('../sandbox/runtime');
 const { bundleForJsc } = require('../engines/jsc-bundle');
 const { JSC, NO_JIT } = require('../engines/jsc');
 const { median } = require('./measure');
-const { NAMES } = require('./clients');
+const ALL_NAMES = require('./clients').NAMES;
 
 const ROOT = path.join(__dirname, '..', '..');
 // WX_SESSION_DIST / WX_SESSION_DIST_JS / WX_SESSION_WASM: measure other builds (an older release,
@@ -51,8 +52,8 @@ const flag = (name, fallback) => {
 const VERBOSE = argv.includes('--verbose');
 const ROUNDS = flag('rounds', 41); // Node per-request rounds
 const BATCH = flag('batch', 100); // requests per client per round (Node)
-const JSC_ROUNDS = flag('jsc-rounds', 21);
-const JSC_BATCH = flag('jsc-batch', 40);
+const JSC_ROUNDS = flag('jsc-rounds', 41);
+const JSC_BATCH = flag('jsc-batch', 50);
 const COLD = flag('cold', 11); // fresh processes per client and engine
 const MEMORY_REQUESTS = flag('memory-requests', 100000);
 const ONLY = (() => {
@@ -60,6 +61,13 @@ const ONLY = (() => {
   return at >= 0 ? argv[at + 1].split(',') : null;
 })();
 const wanted = (part) => !ONLY || ONLY.includes(part);
+// --clients hand-written,wx-session: fewer clients (the hand-written one always stays first).
+const NAMES = (() => {
+  const at = argv.indexOf('--clients');
+  if (at < 0) return ALL_NAMES;
+  const some = argv[at + 1].split(',');
+  return ALL_NAMES.filter((n) => n === 'hand-written' || some.includes(n));
+})();
 
 const TARGETS = {
   shipped: 40 * 1024,
@@ -101,7 +109,6 @@ const HARNESS = {
   'bench/clients.js': path.join(__dirname, 'clients.js'),
   'bench/measure.js': path.join(__dirname, 'measure.js'),
   'bench/wx.js': path.join(ROOT, 'tests', 'fakes', 'wx.js'),
-  'bench/phases.js': path.join(__dirname, 'phases.js'),
 };
 const NODE_WASM_PATH = '/wx-session/wx_session_bg.wasm.br';
 const JSC_WASM_PATH = '/wx_session_bg.wasm'; // jsc has no brotli: the same module, uncompressed
@@ -311,7 +318,7 @@ var fake = __load('bench/wx.js').createWx({ schedule: function (fn) { __native.s
 wx = benchClients.addSocketListeners(fake.wx);
 var MAINS = ${MAINS};
 var KEYS = ${KEYS};
-var NAMES = benchClients.NAMES;
+var NAMES = ${JSON.stringify(NAMES)};
 var clients = {};
 var started = Promise.resolve();
 NAMES.forEach(function (name) {
@@ -415,7 +422,7 @@ function coldStart() {
       for (const name of order) round[name] = engine.run(name);
       for (const name of NAMES) {
         samples[name].push(round[name]);
-        ratios[name].push(round[name].total / round.wafer2.total);
+        ratios[name].push(round.wafer2 ? round[name].total / round.wafer2.total : NaN);
       }
     }
     const result = Object.fromEntries(NAMES.map((n) => [n, {
@@ -526,7 +533,13 @@ function table() {
 
 async function main() {
   const cpu = os.cpus();
-  line(`wx-session benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${JSC ? 'jsc (JavaScriptCore, libjavascriptcoregtk 4.0)' : 'no jsc'}, ${cpu.length} × ${cpu[0] && cpu[0].model}, strict sandbox`);
+  let jscVersion = '';
+  try {
+    jscVersion = ` ${execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libjavascriptcoregtk-4.0-bin'], { encoding: 'utf8' })}`;
+  } catch (e) {
+    // not a Debian system: no version to show
+  }
+  line(`wx-session benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${JSC ? `jsc (JavaScriptCore, WebKitGTK${jscVersion})` : 'no jsc'}, ${cpu.length} × ${cpu[0] && cpu[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, strict sandbox`);
   line();
   if (wanted('size')) sizes();
   line();
