@@ -21,7 +21,7 @@
 //                       functions that take the time (names: a build made with --readable --profiling)
 //
 //   node tests/bench/bench.js [--verbose] [--profile] [--rounds N] [--batch N] [--jsc-rounds N]
-//     [--cold N] [--memory-requests N] [--only size,per-request,cold,correctness,memory]
+//     [--node-processes N] [--cold N] [--memory-requests N] [--only size,per-request,cold,correctness,memory]
 //     [--clients wx-session,wafer2] (the hand-written wrapper always runs: the ratios need it)
 'use strict';
 
@@ -50,7 +50,8 @@ const flag = (name, fallback) => {
   return at >= 0 ? Number(argv[at + 1]) : fallback;
 };
 const VERBOSE = argv.includes('--verbose');
-const ROUNDS = flag('rounds', 41); // Node per-request rounds
+const ROUNDS = flag('rounds', 21); // Node per-request rounds, per process
+const NODE_PROCESSES = flag('node-processes', 5);
 const BATCH = flag('batch', 100); // requests per client per round (Node)
 const JSC_ROUNDS = flag('jsc-rounds', 41);
 const JSC_BATCH = flag('jsc-batch', 50);
@@ -213,8 +214,8 @@ function sizes() {
 
 // ---- per request --------------------------------------------------------------------------------
 
-async function perRequestNode() {
-  line('## Per request on Node (in the sandbox realm; wx answers on the next macrotask)');
+// One process's rounds (its raw per-round figures): run in a child, `--node-rounds-child`.
+async function nodeRounds() {
   const box = sandbox();
   const measure = box.runtime.requireModule('bench/measure.js');
   const clients = [];
@@ -223,8 +224,26 @@ async function perRequestNode() {
     await client.start();
     clients.push({ name, request: client.request });
   }
-  const result = measure.summarize(await measure.perRequest(clients, { rounds: ROUNDS, batch: BATCH, warmup: 2000, now: box.runtime.context.__now, cpu: box.runtime.context.__cpu }));
-  line(`${ROUNDS} rounds of ${BATCH} requests per client, order rotated each round; ratios are medians of each round's ratio to the hand-written wrapper`);
+  return measure.perRequest(clients, { rounds: ROUNDS, batch: BATCH, warmup: 2000, now: box.runtime.context.__now, cpu: box.runtime.context.__cpu });
+}
+
+// V8's optimizing compiler decides differently from one process to the next, so one process's
+// ratio can sit 0.3 away from another's: the rounds of NODE_PROCESSES fresh processes are pooled.
+function perRequestNode() {
+  line(`## Per request on Node (in the sandbox realm; wx answers on the next macrotask)`);
+  const pooled = {};
+  for (let p = 0; p < NODE_PROCESSES; p++) {
+    const args = [__filename, '--node-rounds-child', '--rounds', String(ROUNDS), '--batch', String(BATCH), '--clients', NAMES.join(',')];
+    const output = execFileSync(process.execPath, args, { encoding: 'utf8', timeout: 600000, maxBuffer: 64 << 20 });
+    const result = JSON.parse(output.split('\n').find((l) => l.startsWith('RESULT ')).slice(7));
+    for (const [name, r] of Object.entries(result)) {
+      pooled[name] = pooled[name] || { wall: [], cpu: [], ratioWall: [], ratioCpu: [] };
+      for (const key of Object.keys(pooled[name])) pooled[name][key].push(...r[key]);
+    }
+  }
+  const { summarize } = require('./measure');
+  const result = summarize(pooled);
+  line(`${NODE_PROCESSES} fresh processes × ${ROUNDS} rounds of ${BATCH} requests per client, order rotated each round; ratios are medians of each round's ratio to the hand-written wrapper`);
   for (const name of NAMES) {
     const r = result[name];
     const target = name === 'wx-session' ? `  target CPU ≤ ${TARGETS.nodeCpu}×: ${verdict(r.ratioCpu <= TARGETS.nodeCpu)}` : '';
@@ -544,7 +563,7 @@ async function main() {
   if (wanted('size')) sizes();
   line();
   if (wanted('per-request')) {
-    await perRequestNode();
+    perRequestNode();
     line();
     perRequestJsc('with JIT', null);
     line();
@@ -574,7 +593,11 @@ async function main() {
   table();
 }
 
-main().then(() => process.exit(0), (error) => {
+const run = argv.includes('--node-rounds-child')
+  ? () => nodeRounds().then((r) => console.log(`RESULT ${JSON.stringify(r)}`))
+  : main;
+
+run().then(() => process.exit(0), (error) => {
   console.error(error);
   process.exit(1);
 });
