@@ -349,42 +349,66 @@ coldRun().then(function (first) {
 // jsc's own sampling profiler (--useSamplingProfiler), no instrumentation: wx-session's requests
 // without JIT, the innermost frame of each sample counted by function. Wasm functions show by
 // name only when the .wasm keeps its names (WX_SESSION_WASM=… a --profiling build).
-function profile({ line, jscScript, runJscScript, JSC_CLIENTS, LIBS }) {
+function profile({ line, jscScript, runJscScript, JSC_CLIENTS }) {
   const client = process.env.WX_SESSION_PROFILE_CLIENT || 'wx-session';
+  const N = 20000;
   const main = `${JSC_CLIENTS}
+var elapsed = 0;
 started.then(function () {
   return measure.repeat(500, clients[${JSON.stringify(client)}].request);
 }).then(function () {
   startSamplingProfiler();
-  return measure.repeat(20000, clients[${JSON.stringify(client)}].request);
+  elapsed = __now();
+  return measure.repeat(${N}, clients[${JSON.stringify(client)}].request);
 }).then(function () {
+  elapsed = __now() - elapsed;
   var traces = samplingProfilerStackTraces().traces;
   var top = {};
-  var inclusive = {};
   traces.forEach(function (t) {
     var f = t.frames[0];
-    var key = f ? f.category + ' ' + f.name + (f.line ? ' @' + f.line + ':' + f.column : '') : '(no frame)';
+    var key = f ? [f.category, f.name, f.line].join('|') : '(no frame)||';
     top[key] = (top[key] || 0) + 1;
-    var seen = {};
-    t.frames.forEach(function (g) {
-      var k = g.category + ' ' + g.name;
-      if (seen[k]) return;
-      seen[k] = 1;
-      inclusive[k] = (inclusive[k] || 0) + 1;
-    });
   });
-  print('RESULT ' + JSON.stringify({ samples: traces.length, top: top, inclusive: inclusive }));
+  print('RESULT ' + JSON.stringify({ samples: traces.length, elapsed: elapsed, top: top }));
   quit();
 }, __fail);
 `;
-  const r = runJscScript(jscScript(main), Object.assign({}, NO_JIT, { JSC_useSamplingProfiler: 'true', JSC_sampleInterval: '50' }), 'profile.js');
-  line(`### jsc's sampling profiler, ${client}, 20,000 requests without JIT: ${r.samples} samples`);
-  line('innermost frame (self time), share of samples:');
-  Object.entries(r.top).sort((a, b) => b[1] - a[1]).slice(0, 40)
-    .forEach(([k, n]) => line(`  ${(100 * n / r.samples).toFixed(1).padStart(5)}%  ${k}`));
-  line('on the stack (inclusive), share of samples:');
-  Object.entries(r.inclusive).sort((a, b) => b[1] - a[1]).slice(0, 30)
-    .forEach(([k, n]) => line(`  ${(100 * n / r.samples).toFixed(1).padStart(5)}%  ${k}`));
+  const script = jscScript(main);
+  // Which module of the script a line is in: the __define blocks, in order.
+  const blocks = [];
+  script.split('\n').forEach((text, i) => {
+    const m = /^__define\("([^"]+)"/.exec(text);
+    if (m) blocks.push({ name: m[1], from: i + 1 });
+  });
+  const mainLine = script.split('\n').length - main.split('\n').length;
+  const moduleAt = (lineNo) => {
+    let found = null;
+    for (const b of blocks) if (b.from <= lineNo && lineNo < mainLine) found = b.name;
+    return found;
+  };
+  const r = runJscScript(script, Object.assign({}, NO_JIT, { JSC_useSamplingProfiler: 'true', JSC_sampleInterval: '50' }), 'profile.js');
+  const perRequest = r.elapsed / N; // µs
+  const usOf = (n) => (n / r.samples) * perRequest;
+  const groups = {};
+  const functions = {};
+  for (const [key, n] of Object.entries(r.top)) {
+    const [category, name, lineNo] = key.split('|');
+    const module = moduleAt(Number(lineNo));
+    let group;
+    if (category === 'IPInt' || category === 'Wasm') group = 'core (wasm, interpreted)';
+    else if (module === 'bench/wx.js') group = 'platform fake';
+    else if (module && module.startsWith('wx-session')) group = 'client JS (glue)';
+    else if (module && module.startsWith('bench/')) group = 'bench loop';
+    else group = 'engine and natives (Promise jobs, timers, typed arrays, Map)';
+    groups[group] = (groups[group] || 0) + n;
+    const label = group.startsWith('core') || group.startsWith('client') ? `${group.split(' ')[0]} ${name.replace(/^wx_session\.wasm\.wasm-function\[(.*)\]$/, '$1').slice(0, 90)}` : `${group}: ${name || '(anonymous)'}`;
+    functions[label] = (functions[label] || 0) + n;
+  }
+  line(`### jsc's sampling profiler, ${client}, ${N.toLocaleString('en-US')} requests without JIT: ${r.samples} samples, ${perRequest.toFixed(1)} µs per request (profiler on)`);
+  line('self time by part (µs per request):');
+  Object.entries(groups).sort((a, b) => b[1] - a[1]).forEach(([g, n]) => line(`  ${usOf(n).toFixed(2).padStart(6)}  ${(100 * n / r.samples).toFixed(1).padStart(5)}%  ${g}`));
+  line('functions by self time (µs per request; wasm names only with a build that keeps them):');
+  Object.entries(functions).sort((a, b) => b[1] - a[1]).slice(0, 45).forEach(([f, n]) => line(`  ${usOf(n).toFixed(2).padStart(6)}  ${f}`));
 }
 
 module.exports = { report, profile, patchBundle };
