@@ -582,7 +582,8 @@ async function main() {
     await memory();
     line();
   }
-  if (VERBOSE || argv.includes('--profile')) {
+  if ((VERBOSE || argv.includes('--profile')) && !JSC) line('--verbose / --profile: SKIPPED (no jsc shell)');
+  else if (VERBOSE || argv.includes('--profile')) {
     const phases = require('./phases');
     const context = { line, jscScript, runJscScript, JSC_CLIENTS, LIBS, NAMES, jscDirOf: () => jscDir, wasm: PLAIN_WASM };
     if (!jscDir) jscDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wx-session-bench-jsc-'));
