@@ -113,6 +113,13 @@ pub mod call {
     pub const DOWNLOAD: u32 = 2;
 }
 
+/// `wasm::wxs_request`'s `url_len`, when the URL is the one of the instance's previous request
+/// with a URL (the glue had the same string): it is not written to the input again, and the
+/// core reuses what it made of it.
+pub mod url {
+    pub const SAME: u32 = 4294967295;
+}
+
 /// A boolean option as the app gave it (`wasm::wxs_request`'s `auth` and `retry`).
 pub mod flag {
     pub const FALSE: u32 = 0;

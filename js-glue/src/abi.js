@@ -47,6 +47,7 @@ export var READ_SETS = 4;
 export var CALL_REQUEST = 0;
 export var CALL_UPLOAD = 1;
 export var CALL_DOWNLOAD = 2;
+export var URL_SAME = 4294967295;
 export var FLAG_FALSE = 0;
 export var FLAG_TRUE = 1;
 export var FLAG_ABSENT = 2;

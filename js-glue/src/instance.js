@@ -21,6 +21,7 @@ function createInstance(x, detaches) {
   var slotWord = x.slot() >> 2; // the slot's address (8-byte aligned), in words
   var inputAt = 0; // the input area: where, and how many bytes it has room for
   var inputRoom = 0;
+  var lastUrl = null; // the URL of the last request that wrote one (the core keeps it too)
 
   // Typed views over memory, made again when memory grew (only a call into the instance can
   // grow it: next() and the input helpers refresh them). Growing detaches a wasm memory's old
@@ -81,6 +82,15 @@ function createInstance(x, detaches) {
     text: function (text) {
       var at = input(text.length * 3); // first: it may replace `bytes`
       return utf8.encodeInto(text, bytes, at);
+    },
+    // A request's URL for the core: URL_SAME when it is the last one written (an app calls the
+    // same few URLs over and over, and the core keeps what it made of it), else written to the
+    // input area; returns the length in bytes. The request export must be called next.
+    url: function (text) {
+      if (text === lastUrl) return abi.URL_SAME;
+      var n = instance.text(text);
+      lastUrl = text;
+      return n;
     },
     // Writes `first` then `second` to the input area; returns their lengths in bytes.
     texts: function (first, second) {

@@ -20,7 +20,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::answer::{Answer, ReadPaths, ReadSet};
-use crate::config::{Config, Method};
+use crate::config::{Config, Method, Target};
 use crate::error::Error;
 use crate::retry::Jitter;
 use crate::token::{StorageValue, StoredToken, Token};
@@ -308,6 +308,9 @@ pub struct Session {
     login_extra: bool,
     /// The header of the last token sent, reused while the token is the same.
     last_header: Option<(Token, Header)>,
+    /// Where the last request's URL goes: the next request with the same URL (the same `Rc`)
+    /// skips checking it again.
+    last_target: Option<Target>,
 }
 
 impl Session {
@@ -335,6 +338,7 @@ impl Session {
             jitter: Jitter::new(seed),
             login_extra: false,
             last_header: None,
+            last_target: None,
         }
     }
 

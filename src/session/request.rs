@@ -89,11 +89,17 @@ impl Session {
     }
 
     /// Where the request goes and its time limit, or the `CONFIG` error that refuses it.
-    fn check_request(&self, api: &ApiRequest) -> Result<(Target, u32), Error> {
-        if api.url.chars().count() > MAX_URL_CHARS {
-            return Err(Error::config("request.url", "is longer than 65536 characters"));
-        }
-        let target = self.config.target(&api.url).ok_or_else(|| Error::config("request.url", "must be a path or an http(s) URL without spaces"))?;
+    fn check_request(&mut self, api: &ApiRequest) -> Result<(Target, u32), Error> {
+        let target = match &self.last_target {
+            // The same URL as the last request's (the same string, kept by the wasm's exports):
+            // what it was made into stands, the config being fixed.
+            Some(last) if Rc::ptr_eq(&last.given, &api.url) => last.clone(),
+            _ => {
+                let target = self.target_of(&api.url)?;
+                self.last_target = Some(target.clone());
+                target
+            }
+        };
         if api.auth && !target.same_origin {
             return Err(Error::config("request.url", "the token only goes to baseUrl's origin: pass auth: false for another one"));
         }
@@ -102,6 +108,15 @@ impl Session {
             Some(ms) => TimeoutMs::new(ms).ok_or_else(|| Error::config("request.timeout", "must be between 1 and 120000 ms"))?.get(),
         };
         Ok((target, timeout_ms))
+    }
+
+    /// Where a request to `url` goes, or the `CONFIG` error that refuses it.
+    fn target_of(&self, url: &Rc<str>) -> Result<Target, Error> {
+        // (Characters are counted only when the bytes could be too many.)
+        if url.len() > MAX_URL_CHARS && url.chars().count() > MAX_URL_CHARS {
+            return Err(Error::config("request.url", "is longer than 65536 characters"));
+        }
+        self.config.target(url).ok_or_else(|| Error::config("request.url", "must be a path or an http(s) URL without spaces"))
     }
 
     /// Sends request `call` with `token`.

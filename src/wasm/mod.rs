@@ -18,6 +18,7 @@
 mod runtime;
 mod slot;
 
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -46,6 +47,10 @@ struct Instance {
     input: Vec<u8>,
     /// Fields of the answer being reported ([`wxs_field`], then [`wxs_http_answered`]).
     fields: Vec<Field>,
+    /// The URL of the last [`wxs_request`] that passed one: an app calls the same few URLs over
+    /// and over, so the glue says "the same" ([`abi::url::SAME`]) instead of writing it again,
+    /// and the session knows what it made of it (`Session::request`).
+    last_url: Option<Rc<str>>,
     slot: Slot,
 }
 
@@ -56,7 +61,7 @@ struct Global(RefCell<Instance>);
 // SAFETY: this module is compiled for wasm32-unknown-unknown only, which has a single thread.
 unsafe impl Sync for Global {}
 
-static GLOBAL: Global = Global(RefCell::new(Instance { sessions: Vec::new(), input: Vec::new(), fields: Vec::new(), slot: Slot::EMPTY }));
+static GLOBAL: Global = Global(RefCell::new(Instance { sessions: Vec::new(), input: Vec::new(), fields: Vec::new(), last_url: None, slot: Slot::EMPTY }));
 
 /// Runs `f` on the instance; `fallback` if it is somehow already in use (it never is: no
 /// export calls out).
@@ -195,11 +200,21 @@ fn flag(value: u32, default: bool) -> Option<bool> {
 }
 
 /// `request(opts)` (`kind` 0), `uploadFile(opts)` (1) or `downloadFile(opts)` (2): the URL is
-/// `url_len` bytes of input; `method` indexes [`Method::ALL`] (anything else is not a method);
-/// `auth`/`retry` are tri-state flags; `timeout` is NaN when not given.
+/// `url_len` bytes of input, or [`abi::url::SAME`]: the previous request's; `method` indexes
+/// [`Method::ALL`] (anything else is not a method); `auth`/`retry` are tri-state flags;
+/// `timeout` is NaN when not given.
 #[export_name = "request"]
 pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, auth: u32, retry: u32, timeout: f64, kind: u32) -> u32 {
-    with_session(handle, 0, |entry, input, _| {
+    with(0, |instance| {
+        let url = match (url_len, &instance.last_url) {
+            (abi::url::SAME, Some(last)) => Rc::clone(last),
+            _ => {
+                let url: Rc<str> = Rc::from(text(&instance.input, url_len));
+                instance.last_url = Some(Rc::clone(&url));
+                url
+            }
+        };
+        let Some(entry) = place(&mut instance.sessions, handle).and_then(Option::as_mut) else { return 0 };
         let session = &mut entry.session;
         let now = millis(now);
         let bad = |key: &str, reason: &str| Error::config(crate::text::join(&["request.", key]), reason);
@@ -210,7 +225,6 @@ pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, 
             if timeout.is_nan() { Ok(None) } else { abi::whole_u32(timeout).map(Some).ok_or_else(|| bad("timeout", "must be a whole number of milliseconds")) };
         match (method, auth, retry, timeout_ms) {
             (Ok(method), Ok(auth), Ok(retry), Ok(timeout_ms)) => {
-                let url = alloc::rc::Rc::from(text(input, url_len));
                 // (The glue's own choice, never the app's: anything else is a plain request.)
                 let kind = match kind {
                     abi::call::UPLOAD => ApiKind::Upload,

@@ -164,6 +164,41 @@ function suite(build) {
     assert.equal(downloads[1].options.header.token, fake.backend.latest);
   });
 
+  // ---- the same URL again (the glue passes "the same" and the core reuses what it made of it) --
+
+  test('a URL repeated, alternated, refused or sent to another origin goes where it says each time, for each session of the instance', LIMIT, async () => {
+    const { fake, create } = sdk();
+    const a = create();
+    const b = create({ baseUrl: 'https://other.test/v2' });
+    const urls = ['/api/x', '/api/x', 'api/y', '/api/x', 'https://cdn.test/z'];
+    for (const url of urls) {
+      const auth = !url.startsWith('https:');
+      await a.request({ url, auth });
+      await b.request({ url, auth });
+    }
+    const sent = fake.requests().filter((o) => !/\/login$/.test(o.url)).map((o) => o.url);
+    assert.deepEqual(sent, [
+      'https://api.test/api/x', 'https://other.test/v2/api/x', 'https://api.test/api/x', 'https://other.test/v2/api/x',
+      'https://api.test/api/y', 'https://other.test/v2/api/y', 'https://api.test/api/x', 'https://other.test/v2/api/x',
+      'https://cdn.test/z', 'https://cdn.test/z',
+    ]);
+    // A refused URL is refused every time, and the one before it still works after it.
+    for (let i = 0; i < 2; i++) {
+      const bad = await settle(a.request({ url: '/a b' }));
+      assert.equal(bad.code, 'CONFIG');
+      assert.equal(bad.error.key, 'request.url');
+    }
+    // The same foreign URL with the token is refused, without it sent: the origin check is per call.
+    assert.equal((await settle(a.request({ url: 'https://cdn.test/z' }))).code, 'CONFIG');
+    await a.request({ url: 'https://cdn.test/z', auth: false });
+    assert.equal((await a.request({ url: '/api/x' })).statusCode, 200);
+    const last = fake.requests().slice(-2);
+    assert.equal(last[0].url, 'https://cdn.test/z');
+    assert.equal(last[0].header && last[0].header.token, undefined, 'no token to another origin');
+    assert.equal(last[1].url, 'https://api.test/api/x');
+    assert.equal(last[1].header.token, fake.backend.latest);
+  });
+
   // ---- callbacks ------------------------------------------------------------------------------
 
   test('success and complete are called once each with the answer, before the app\'s then', LIMIT, async () => {
