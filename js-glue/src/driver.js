@@ -111,7 +111,7 @@ Driver.prototype.start = function (call) {
     this.at = t;
     if (call.type === calls.LOGOUT) this.logouts++;
     // (A switch, not a function per type: this runs for every request.)
-    var id = call.type === calls.REQUEST ? x.request(h, t, this.instance.url(call.url), call.method, call.auth, call.retry, call.timeout, call.kind)
+    var id = call.type === calls.REQUEST ? this.instance.request(h, t, call)
       : call.type === calls.ENSURE ? x.ensure(h, t)
       : call.type === calls.LOGOUT ? x.logout(h, t)
       : call.type === calls.LOGIN ? x.login(h, t)

@@ -21,7 +21,7 @@ function createInstance(x, detaches) {
   var slotWord = x.slot() >> 2; // the slot's address (8-byte aligned), in words
   var inputAt = 0; // the input area: where, and how many bytes it has room for
   var inputRoom = 0;
-  var lastUrl = null; // the URL of the last request that wrote one (the core keeps it too)
+  var lastUrl = null; // the URL of the last request the core took (it keeps it too)
 
   // Typed views over memory, made again when memory grew (only a call into the instance can
   // grow it: next() and the input helpers refresh them). Growing detaches a wasm memory's old
@@ -83,14 +83,15 @@ function createInstance(x, detaches) {
       var at = input(text.length * 3); // first: it may replace `bytes`
       return utf8.encodeInto(text, bytes, at);
     },
-    // A request's URL for the core: URL_SAME when it is the last one written (an app calls the
-    // same few URLs over and over, and the core keeps what it made of it), else written to the
-    // input area; returns the length in bytes. The request export must be called next.
-    url: function (text) {
-      if (text === lastUrl) return abi.URL_SAME;
-      var n = instance.text(text);
-      lastUrl = text;
-      return n;
+    // request/uploadFile/downloadFile `call` (calls.js) into the core of session `h`; returns
+    // its id. The URL crosses once: URL_SAME says it is the last one the core took (an app calls
+    // the same few URLs over and over, and the core keeps what it made of it).
+    request: function (h, t, call) {
+      var url = call.url;
+      var id = x.request(h, t, url === lastUrl ? abi.URL_SAME : instance.text(url), call.method, call.auth, call.retry, call.timeout, call.kind);
+      // Only now: a throw before the export ran (the JS stack running out) left the core's URL as it was.
+      lastUrl = url;
+      return id;
     },
     // Writes `first` then `second` to the input area; returns their lengths in bytes.
     texts: function (first, second) {

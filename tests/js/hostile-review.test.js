@@ -91,6 +91,7 @@ for (const build of BUILDS) {
       if (r.fresh !== 'resolved') problems.push(`[${r.shape}] a new session's call: ${r.fresh}`);
       if (r.deepSettled.hung) problems.push(`[${r.shape}] ${r.deepSettled.hung} of the deep calls' Promises never settled`);
       if (r.unhandled.length) problems.push(`[${r.shape}] unhandled rejections: ${r.unhandled.join('; ')}`);
+      if (r.misrouted) problems.push(`[${r.shape}] ${r.misrouted} requests went to another URL than their own`);
     }
     // README: INTERNAL is "the wasm instance trapped (a bug)"; the hostile suite's promise is
     // "the instance never dies", and "Nothing hangs".
@@ -282,6 +283,42 @@ for (const build of BUILDS) {
   });
 }
 
+// ---- a request cut short by the JS stack between the glue and the core -------------------------
+
+// The URL crosses once (URL_SAME for the one the core took last) and the core decides from it
+// whether the token may go there: a call whose export never ran (the stack ran out at the call)
+// must not make the glue believe the core has its URL. Else the next call to that URL would be
+// judged by the one before: the token sent to another origin.
+test('wasm build: a request whose call into the core threw before it ran: the next request to its URL is judged by its own URL', async () => {
+  const t = sdk({ build: BUILDS[0] });
+  const loader = t.runtime.context.WXWebAssembly;
+  let cutShort = false;
+  t.runtime.context.WXWebAssembly = {
+    instantiate(wasmPath, imports) {
+      return loader.instantiate(wasmPath, imports).then(({ instance, module }) => {
+        const exports = Object.assign({}, instance.exports);
+        exports.request = function () {
+          if (cutShort) {
+            cutShort = false;
+            throw new RangeError('Maximum call stack size exceeded');
+          }
+          return instance.exports.request.apply(null, arguments);
+        };
+        return { instance: { exports }, module };
+      });
+    },
+  };
+  const session = t.create();
+  assert.ok((await outcome(session.request({ url: 'https://api.test/api/a' }))).ok);
+  cutShort = true;
+  const stopped = await outcome(session.request({ url: 'https://evil.test/x' }));
+  assert.equal(stopped.code, 'INTERNAL', show(stopped)); // the session stopped; its next call starts it again
+  const next = await outcome(session.request({ url: 'https://evil.test/x' }));
+  assert.equal(next.code, 'CONFIG', `${show(next)}: the token only goes to baseUrl's origin`);
+  assert.deepEqual(t.fake.requests().filter((o) => /evil/.test(o.url)), [], 'nothing sent to another origin');
+  assert.ok((await outcome(session.request({ url: 'https://api.test/api/a' }))).ok, 'and the URL before still works');
+});
+
 // ---- the deep-stack runs, each in a fresh Node process ----------------------------------------
 
 // shape 'login-held': session A waits for its wx.login (held) while session B is called at each
@@ -297,7 +334,7 @@ function deepStackRun(build, shape) {
     process.on('unhandledRejection', (e) => unhandled.push(String(e && e.message || e).slice(0, 120)));
     const say = (r) => (r.hang ? 'hung' : r.ok ? 'resolved' : 'rejected ' + (r.error && r.error.name) + '/' + r.code + ': ' + String(r.error && r.error.message).slice(0, 100));
     (async () => {
-      const t = sdk({ build, record: false });
+      const t = sdk({ build });
       const b = t.create();
       await b.ensure();
       let a, held;
@@ -317,7 +354,10 @@ function deepStackRun(build, shape) {
         function down(n) {
           try { down(n + 1); } catch (e) {}
           if (stop) return;
-          try { made.push(b.request({ url: '/api/ok' })); } catch (e) { threw++; }
+          // URLs in pairs (ok, ok, ok2, ok2, …): a call the stack cut short must not leave the
+          // next call with the same URL sent where the one before went.
+          var url = Math.floor(n / 2) % 2 ? '/api/ok2' : '/api/ok';
+          try { made.push(b.request({ url: url, header: { 'X-Want': url } })); } catch (e) { threw++; }
           if (shape === 'login-held' ? b.token() !== 'tok-1' || made.length + threw > 3000 : made.length + threw >= 1000) stop = true;
         }
         down(0);
@@ -335,6 +375,7 @@ function deepStackRun(build, shape) {
         shape: ${JSON.stringify(shape)}, calls: made.length, threwAtOnce: threw,
         deepSettled: { hung: settled.filter((x) => x.hang).length, internal: settled.filter((x) => x.code === 'INTERNAL').length },
         held: say(r), after: say(after), fresh: say(fresh), unhandled,
+        misrouted: t.fake.sent.filter((e) => e.options.header && e.options.header['X-Want'] && !e.options.url.endsWith(e.options.header['X-Want'])).length,
       }));
       process.exit(0);
     })();
