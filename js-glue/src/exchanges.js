@@ -182,43 +182,79 @@ function send(d, op) {
   d.ops.set(op, entry);
   var kind = flags & abi.SEND_UPLOAD ? abi.CALL_UPLOAD : flags & abi.SEND_DOWNLOAD ? abi.CALL_DOWNLOAD : abi.CALL_REQUEST;
   if (!call || !d.beforeRequest) return goOut(d, op, entry, call, kind, options);
-  beforeRequest(d, op, entry, call, kind, call.sends > 1 ? options : values.copyOwn(options));
+  beforeRequest(d, op, entry, call, kind, call.sends > 1 ? options : values.copyOwn(options), Boolean(flags & abi.SEND_HEADER));
 }
 
 // The app's hook sees every send of its calls (retries too), token already in the header, in
 // options of its own (what it changes does not carry over to a retry); it may change them,
 // return others, or a Promise of them. Whatever it throws or rejects, or a Promise still
-// pending when the call's time limit is about to end, fails the call: nothing is sent.
-function beforeRequest(d, op, entry, call, kind, options) {
+// pending when the call's time limit is about to end, fails the call: nothing is sent. Only its
+// first word counts (a hand-made thenable may call back twice, or both ways: a POST must not
+// go out twice, nor fail after it went out). `carries`: the token is in the header, so the
+// options it gives must keep the URL's origin (the token goes nowhere else).
+function beforeRequest(d, op, entry, call, kind, options, carries) {
+  var origin = carries ? originOf(options.url) : null;
   var result;
+  var done = false;
+  var decided = function (given) {
+    if (done) return;
+    done = true;
+    var out = given && typeof given === 'object' ? given : options; // new options, or its own (changed or not)
+    var url;
+    try {
+      url = out.url;
+    } catch (e) {
+      return refuse(d, op, entry, e);
+    }
+    if (carries && originOf(url) !== origin) return refuse(d, op, entry, 'beforeRequest moved a request that carries the token to another origin');
+    goOut(d, op, entry, call, kind, out);
+  };
+  var failed = function (cause) {
+    if (done) return;
+    done = true;
+    refuse(d, op, entry, cause);
+  };
   try {
     result = d.beforeRequest(options, { attempt: call.sends });
     if (!result || (typeof result !== 'object' && typeof result !== 'function') || typeof result.then !== 'function') {
-      return goOut(d, op, entry, call, kind, optionsFrom(result, options));
+      return decided(result);
     }
   } catch (e) {
-    return refuse(d, op, entry, e);
+    return failed(e);
   }
   var logouts = d.logouts;
   // Just before the machine's deadline for this send, which counts from the event it came in.
   var limit = options.timeout;
-  var timer = setTimeout(function () {
-    refuse(d, op, entry, 'beforeRequest did not settle within ' + limit + ' ms');
-  }, Math.max(0, d.at + limit - clock.now() - 1));
-  result.then(function (given) {
+  var timer = null;
+  try {
+    timer = setTimeout(function () {
+      failed('beforeRequest did not settle within ' + limit + ' ms');
+    }, Math.max(0, d.at + limit - clock.now() - 1));
+  } catch (e) {
+    // (No timer: the machine's own deadline for the send still ends the wait.)
+  }
+  try {
+    // (A thenable's then may throw, or be gone on the second read.)
+    result.then(function (given) {
+      clearTimeout(timer);
+      // (A logout came meanwhile: the machine refuses it as logged out.)
+      if (d.logouts !== logouts) failed('logged out');
+      else if (d.ops.get(op) === entry) decided(given);
+    }, function (e) {
+      clearTimeout(timer);
+      failed(e);
+    });
+  } catch (e) {
     clearTimeout(timer);
-    // (A logout came meanwhile: the machine refuses it as logged out.)
-    if (d.logouts !== logouts) refuse(d, op, entry, 'logged out');
-    else if (d.ops.get(op) === entry) goOut(d, op, entry, call, kind, optionsFrom(given, options));
-  }, function (e) {
-    clearTimeout(timer);
-    refuse(d, op, entry, e);
-  });
+    failed(e);
+  }
 }
 
-// What a beforeRequest hook gave: new options, or the ones it was given (changed or not).
-function optionsFrom(given, options) {
-  return given && typeof given === 'object' ? given : options;
+// The scheme, host and port of `url` as written (lower case), or null for what is not an
+// absolute URL string: two URLs whose prefixes differ at all go to different origins.
+function originOf(url) {
+  var m = typeof url === 'string' ? /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url) : null;
+  return m ? m[0].toLowerCase() : null;
 }
 
 // The hook failed: the machine fails the call, and nothing goes out.
