@@ -3,6 +3,7 @@
 //! errors of 2xx answers, and retries of transport failures where sending twice is safe.
 
 use alloc::rc::Rc;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Action, ApiKind, ApiRequest, Awaits, CallId, Error, OpId, Owner, Ready, Resolution, Send, Session};
@@ -174,7 +175,11 @@ impl Session {
         }
         if !invalid && (200..300).contains(&answer.status) && any(&self.config.api.fail_when) {
             let message = self.config.api.message_path.as_ref().and_then(|path| view.field(path).as_text());
-            let message = message.map_or_else(|| "the server answered with a business error (api.failWhen)".into(), |text| short(text).into());
+            let carried = match &request.stage {
+                Stage::Sending { token } => token.as_ref(),
+                _ => None,
+            };
+            let message = message.map_or_else(|| "the server answered with a business error (api.failWhen)".into(), |text| short(&self.without_secrets(text, carried)).into());
             return self.settle_request(call, Err(Error::ApiError { message }));
         }
         let carried = match &request.stage {
@@ -354,6 +359,22 @@ impl Session {
         for call in stale {
             self.settle_request(call, Err(Error::LoggedOut));
         }
+    }
+}
+
+impl Session {
+    /// `text` (a server's message) with the token `carried`, the token in use and its refresh
+    /// token each replaced by `…`: a server may echo what it was sent, and an error message
+    /// ends up in the app's logs.
+    fn without_secrets(&self, text: &str, carried: Option<&Token>) -> String {
+        let current = self.current.as_ref();
+        let mut text = String::from(text);
+        for secret in [carried, current.map(|ready| &ready.token), current.and_then(|ready| ready.refresh_token.as_ref())].into_iter().flatten() {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "…");
+            }
+        }
+        text
     }
 }
 

@@ -75,3 +75,19 @@ for (const build of BUILDS) {
     }
   });
 }
+
+for (const build of BUILDS) {
+  // ---- api.failWhen / messagePath ------------------------------------------------------------
+
+  test(`${build.name}: a business failure whose message (api.messagePath) echoes the token: the error message never carries it`, async () => {
+    const echo = (o) => (/\/api\/echo/.test(o.url) ? { statusCode: 200, data: { code: 7, msg: `token ${o.header && o.header.token} may not do this` }, header: {} } : undefined);
+    const t = sdk({ build, respond: echo });
+    const s = t.create({ api: { failWhen: [{ path: 'code', notEquals: 0 }], messagePath: 'msg' } });
+    const r = await outcome(s.request({ url: '/api/echo' }));
+    assert.equal(r.code, 'API_ERROR', show(r));
+    const token = s.token();
+    assert.ok(token);
+    assert.ok(!r.error.message.includes(token), r.error.message);
+    assert.equal(r.error.message, 'token … may not do this');
+  });
+}

@@ -114,6 +114,23 @@ fn a_business_failure_rejects_api_error_with_the_servers_message_and_never_logs_
 }
 
 #[test]
+fn a_business_failure_message_that_echoes_the_token_never_carries_it() {
+    let mut world = World::default();
+    world.serve(|world, sent| match sent.path() {
+        "/api/echo" => Response::Answer(200, json!({ "code": 7, "msg": format!("token {} may not do this", sent.header("token").unwrap_or("?")) })),
+        _ => world.backend(sent),
+    });
+    let config = json!({ "api": { "failWhen": [{ "path": "code", "notEquals": 0 }], "messagePath": "msg" } });
+    let mut h = Harness::new(world, config);
+    let call = h.get("/api/echo");
+    let error = h.run(call).error();
+    let issued: Vec<String> = h.world.issued_tokens().collect();
+    assert!(!issued.is_empty());
+    assert!(issued.iter().all(|token| !error.message().contains(token.as_str())), "{}", error.message());
+    assert_eq!((error.code(), error.message()), ("API_ERROR", "token … may not do this".to_string()));
+}
+
+#[test]
 fn a_send_the_apps_hook_refused_fails_only_its_call() {
     let mut d = Driver::new(config(json!({})), SEED, false, START);
     d.issue("tok-1");
