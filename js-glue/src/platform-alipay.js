@@ -47,6 +47,8 @@ function alipay(api) {
         out.fileName = options.name;
         if (!out.fileType) out.fileType = 'image';
       }
+      // (An answer that can't be read, or none, reaches the glue as such: never as a throw into
+      // the platform's callback, which would leave the call waiting for its time limit.)
       out.success = function (res) { options.success(shaped(kind, res)); };
       out.fail = function (err) {
         // An HTTP answer that is not 2xx comes as a failure (error 19) that carries it.
@@ -65,8 +67,16 @@ function alipay(api) {
 }
 
 // An Alipay answer in the SDK's shape: { statusCode, data, header } (a download's file path as
-// `tempFilePath`).
+// `tempFilePath`); null for one that can't be read (no HTTP answer, to the glue).
 function shaped(kind, res) {
+  try {
+    return shapedOrThrow(kind, res);
+  } catch (e) {
+    return null;
+  }
+}
+
+function shapedOrThrow(kind, res) {
   var out = { statusCode: res.status !== undefined ? res.status : res.statusCode, data: res.data, header: res.headers || res.header };
   if (kind === abi.CALL_UPLOAD && out.statusCode === undefined) out.statusCode = 200;
   if (kind === abi.CALL_DOWNLOAD) {

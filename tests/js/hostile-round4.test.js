@@ -8,6 +8,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { BUILDS, sdk, outcome } = require('../hostile/harness');
+const fakes = require('../fakes/wx');
 
 const show = (r) => (r.hang ? 'hung' : r.ok ? `resolved ${JSON.stringify(r.value && (r.value.token !== undefined ? r.value.token : r.value.statusCode))}`
   : `rejected ${r.error && r.error.name}/${r.code}: ${String(r.error && r.error.message).slice(0, 160)}`);
@@ -91,3 +92,38 @@ for (const build of BUILDS) {
     assert.equal(r.error.message, 'token … may not do this');
   });
 }
+
+// ---- platform adapters ---------------------------------------------------------------------
+
+// Alipay's adapter is in the JavaScript build only (Alipay has WebAssembly only inside Workers).
+test('JavaScript build on Alipay: my.request answering success() with nothing, null or an unreadable answer → NETWORK at once, as on WeChat (not a throw into the platform and a wait for the time limit)', async () => {
+  const t = sdk({ build: BUILDS[1] });
+  const answers = {
+    'success(undefined)': (o) => o.success(undefined),
+    'success(null)': (o) => o.success(null),
+    'success with a throwing status getter': (o) => o.success({ get status() { throw new Error('x'); }, data: {} }),
+    'fail(error 19) with a 401 whose headers getter throws': (o) => o.fail({ error: 19, status: 401, data: {}, get headers() { throw new Error('h'); } }),
+  };
+  for (const [name, answer] of Object.entries(answers)) {
+    const my = fakes.createMy({ schedule: 2 });
+    const request = my.my.request;
+    const thrown = [];
+    my.my.request = function (o) {
+      if (!/\/api\//.test(o.url)) return request.apply(this, arguments);
+      setTimeout(() => {
+        try {
+          answer(o);
+        } catch (e) {
+          thrown.push(e.message); // the platform's callback threw
+        }
+      }, 1);
+      return { abort() {} };
+    };
+    const s = t.create({ platform: 'alipay', wx: my.my, timeoutMs: 3000, retries: 0 });
+    const started = Date.now();
+    const r = await outcome(s.request({ url: '/api/x' }), 6000);
+    assert.equal(r.code, 'NETWORK', `${name}: ${show(r)}`);
+    assert.ok(Date.now() - started < 1000, `${name}: took ${Date.now() - started} ms`);
+    assert.deepEqual(thrown, [], `${name}: a throw into my.request's callback`);
+  }
+});
