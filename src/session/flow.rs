@@ -298,6 +298,7 @@ impl Session {
     }
 
     pub(super) fn flow_wx_login_done(&mut self, now: Millis, answer: LoginAnswer) {
+        let forced = self.config.login.anonymous == Anonymous::Force;
         let code = match answer {
             LoginAnswer::Code(code) => login::check_code(code).map(|()| (code.to_string(), false)),
             LoginAnswer::Anonymous(code) if self.config.login.anonymous == Anonymous::Send => login::check_code(code).map(|()| (code.to_string(), true)),
@@ -312,6 +313,9 @@ impl Session {
                 self.actions.push_back(Action::LoginExtra { op });
             }
             Ok((code, anonymous)) => self.send_login(now, &code, anonymous),
+            // A forced login that failed is the user's answer to the platform's login screen
+            // (Douyin's, closed): trying again would show it again, as often as `retries` says.
+            Err(error @ Error::WxLoginFailed { .. }) if forced => self.finish(now, Err(error)),
             Err(error) => self.retry_login_or_fail(now, error),
         }
     }

@@ -127,3 +127,20 @@ test('JavaScript build on Alipay: my.request answering success() with nothing, n
     assert.deepEqual(thrown, [], `${name}: a throw into my.request's callback`);
   }
 });
+
+for (const build of BUILDS) {
+  test(`${build.name} on Douyin: login.anonymous 'force' and the user closes Douyin's login screen: WX_LOGIN_FAILED, the screen shown once (not once more per retry)`, async () => {
+    const t = sdk({ build });
+    // (Douyin's loader: the sandbox's WXWebAssembly stands for TTWebAssembly, a package path too.)
+    if (!build.js) t.runtime.context.TTWebAssembly = t.runtime.context.WXWebAssembly;
+    const tt = fakes.createTt({ schedule: 2, loggedIn: false, loginUi: 'cancel' });
+    const s = t.create({ platform: 'douyin', wx: tt.tt, login: { anonymous: 'force' } });
+    const r = await outcome(s.ensure(), 9000);
+    assert.equal(r.code, 'WX_LOGIN_FAILED', show(r));
+    assert.equal(tt.counts.loginUi, 1, `Douyin's login screen opened ${tt.counts.loginUi} times`);
+    // The next call asks again (the user may change their mind).
+    const again = await outcome(s.ensure(), 9000);
+    assert.equal(again.code, 'WX_LOGIN_FAILED', show(again));
+    assert.equal(tt.counts.loginUi, 2);
+  });
+}

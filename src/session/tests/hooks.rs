@@ -146,3 +146,37 @@ fn a_send_the_apps_hook_refused_fails_only_its_call() {
     let next = d.request(ApiRequest::get("/api/profile"));
     assert!(d.settled(next).is_none(), "sent");
 }
+
+#[test]
+fn a_forced_login_the_user_cancelled_is_not_asked_again() {
+    // Douyin's tt.login({ force: true }) shows its login screen; "login:fail host login fail" is
+    // the user closing it. A retry would show it again. Without force (no screen), a failed
+    // wx.login is retried as before.
+    for (config, err_msg, expected) in [(json!({ "login": { "anonymous": "force" } }), "login:fail host login fail", 1), (json!({}), "login:fail", 3)] {
+        let mut d = Driver::new(super::config(config), SEED, false, START);
+        let call = d.ensure();
+        let mut logins = 0;
+        for _ in 0..100 {
+            if d.settled(call).is_some() {
+                break;
+            }
+            let op = d.in_flight().first().map(|op| (op.id, op.awaits));
+            match op {
+                Some((op, crate::testing::Awaits::Read)) => d.answer(op, Reply::Read(StorageValue::Missing)),
+                Some((op, crate::testing::Awaits::WxLogin)) => {
+                    logins += 1;
+                    d.answer(op, Reply::WxLogin(Err(err_msg.into())));
+                }
+                Some((op, awaits)) => panic!("op {op} awaits {awaits:?}"),
+                None => {
+                    // (The backoff wait: its deadline only.)
+                    d.now = d.session.next_deadline().expect("something to wait for");
+                    d.handle_timeout();
+                }
+            }
+        }
+        assert_eq!(logins, expected, "{err_msg}: the platform's login was called {logins} times");
+        let Some(Err(error)) = d.settled(call) else { panic!("not settled: {:?}", d.settled(call)) };
+        assert_eq!(error.code(), "WX_LOGIN_FAILED");
+    }
+}
