@@ -54,8 +54,31 @@ function measure(root = ROOT) {
   return { size, bench };
 }
 
+// The wx-session figures of the run's --verbose breakdown (tests/bench/phases.js's lines, kept in
+// results.json's `printed`), or null when the run had no --verbose.
+function breakdown(bench) {
+  const lines = bench.printed || [];
+  const row = lines.find((l) => /^\| wx-session \|/.test(l));
+  const cold = lines.find((l) => /^wx-session: total [\d.]+; loading the JS/.test(l));
+  const again = cold ? lines[lines.indexOf(cold) + 1] || '' : '';
+  if (!row || !cold) return null;
+  const cells = row.split('|').map((c) => c.trim()).filter(Boolean);
+  const number = (re, text) => {
+    const m = re.exec(text);
+    return m ? Number(m[1]) : NaN;
+  };
+  return {
+    platformUs: Number(cells[5]),
+    engineUs: Number(cells[6]),
+    wasmCompileMs: number(/compile ([\d.]+)/, cold),
+    firstJsCompileMs: number(/compiling the JS the first time costs ([\d.]+)/, again),
+  };
+}
+
 // What each inline `<!-- figure:KEY -->` says.
 function inlineFigures({ size, bench }) {
+  const parts = breakdown(bench);
+  const none = '–';
   const node = bench.perRequest.node;
   const jit = bench.perRequest.jscJit;
   const noJit = bench.perRequest.jscNoJit;
@@ -85,6 +108,10 @@ function inlineFigures({ size, bench }) {
     'wafer2-cold-nojit-ms': ms(cold.wafer2.total),
     'js-build-cold-nojit-ms': ms(cold['wx-session/js'].total),
     'bench-date': bench.date,
+    'nojit-platform-us': parts ? us(parts.platformUs) : none,
+    'nojit-engine-us': parts ? us(parts.engineUs) : none,
+    'cold-wasm-compile-ms': parts ? ms(parts.wasmCompileMs) : none,
+    'cold-first-js-compile-ms': parts ? ms(parts.firstJsCompileMs) : none,
   };
 }
 
