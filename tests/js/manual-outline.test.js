@@ -120,6 +120,26 @@ function brokenAnchors(markdown) {
 
 const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
+// The folders of the checkout, two levels deep (`git ls-files | cut -d/ -f1-2`, directories only).
+function trackedFolders() {
+  const { execFileSync } = require('child_process');
+  const files = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const folders = new Set();
+  for (const file of files) {
+    const parts = file.split('/');
+    if (parts.length > 1) folders.add(parts[0]);
+    if (parts.length > 2) folders.add(`${parts[0]}/${parts[1]}`);
+  }
+  return [...folders].sort();
+}
+
+// The Layout section's block of a manual.
+function layoutBlock(markdown, heading) {
+  const at = markdown.indexOf(`\n${heading}\n`);
+  const block = /```\n([\s\S]*?)```/.exec(markdown.slice(at));
+  return block ? block[1] : '';
+}
+
 test('README.md has the outline, heading by heading', () => {
   assert.deepEqual(headings(read('README.md')), OUTLINE.map(([en]) => en));
 });
@@ -151,6 +171,21 @@ test('each pair of sections has the same examples, tables and figures', () => {
 for (const file of ['README.md', 'README.zh-CN.md']) {
   test(`${file}: every in-page link points at one of its headings`, () => {
     assert.deepEqual(brokenAnchors(read(file)), []);
+  });
+}
+
+for (const [file, heading] of [['README.md', '## Layout'], ['README.zh-CN.md', '## 目录结构']]) {
+  test(`${file}: Layout names every folder of the checkout`, { skip: fs.existsSync(path.join(ROOT, '.git')) ? false : 'not a git checkout' }, () => {
+    const layout = layoutBlock(read(file), heading);
+    assert.ok(layout.length > 200, 'the Layout block is found');
+    // `a/b` itself, or its parent's line naming `b/` (fuzz/ … fuzz_targets/, src/, corpus/).
+    const named = (folder) => {
+      if (layout.includes(`${folder}/`) || layout.includes(`${folder} `)) return true;
+      const [parent, child] = folder.split('/');
+      return Boolean(child) && layout.includes(`${parent}/`) && new RegExp(`(^|[\\s(,：:（、])${child.replace(/[.]/g, '\\.')}/`).test(layout);
+    };
+    const missing = trackedFolders().filter((f) => !named(f));
+    assert.deepEqual(missing, []);
   });
 }
 
