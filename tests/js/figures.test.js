@@ -103,6 +103,8 @@ test('self-check: a stale figure in a marked place and a typed one outside are e
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
   }
+  // (Brought up to date first, so the one figure changed below is the only difference.)
+  for (const [file, { wanted }] of Object.entries(figures.manuals(dir))) fs.writeFileSync(path.join(dir, file), wanted);
   const readme = path.join(dir, 'README.md');
   fs.writeFileSync(readme, fs.readFileSync(readme, 'utf8').replace(/<!-- figure:shipped-kb -->[^<]*<!-- \/figure -->/, '<!-- figure:shipped-kb -->44 KB<!-- /figure -->'));
   const stale = figures.manuals(dir);
