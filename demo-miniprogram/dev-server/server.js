@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The demo's backend on 127.0.0.1, with WeChat's side played in-process. Node stdlib only.
+// The demo's backend (on 127.0.0.1 unless --host says otherwise), with WeChat's side played
+// in-process. Node stdlib only.
 //
 // WeChat's side (what the sandbox's wx.login calls, standing in for WeChat's servers):
 //   POST /__wx/login            → {code}: a code that lives 5 minutes and works once
@@ -10,7 +11,8 @@
 //                               `avatar`, token as the profile's API calls carry it
 //                               → {url: '/avatars/<id>.png', size}
 //   GET /avatars/<id>.png       the uploaded bytes, token required
-// Test controls (loopback only; a real backend has none of this):
+// Test controls (answered to loopback clients only, whatever --host says: 403 for anyone else on
+// the network; a real backend has none of this):
 //   GET /__admin/stats · POST /__admin/revoke (every token, refresh tokens too) · POST /__admin/reset
 //   POST /__admin/mode {alwaysInvalid} · POST /__admin/expire (every access token's time is up
 //   now; refresh tokens stay: what 无感刷新 is for)
@@ -19,12 +21,19 @@
 // with access + refresh token pairs (`--profile NAME`, default `default`); PROFILES below
 // documents each one's endpoints.
 //
-// Usage: node server.js [--port 3000] [--profile default|get-query-code|session-id|wafer2|refresh]
+// Usage: node server.js [--port 3000] [--host 127.0.0.1] [--any-code]
+//        [--profile default|get-query-code|session-id|wafer2|refresh]
 //        [--access-ttl SECONDS]   (the refresh profile's access token lifetime, default 300)
 //        (--port 0 picks a free port; the chosen one is printed)
+// --host ADDRESS: where to listen, e.g. 0.0.0.0 or the machine's LAN address, so a phone on the
+//   same network (预览 or 真机调试) can reach it; the addresses to put in baseUrl are printed.
+// --any-code: also accept login codes this server did not mint (a real wx.login's, in DevTools or
+//   on a phone: the server cannot ask WeChat's code2Session without an AppSecret), each once,
+//   as a user named after the code's hash. Without it only the sandbox's codes log in.
 'use strict';
 
 const http = require('http');
+const os = require('os');
 const crypto = require('crypto');
 
 const CODE_LIFETIME_MS = 5 * 60 * 1000;
@@ -142,8 +151,12 @@ function createBackend(options = {}) {
     return code;
   }
 
-  // auth.code2Session: 40029 for unknown or expired codes, 40163 for a code used before.
+  // auth.code2Session: 40029 for unknown or expired codes, 40163 for a code used before. With
+  // anyCode, a code it never minted (a real wx.login's) is taken as a fresh one, once.
   function code2Session(code) {
+    if (options.anyCode && typeof code === 'string' && /^[\x21-\x7e]{1,128}$/.test(code) && !codes.has(code)) {
+      codes.set(code, { openid: `o-${crypto.createHash('sha256').update(code).digest('hex').slice(0, 16)}`, issuedAt: now(), used: false });
+    }
     const entry = typeof code === 'string' ? codes.get(code) : undefined;
     if (!entry || now() - entry.issuedAt > CODE_LIFETIME_MS) return { errcode: 40029, errmsg: 'invalid code' };
     if (entry.used) return { errcode: 40163, errmsg: 'code been used' };
@@ -368,9 +381,26 @@ function parseJson(bytes) {
   }
 }
 
-function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', accessTtl, backend = createBackend({ profile, accessTtl }) } = {}) {
+// Is `address` (a socket's remoteAddress) this machine? IPv4, IPv6 and IPv4-mapped IPv6 forms.
+function isLoopback(address) {
+  return /^(127\.|::1$|::ffff:127\.)/.test(String(address || ''));
+}
+
+// The addresses a phone on the same network could use for this machine (IPv4, not internal).
+function lanAddresses() {
+  return Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a.address);
+}
+
+function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', accessTtl, anyCode = false, backend = createBackend({ profile, accessTtl, anyCode }) } = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://local');
+    // WeChat's side and the test controls are for this machine only (the sandbox, the tests).
+    if (url.pathname.startsWith('/__') && !isLoopback(req.socket.remoteAddress)) {
+      const raw = Buffer.from(JSON.stringify({ error: 'test controls answer this machine only' }));
+      res.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'content-length': raw.length });
+      res.end(raw);
+      return;
+    }
     const bytes = await readBody(req);
     const reply = (status, answer, headers) => {
       // A Buffer goes out as it is (an avatar); anything else as JSON text.
@@ -392,7 +422,7 @@ function startServer({ port = 3000, host = '127.0.0.1', profile = 'default', acc
   });
 }
 
-module.exports = { createBackend, startServer, parseMultipart, PROFILES, CODE_LIFETIME_MS, ACCESS_LIFETIME_S };
+module.exports = { createBackend, startServer, parseMultipart, isLoopback, lanAddresses, PROFILES, CODE_LIFETIME_MS, ACCESS_LIFETIME_S };
 
 if (require.main === module) {
   const flag = (name, fallback) => {
@@ -400,15 +430,21 @@ if (require.main === module) {
     return at > 0 ? process.argv[at + 1] : fallback;
   };
   const port = Number(flag('port', process.env.PORT || 3000));
+  const host = flag('host', '127.0.0.1');
+  const anyCode = process.argv.includes('--any-code');
   const profile = flag('profile', 'default');
   const accessTtl = flag('access-ttl') === undefined ? undefined : Number(flag('access-ttl'));
   if (accessTtl !== undefined && !(Number.isInteger(accessTtl) && accessTtl >= 1)) {
     console.error('dev server: --access-ttl takes a whole number of seconds ≥ 1');
     process.exit(1);
   }
-  startServer({ port, profile, accessTtl }).then(({ port: actual, backend }) => {
+  startServer({ port, host, profile, accessTtl, anyCode }).then(({ port: actual, backend }) => {
     const ttl = PROFILES[profile].pairs ? ` (access tokens live ${backend.accessTtlS} s)` : '';
-    console.log(`dev server (${profile} profile${ttl}) listening on http://127.0.0.1:${actual}`);
+    const wildcard = host === '0.0.0.0' || host === '::';
+    const shown = wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const lines = [`dev server (${profile} profile${ttl}${anyCode ? ', any login code' : ''}) listening on http://${shown}:${actual}`];
+    if (wildcard) for (const address of lanAddresses()) lines.push(`  from a phone on this network: baseUrl 'http://${address}:${actual}'`);
+    console.log(lines.join('\n')); // one write: whoever reads the first line has them all
   }, (error) => {
     console.error(`dev server: ${error.message}`);
     process.exit(1);

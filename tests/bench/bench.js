@@ -20,8 +20,13 @@
 //   --profile           jsc's sampling profiler over wx-session's requests without JIT: the
 //                       functions that take the time (names: a build made with --readable --profiling)
 //
-//   node tests/bench/bench.js [--verbose] [--profile] [--rounds N] [--batch N] [--jsc-rounds N]
-//     [--node-processes N] [--cold N] [--memory-requests N] [--only size,per-request,cold,correctness,memory]
+//   --save FILE         also writes the figures of this run as JSON (the machine, the targets, each
+//                       section's figures and the summary table): tests/bench/results.json is one,
+//                       which scripts/figures.js turns into the manuals' Performance tables
+//
+//   node tests/bench/bench.js [--verbose] [--profile] [--save FILE] [--rounds N] [--batch N]
+//     [--jsc-rounds N] [--node-processes N] [--cold N] [--memory-requests N]
+//     [--only size,per-request,cold,correctness,memory]
 //     [--clients wx-session,wafer2] (the hand-written wrapper always runs: the ratios need it)
 'use strict';
 
@@ -62,6 +67,10 @@ const ONLY = (() => {
   return at >= 0 ? argv[at + 1].split(',') : null;
 })();
 const wanted = (part) => !ONLY || ONLY.includes(part);
+const SAVE = (() => {
+  const at = argv.indexOf('--save');
+  return at >= 0 ? path.resolve(argv[at + 1]) : null;
+})();
 // --clients hand-written,wx-session: fewer clients (the hand-written one always stays first).
 const NAMES = (() => {
   const at = argv.indexOf('--clients');
@@ -187,7 +196,13 @@ const put = (row, client, text) => {
 const fmt = (n, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
 const bytes = (n) => n.toLocaleString('en-US');
 const verdict = (ok) => (ok ? 'met' : 'MISSED');
-const line = (text = '') => console.log(text);
+const printed = []; // every line, for --save
+const line = (text = '') => {
+  printed.push(text);
+  console.log(text);
+};
+// What --save writes: the figures as numbers, section by section, beside the summary's texts.
+const saved = { size: { clients: {} }, perRequest: {}, cold: {}, correctness: {}, memory: {}, rows, printed };
 
 // ---- shipped bytes ------------------------------------------------------------------------------
 
@@ -199,6 +214,7 @@ function sizes() {
     const total = files.reduce((sum, [, f]) => sum + fs.statSync(f).size, 0);
     const br = zlib.brotliCompressSync(Buffer.concat(files.map(([p, f]) => (p.endsWith('.br') ? zlib.brotliDecompressSync(fs.readFileSync(f)) : fs.readFileSync(f))))).length;
     out[name] = total;
+    saved.size.clients[name] = { total, files: Object.fromEntries(files.map(([p, f]) => [p, fs.statSync(f).size])), brotli: br };
     const parts = files.map(([p, f]) => `${path.basename(p)} ${bytes(fs.statSync(f).size)}`).join(' + ');
     line(`${name.padEnd(14)} ${bytes(total).padStart(7)} B  (${parts}; all brotli'd ${bytes(br)} B)`);
     put('shipped bytes', name, bytes(total));
@@ -208,6 +224,7 @@ function sizes() {
   line(`wx-session (wasm build): ${bytes(wasm)} B  target ≤ ${bytes(TARGETS.shipped)}: ${verdict(wasm <= TARGETS.shipped)} (by ${bytes(wasm - TARGETS.shipped)} B); stretch ≤ ${bytes(TARGETS.shippedStretch)}: ${verdict(wasm <= TARGETS.shippedStretch)}`);
   line(`wx-session/js (JavaScript build): ${bytes(js)} B (${(js / wasm).toFixed(2)}× the wasm build; no target, for the README's choice of build)`);
   line(`raw wx_session_bg.wasm: ${bytes(fs.statSync(PLAIN_WASM).size)} B`);
+  saved.size.rawWasm = fs.statSync(PLAIN_WASM).size;
   put('shipped bytes', 'target', `≤ ${bytes(TARGETS.shipped)} (stretch ${bytes(TARGETS.shippedStretch)}): wasm build ${verdict(wasm <= TARGETS.shipped)}`);
   return out;
 }
@@ -252,6 +269,7 @@ function perRequestNode() {
     put('per request, Node, × hand-written (wall)', name, `${fmt(r.ratioWall)} (${fmt(r.wall, 1)} µs)`);
   }
   put('per request, Node, × hand-written (CPU)', 'target', `≤ ${TARGETS.nodeCpu}: ${verdict(result['wx-session'].ratioCpu <= TARGETS.nodeCpu)}`);
+  saved.perRequest.node = result;
   return result;
 }
 
@@ -371,6 +389,7 @@ started.then(function () {
     put(row, name, `${fmt(r.ratioWall)} (${fmt(r.wall, 1)} µs)`);
   }
   put(row, 'target', `≤ ${target}: ${verdict(result['wx-session'].ratioWall <= target)}`);
+  saved.perRequest[env ? 'jscNoJit' : 'jscJit'] = result;
   return result;
 }
 
@@ -450,6 +469,7 @@ function coldStart() {
       vsWafer2: median(ratios[n]),
     }]));
     out[engine.key] = result;
+    saved.cold[engine.key] = result;
     line(`${engine.key}:`);
     for (const name of NAMES) {
       const r = result[name];
@@ -503,6 +523,8 @@ async function correctness() {
         r = { error: String(e && e.message) };
       }
       const text = r.error ? `error: ${r.error}` : `${r.logins} / ${r.ok}`;
+      saved.correctness[scenario.row] = saved.correctness[scenario.row] || {};
+      saved.correctness[scenario.row][name] = r;
       cells.push(`${name} ${text}`);
       put(scenario.row, name, text);
     }
@@ -537,6 +559,7 @@ async function memory() {
     const after = pages();
     line(`${name}: ${atStart} after the first login, ${warm} after 1,000 requests, ${after} after ${bytes(MEMORY_REQUESTS)}  flat after warm-up: ${verdict(after === warm)}`);
     put(`core memory, pages: first login / 1,000 / ${bytes(MEMORY_REQUESTS)} requests`, name, `${atStart} / ${warm} / ${after}`);
+    saved.memory[name] = { firstLogin: atStart, after1000: warm, after: after, requests: MEMORY_REQUESTS };
   }
 }
 
@@ -558,7 +581,16 @@ async function main() {
   } catch (e) {
     // not a Debian system: no version to show
   }
-  line(`wx-session benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${JSC ? `jsc (JavaScriptCore, WebKitGTK${jscVersion})` : 'no jsc'}, ${cpu.length} × ${cpu[0] && cpu[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, strict sandbox`);
+  const date = new Date().toISOString().slice(0, 10);
+  line(`wx-session benchmark — ${date}, Node ${process.version}, ${JSC ? `jsc (JavaScriptCore, WebKitGTK${jscVersion})` : 'no jsc'}, ${cpu.length} × ${cpu[0] && cpu[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, strict sandbox`);
+  saved.date = date;
+  saved.command = `./scripts/bench.sh ${argv.join(' ')}`.trim();
+  saved.machine = {
+    cpus: cpu.length, cpuModel: cpu[0] ? cpu[0].model : null, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version, jsc: JSC ? `JavaScriptCore, WebKitGTK${jscVersion}` : null,
+  };
+  saved.targets = TARGETS;
+  saved.settings = { rounds: ROUNDS, nodeProcesses: NODE_PROCESSES, batch: BATCH, jscRounds: JSC_ROUNDS, jscBatch: JSC_BATCH, cold: COLD, memoryRequests: MEMORY_REQUESTS, clients: NAMES };
   line();
   if (wanted('size')) sizes();
   line();
@@ -592,6 +624,11 @@ async function main() {
     line();
   }
   table();
+  if (SAVE) {
+    fs.writeFileSync(SAVE, `${JSON.stringify(saved, (key, value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`);
+    line();
+    line(`saved the figures to ${path.relative(process.cwd(), SAVE)}`);
+  }
 }
 
 const run = argv.includes('--node-rounds-child')

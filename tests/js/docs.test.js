@@ -3,7 +3,7 @@
 // src/error.rs) have, and link to each other. Plain Node: reads source text, needs no build.
 //
 // How a README lists them: in Markdown tables whose first column holds the key in backticks.
-//   config keys  README.md: a table headed `| config key |` or `| key | default |`
+//   config keys  README.md: a table headed `| config key |` or `| key | type | default |`
 //                README.zh-CN.md: a table headed `| 配置项 |`
 //   error codes  README.md: a table headed `| code |`;  README.zh-CN.md: `| 错误码 |`
 // Nested keys are written with their parent: `login.tokenPath`, `check.policy`.
@@ -24,7 +24,7 @@ const JS_ONLY_CODES = ['WASM_LOAD', 'INTERNAL'];
 
 const MANUALS = {
   'README.md': {
-    configTable: (header) => header[0] === 'config key' || (header[0] === 'key' && header[1] === 'default'),
+    configTable: (header) => header[0] === 'config key' || (header[0] === 'key' && header[1] === 'type' && header[2] === 'default'),
     errorTable: (header) => header[0] === 'code',
     linksTo: 'README.zh-CN.md',
   },

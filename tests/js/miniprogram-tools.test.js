@@ -120,7 +120,11 @@ test('index.d.ts type-checks with tsc --strict against miniprogram-api-typings',
 test('error codes agree across Rust, the typings and the README', () => {
   const rust = [...fs.readFileSync(path.join(ROOT, 'src', 'error.rs'), 'utf8').matchAll(/=> "([A-Z_]+)"/g)].map((m) => m[1]);
   const dts = [...fs.readFileSync(path.join(ROOT, 'js-glue', 'src', 'index.d.ts'), 'utf8').match(/export type ErrorCode =([^;]+);/)[1].matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]);
-  const readme = [...fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+  // The README's error table (headed `| code |`): other tables may list constants too (the API's DEFAULT_WASM_PATH).
+  const lines = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n');
+  const at = lines.findIndex((l) => /^\| code \|/.test(l));
+  const readme = [];
+  for (let i = at + 2; at >= 0 && i < lines.length && lines[i].startsWith('|'); i++) readme.push(/^\| `([A-Z_]+)` \|/.exec(lines[i])[1]);
   const jsOnly = ['WASM_LOAD', 'INTERNAL'];
   assert.deepEqual([...dts].sort(), [...rust, ...jsOnly].sort());
   assert.deepEqual([...readme].sort(), [...dts].sort());
