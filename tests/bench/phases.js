@@ -115,7 +115,8 @@ var __schedule = function (fn) { __native.setTimeout(__wrap('platform:answer', f
 // A copy of a client's bundle whose createInstance(x) takes wrapped exports; null when the
 // bundle has no such function (not wx-session).
 function patchBundle(source) {
-  const pattern = /function\s*\((\w+)(?:,\s*\w+)?\)\s*\{\s*var (\w+)\s*=\s*\1\.memory\b/g;
+  // createInstance(x, …): the function whose body, before any brace, reads x.memory.
+  const pattern = /function\s*\((\w+)(?:,\s*\w+)?\)\s*\{[^{}]*?var (\w+)\s*=\s*\1\.memory\b/g;
   const matches = source.match(pattern) || [];
   if (matches.length !== 1) return null;
   return source.replace(pattern, (whole, x) => whole.replace('{', `{${x}=__benchExports(${x});`));
