@@ -68,8 +68,11 @@ function breakdown(bench) {
     return m ? Number(m[1]) : NaN;
   };
   return {
+    coreUs: Number(cells[3]),
+    glueUs: Number(cells[4]),
     platformUs: Number(cells[5]),
     engineUs: Number(cells[6]),
+    jsLoadMs: number(/loading the JS \(parse \+ run\) ([\d.]+)/, cold),
     wasmCompileMs: number(/compile ([\d.]+)/, cold),
     firstJsCompileMs: number(/compiling the JS the first time costs ([\d.]+)/, again),
   };
@@ -108,8 +111,15 @@ function inlineFigures({ size, bench }) {
     'wafer2-cold-nojit-ms': ms(cold.wafer2.total),
     'js-build-cold-nojit-ms': ms(cold['wx-session/js'].total),
     'bench-date': bench.date,
+    'nojit-target-us': us(2 * noJit['hand-written'].wall),
+    'cold-nojit-target-ms': ms(2 * cold.wafer2.total),
+    'js-build-nojit-us': us(noJit['wx-session/js'].wall),
+    'nojit-core-us': parts ? us(parts.coreUs) : none,
+    'nojit-glue-us': parts ? us(parts.glueUs) : none,
+    'nojit-without-core-us': parts ? us(parts.glueUs + parts.platformUs + parts.engineUs) : none,
     'nojit-platform-us': parts ? us(parts.platformUs) : none,
     'nojit-engine-us': parts ? us(parts.engineUs) : none,
+    'cold-js-load-ms': parts ? ms(parts.jsLoadMs) : none,
     'cold-wasm-compile-ms': parts ? ms(parts.wasmCompileMs) : none,
     'cold-first-js-compile-ms': parts ? ms(parts.firstJsCompileMs) : none,
   };

@@ -55,7 +55,7 @@ const OUTLINE = [
   ['## How it is built', '## 构建'],
   ['## Size', '## 体积'],
   ['## Performance', '## 性能'],
-  ['### Why missed, what would reach it (draft)', '### 未达标的原因与办法（草稿）'],
+  ['### Why missed, what would reach it', '### 未达标的原因与办法'],
   ['## Layout', '## 目录结构'],
   ['## Dependencies', '## 依赖'],
 ];
