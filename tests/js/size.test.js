@@ -8,10 +8,11 @@ const fs = require('fs');
 const path = require('path');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
-// .wasm.br + every JS file in dist/. The lean-core target was 40 KB for ensure/request/logout
-// (met at 38,965 B); uploads, callbacks, abort, login(extra), setToken, onReport and the
-// hardening against hostile input cost 5.9 KB more, so the budget is 44 KB (README, "Size").
-const SHIPPED_BUDGET = 44 * 1024;
+// .wasm.br + every JS file in dist/. This is a guard against growth, not the target: issue 19's
+// target is 40 KB, missed since 0.3.0's platforms, refresh tokens, hooks and hardening (58,929 B
+// at 0.3.0; README, "Why missed, what would reach it"). The budget is that build and 2.5 KB more,
+// so a change that adds more than that has to raise it here and say why.
+const SHIPPED_BUDGET = 60 * 1024;
 const RAW_WASM_BUDGET = 100 * 1024;
 
 test(`shipped bytes (.wasm.br + JS) stay within ${SHIPPED_BUDGET} B`, () => {
