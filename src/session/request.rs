@@ -178,18 +178,19 @@ impl Session {
         if !invalid && auth && any(&self.config.auth_required_when) {
             return self.auth_required(now, call);
         }
+        // The token this answer is for.
+        let carried = match &request.stage {
+            Stage::Sending { token } => token.as_ref(),
+            _ => None,
+        };
         if !invalid && (200..300).contains(&answer.status) && any(&self.config.api.fail_when) {
             let message = self.config.api.message_path.as_ref().and_then(|path| view.field(path).as_text());
-            let carried = match &request.stage {
-                Stage::Sending { token } => token.as_ref(),
-                _ => None,
-            };
             let message = message
                 .map_or_else(|| "the server answered with a business error (api.failWhen)".into(), |text| short(&self.without_secrets(text, carried)).into());
             return self.settle_request(call, Err(Error::ApiError { message }));
         }
-        let carried = match &request.stage {
-            Stage::Sending { token: Some(token) } if invalid => token.clone(),
+        let carried = match carried {
+            Some(token) if invalid => token.clone(),
             _ => return self.settle_request(call, Ok(op)),
         };
         if request.relogged {
