@@ -196,7 +196,7 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   var origin = carries ? originOf(options.url) : null;
   var result;
   var done = false;
-  var decided = function (given) {
+  var goOutOnce = function (given) {
     if (done) return;
     done = true;
     var out = given && typeof given === 'object' ? given : options; // new options, or its own (changed or not)
@@ -209,7 +209,7 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
     if (carries && originOf(url) !== origin) return refuse(d, op, entry, 'beforeRequest moved a request that carries the token to another origin');
     goOut(d, op, entry, call, kind, out);
   };
-  var failed = function (cause) {
+  var refuseOnce = function (cause) {
     if (done) return;
     done = true;
     refuse(d, op, entry, cause);
@@ -217,10 +217,10 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   try {
     result = d.beforeRequest(options, { attempt: call.sends });
     if (!result || (typeof result !== 'object' && typeof result !== 'function') || typeof result.then !== 'function') {
-      return decided(result);
+      return goOutOnce(result);
     }
   } catch (e) {
-    return failed(e);
+    return refuseOnce(e);
   }
   var logouts = d.logouts;
   // Just before the machine's deadline for this send, which counts from the event it came in.
@@ -228,7 +228,7 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   var timer = null;
   try {
     timer = setTimeout(function () {
-      failed('beforeRequest did not settle within ' + limit + ' ms');
+      refuseOnce('beforeRequest did not settle within ' + limit + ' ms');
     }, Math.max(0, d.at + limit - clock.now() - 1));
   } catch (e) {
     // (No timer: the machine's own deadline for the send still ends the wait.)
@@ -238,15 +238,15 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
     result.then(function (given) {
       clearTimeout(timer);
       // (A logout came meanwhile: the machine refuses it as logged out.)
-      if (d.logouts !== logouts) failed('logged out');
-      else if (d.ops.get(op) === entry) decided(given);
+      if (d.logouts !== logouts) refuseOnce('logged out');
+      else if (d.ops.get(op) === entry) goOutOnce(given);
     }, function (e) {
       clearTimeout(timer);
-      failed(e);
+      refuseOnce(e);
     });
   } catch (e) {
     clearTimeout(timer);
-    failed(e);
+    refuseOnce(e);
   }
 }
 

@@ -70,20 +70,16 @@ function alipay(api) {
 // `tempFilePath`); null for one that can't be read (no HTTP answer, to the glue).
 function shaped(kind, res) {
   try {
-    return shapedOrThrow(kind, res);
+    var out = { statusCode: res.status !== undefined ? res.status : res.statusCode, data: res.data, header: res.headers || res.header };
+    if (kind === abi.CALL_UPLOAD && out.statusCode === undefined) out.statusCode = 200;
+    if (kind === abi.CALL_DOWNLOAD) {
+      out.tempFilePath = res.apFilePath;
+      if (out.statusCode === undefined) out.statusCode = 200;
+    }
+    return out;
   } catch (e) {
     return null;
   }
-}
-
-function shapedOrThrow(kind, res) {
-  var out = { statusCode: res.status !== undefined ? res.status : res.statusCode, data: res.data, header: res.headers || res.header };
-  if (kind === abi.CALL_UPLOAD && out.statusCode === undefined) out.statusCode = 200;
-  if (kind === abi.CALL_DOWNLOAD) {
-    out.tempFilePath = res.apFilePath;
-    if (out.statusCode === undefined) out.statusCode = 200;
-  }
-  return out;
 }
 
 // Alipay's failure as WeChat-style text the core classifies: `<call>:fail timeout` for a timeout

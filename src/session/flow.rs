@@ -302,7 +302,7 @@ impl Session {
         let code = match answer {
             LoginAnswer::Code(code) => login::check_code(code).map(|()| (code.to_string(), false)),
             LoginAnswer::Anonymous(code) if self.config.login.anonymous == Anonymous::Send => login::check_code(code).map(|()| (code.to_string(), true)),
-            // ('force' asked the platform to make the user log in: they did not.)
+            // ('fail', or 'force' and the user still did not log in: no code the server takes.)
             LoginAnswer::Anonymous(_) => Err(Error::AnonymousOnly),
             LoginAnswer::Failed(err_msg) => Err(Error::WxLoginFailed { err_msg: if err_msg.is_empty() { "login:fail".into() } else { err_msg.into() } }),
         };

@@ -91,16 +91,7 @@ impl Session {
 
     /// Where the request goes and its time limit, or the `CONFIG` error that refuses it.
     fn check_request(&mut self, api: &ApiRequest) -> Result<(Target, u32), Error> {
-        let target = match &self.last_target {
-            // The same URL as the last request's (the same string, kept by the wasm's exports):
-            // what it was made into stands, the config being fixed.
-            Some(last) if Rc::ptr_eq(&last.given, &api.url) => last.clone(),
-            _ => {
-                let target = self.target_of(&api.url)?;
-                self.last_target = Some(target.clone());
-                target
-            }
-        };
+        let target = self.remembered_target_of(&api.url)?;
         if api.auth && !target.same_origin {
             return Err(Error::config("request.url", "the token only goes to baseUrl's origin: pass auth: false for another one"));
         }
@@ -111,9 +102,23 @@ impl Session {
         Ok((target, timeout_ms))
     }
 
+    /// [`Session::target_of`], remembered for the next request with the same URL (the same
+    /// string, which the wasm's exports keep): what it was made into stands, the config being
+    /// fixed.
+    fn remembered_target_of(&mut self, url: &Rc<str>) -> Result<Target, Error> {
+        match &self.last_target {
+            Some(last) if Rc::ptr_eq(&last.given, url) => Ok(last.clone()),
+            _ => {
+                let target = self.target_of(url)?;
+                self.last_target = Some(target.clone());
+                Ok(target)
+            }
+        }
+    }
+
     /// Where a request to `url` goes, or the `CONFIG` error that refuses it.
     fn target_of(&self, url: &Rc<str>) -> Result<Target, Error> {
-        // (Characters are counted only when the bytes could be too many.)
+        // (A string has at least as many bytes as characters: only a long one needs counting.)
         if url.len() > MAX_URL_CHARS && url.chars().count() > MAX_URL_CHARS {
             return Err(Error::config("request.url", "is longer than 65536 characters"));
         }
@@ -173,18 +178,19 @@ impl Session {
         if !invalid && auth && any(&self.config.auth_required_when) {
             return self.auth_required(now, call);
         }
+        // The token this answer is for.
+        let carried = match &request.stage {
+            Stage::Sending { token } => token.as_ref(),
+            _ => None,
+        };
         if !invalid && (200..300).contains(&answer.status) && any(&self.config.api.fail_when) {
             let message = self.config.api.message_path.as_ref().and_then(|path| view.field(path).as_text());
-            let carried = match &request.stage {
-                Stage::Sending { token } => token.as_ref(),
-                _ => None,
-            };
             let message = message
                 .map_or_else(|| "the server answered with a business error (api.failWhen)".into(), |text| short(&self.without_secrets(text, carried)).into());
             return self.settle_request(call, Err(Error::ApiError { message }));
         }
-        let carried = match &request.stage {
-            Stage::Sending { token: Some(token) } if invalid => token.clone(),
+        let carried = match carried {
+            Some(token) if invalid => token.clone(),
             _ => return self.settle_request(call, Ok(op)),
         };
         if request.relogged {

@@ -63,6 +63,21 @@ unsafe impl Sync for Global {}
 
 static GLOBAL: Global = Global(RefCell::new(Instance { sessions: Vec::new(), input: Vec::new(), fields: Vec::new(), last_url: None, slot: Slot::EMPTY }));
 
+impl Instance {
+    /// The URL of a [`wxs_request`]: `url_len` bytes of input, now the last URL, or the last
+    /// one again ([`abi::url::SAME`]).
+    fn request_url(&mut self, url_len: u32) -> Rc<str> {
+        match (url_len, &self.last_url) {
+            (abi::url::SAME, Some(last)) => Rc::clone(last),
+            _ => {
+                let url: Rc<str> = Rc::from(text(&self.input, url_len));
+                self.last_url = Some(Rc::clone(&url));
+                url
+            }
+        }
+    }
+}
+
 /// Runs `f` on the instance; `fallback` if it is somehow already in use (it never is: no
 /// export calls out).
 fn with<T>(fallback: T, f: impl FnOnce(&mut Instance) -> T) -> T {
@@ -206,14 +221,9 @@ fn flag(value: u32, default: bool) -> Option<bool> {
 #[export_name = "request"]
 pub extern "C" fn wxs_request(handle: u32, now: f64, url_len: u32, method: u32, auth: u32, retry: u32, timeout: f64, kind: u32) -> u32 {
     with(0, |instance| {
-        let url = match (url_len, &instance.last_url) {
-            (abi::url::SAME, Some(last)) => Rc::clone(last),
-            _ => {
-                let url: Rc<str> = Rc::from(text(&instance.input, url_len));
-                instance.last_url = Some(Rc::clone(&url));
-                url
-            }
-        };
+        // (Before the session is looked up: the glue takes this URL as the last one whatever
+        // the handle, so the instance must too.)
+        let url = instance.request_url(url_len);
         let Some(entry) = place(&mut instance.sessions, handle).and_then(Option::as_mut) else { return 0 };
         let session = &mut entry.session;
         let now = millis(now);

@@ -50,32 +50,27 @@ const PLAIN_WASM = process.env.WX_SESSION_WASM || path.join(ROOT, 'js-glue', 'wa
 const PEERS = path.join(__dirname, 'node_modules');
 
 const argv = process.argv.slice(2);
-const flag = (name, fallback) => {
+// The word after `--name`; null when the option is not given.
+const option = (name) => {
   const at = argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
+  return at >= 0 ? argv[at + 1] : null;
 };
+const numberOption = (name, fallback) => (option(name) === null ? fallback : Number(option(name)));
 const VERBOSE = argv.includes('--verbose');
-const ROUNDS = flag('rounds', 21); // Node per-request rounds, per process
-const NODE_PROCESSES = flag('node-processes', 5);
-const BATCH = flag('batch', 100); // requests per client per round (Node)
-const JSC_ROUNDS = flag('jsc-rounds', 41);
-const JSC_BATCH = flag('jsc-batch', 50);
-const COLD = flag('cold', 11); // fresh processes per client and engine
-const MEMORY_REQUESTS = flag('memory-requests', 100000);
-const ONLY = (() => {
-  const at = argv.indexOf('--only');
-  return at >= 0 ? argv[at + 1].split(',') : null;
-})();
+const ROUNDS = numberOption('rounds', 21); // Node per-request rounds, per process
+const NODE_PROCESSES = numberOption('node-processes', 5);
+const BATCH = numberOption('batch', 100); // requests per client per round (Node)
+const JSC_ROUNDS = numberOption('jsc-rounds', 41);
+const JSC_BATCH = numberOption('jsc-batch', 50);
+const COLD = numberOption('cold', 11); // fresh processes per client and engine
+const MEMORY_REQUESTS = numberOption('memory-requests', 100000);
+const ONLY = option('only') === null ? null : option('only').split(',');
 const wanted = (part) => !ONLY || ONLY.includes(part);
-const SAVE = (() => {
-  const at = argv.indexOf('--save');
-  return at >= 0 ? path.resolve(argv[at + 1]) : null;
-})();
+const SAVE = option('save') === null ? null : path.resolve(option('save'));
 // --clients hand-written,wx-session: fewer clients (the hand-written one always stays first).
 const NAMES = (() => {
-  const at = argv.indexOf('--clients');
-  if (at < 0) return ALL_NAMES;
-  const some = argv[at + 1].split(',');
+  if (option('clients') === null) return ALL_NAMES;
+  const some = option('clients').split(',');
   return ALL_NAMES.filter((n) => n === 'hand-written' || some.includes(n));
 })();
 

@@ -152,8 +152,8 @@ fn a_forced_login_the_user_cancelled_is_not_asked_again() {
     // Douyin's tt.login({ force: true }) shows its login screen; "login:fail host login fail" is
     // the user closing it. A retry would show it again. Without force (no screen), a failed
     // wx.login is retried as before.
-    for (config, err_msg, expected) in [(json!({ "login": { "anonymous": "force" } }), "login:fail host login fail", 1), (json!({}), "login:fail", 3)] {
-        let mut d = Driver::new(super::config(config), SEED, false, START);
+    for (options, err_msg, expected) in [(json!({ "login": { "anonymous": "force" } }), "login:fail host login fail", 1), (json!({}), "login:fail", 3)] {
+        let mut d = Driver::new(config(options), SEED, false, START);
         let call = d.ensure();
         let mut logins = 0;
         for _ in 0..100 {
