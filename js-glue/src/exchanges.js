@@ -199,9 +199,12 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   var decided = function (given) {
     if (done) return;
     done = true;
-    var out = given && typeof given === 'object' ? given : options; // new options, or its own (changed or not)
+    var out;
     var url;
     try {
+      // New options, or its own (changed or not), copied: each member is read once, so the URL
+      // checked is the URL sent (a getter or a Proxy could show the platform another).
+      out = values.copyOwn(given && typeof given === 'object' ? given : options);
       url = out.url;
     } catch (e) {
       return refuse(d, op, entry, e);
