@@ -8,6 +8,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { BUILDS, sdk, outcome } = require('../hostile/harness');
+const fakes = require('../fakes/wx');
 
 const show = (r) => (r.hang ? 'hung' : r.ok ? `resolved ${JSON.stringify(r.value && (r.value.token !== undefined ? r.value.token : r.value.statusCode))}`
   : `rejected ${r.error && r.error.name}/${r.code}: ${String(r.error && r.error.message).slice(0, 160)}`);
@@ -59,3 +60,42 @@ for (const build of BUILDS) {
   });
 }
 
+// ---- platform adapters ---------------------------------------------------------------------
+
+// Alipay's adapter is in the JavaScript build only (Alipay has WebAssembly only inside Workers).
+test('JavaScript build on Alipay: a failure (my.request, my.getAuthCode) whose errorMessage cannot be made text: NETWORK / WX_LOGIN_FAILED at once (not a throw into the platform and a wait for the time limit)', async () => {
+  const t = sdk({ build: BUILDS[1] });
+  const unprintable = { toString() { throw new Error('no text'); } };
+  const calls = {
+    'my.request': (my, fail) => {
+      const request = my.request;
+      my.request = function (o) {
+        if (!/\/api\//.test(o.url)) return request.apply(this, arguments);
+        setTimeout(() => fail(o), 1);
+        return { abort() {} };
+      };
+      return { code: 'NETWORK', call: (s) => s.request({ url: '/api/x' }) };
+    },
+    'my.getAuthCode': (my, fail) => {
+      my.getAuthCode = (o) => { setTimeout(() => fail(o), 1); };
+      return { code: 'WX_LOGIN_FAILED', call: (s) => s.ensure() };
+    },
+  };
+  for (const [name, replace] of Object.entries(calls)) {
+    const my = fakes.createMy({ schedule: 2 });
+    const thrown = [];
+    const { code, call } = replace(my.my, (o) => {
+      try {
+        o.fail({ error: 12, errorMessage: unprintable });
+      } catch (e) {
+        thrown.push(e.message); // the platform's callback threw
+      }
+    });
+    const s = t.create({ platform: 'alipay', wx: my.my, timeoutMs: 3000, retries: 0 });
+    const started = Date.now();
+    const r = await outcome(call(s), 6000);
+    assert.equal(r.code, code, `${name}: ${show(r)}`);
+    assert.ok(Date.now() - started < 1000, `${name}: took ${Date.now() - started} ms`);
+    assert.deepEqual(thrown, [], `${name}: a throw into the platform's callback`);
+  }
+});
