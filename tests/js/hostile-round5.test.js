@@ -60,6 +60,56 @@ for (const build of BUILDS) {
   });
 }
 
+// A server of access + refresh token pairs that rotates: each refresh token works once. `answer`
+// may replace what /refresh answers (it gets the pair it would hand out). Its log: "path refreshToken".
+function rotatingServer(answer) {
+  const server = { n: 0, current: null, refresh: null, log: [] };
+  const pair = () => {
+    server.n += 1;
+    server.current = `acc-${server.n}`;
+    server.refresh = `ref-${server.n}`;
+    return { token: server.current, refreshToken: server.refresh, expiresIn: 3600 };
+  };
+  server.respond = (o) => {
+    const path = o.url.replace(/^https?:\/\/[^/]+/, '').split('?')[0];
+    if (path === '/login') return { statusCode: 200, data: pair(), header: {} };
+    if (path === '/refresh') {
+      const sent = o.data && o.data.refreshToken;
+      server.log.push(`${path} ${sent}`);
+      if (sent !== server.refresh) return { statusCode: 401, data: {}, header: {} };
+      const data = pair();
+      return { statusCode: 200, data: answer ? answer(data) : data, header: {} };
+    }
+    return { statusCode: o.header && o.header.token === server.current ? 200 : 401, data: {}, header: {} };
+  };
+  return server;
+}
+const PAIRS = {
+  login: { url: '/login', tokenPath: 'token', expiresInPath: 'expiresIn', refreshTokenPath: 'refreshToken' },
+  refresh: { url: '/refresh', tokenPath: 'token', refreshTokenPath: 'refreshToken', expiresInPath: 'expiresIn' },
+};
+
+for (const build of BUILDS) {
+  // ---- refresh tokens ------------------------------------------------------------------------
+
+  test(`${build.name}: a refresh answer whose new refresh token can't be used (CR/LF, 9 KB, a number): the old one, rotated away, is never sent again`, async () => {
+    const unusable = { 'CR/LF': 'ref\r\nX', '9 KB': 'r'.repeat(9000), 'a number': 12345 };
+    for (const [name, bad] of Object.entries(unusable)) {
+      const server = rotatingServer((pair) => ({ ...pair, refreshToken: bad }));
+      const t = sdk({ build, respond: server.respond });
+      const s = t.create(PAIRS);
+      assert.equal((await outcome(s.ensure())).ok, true);
+      server.current = 'expired'; // the access token expires: one refresh
+      const first = await outcome(s.request({ url: '/api/x' }));
+      assert.equal(first.ok, true, `${name}: ${show(first)}`);
+      server.current = 'expired again'; // and again
+      const second = await outcome(s.request({ url: '/api/x' }));
+      assert.equal(second.ok, true, `${name}: ${show(second)}`);
+      assert.deepEqual(server.log.filter((line) => line === '/refresh ref-1'), ['/refresh ref-1'], `${name}: ${server.log.join(', ')}`);
+    }
+  });
+}
+
 // ---- platform adapters ---------------------------------------------------------------------
 
 // Alipay's adapter is in the JavaScript build only (Alipay has WebAssembly only inside Workers).
