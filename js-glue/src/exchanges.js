@@ -194,11 +194,14 @@ function send(d, op) {
 // options it gives must keep the URL's origin (the token goes nowhere else).
 function beforeRequest(d, op, entry, call, kind, options, carries) {
   var origin = carries ? originOf(options.url) : null;
+  var logouts = d.logouts;
   var result;
   var done = false;
   var decided = function (given) {
     if (done) return;
     done = true;
+    // (A logout came meanwhile, even from the hook itself: the machine refuses it as logged out.)
+    if (d.logouts !== logouts) return refuse(d, op, entry, 'logged out');
     var out;
     var url;
     try {
@@ -225,7 +228,6 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   } catch (e) {
     return failed(e);
   }
-  var logouts = d.logouts;
   // Just before the machine's deadline for this send, which counts from the event it came in.
   var limit = options.timeout;
   var timer = null;
@@ -240,9 +242,7 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
     // (A thenable's then may throw, or be gone on the second read.)
     result.then(function (given) {
       clearTimeout(timer);
-      // (A logout came meanwhile: the machine refuses it as logged out.)
-      if (d.logouts !== logouts) failed('logged out');
-      else if (d.ops.get(op) === entry) decided(given);
+      if (d.ops.get(op) === entry) decided(given);
     }, function (e) {
       clearTimeout(timer);
       failed(e);

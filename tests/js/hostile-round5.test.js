@@ -90,6 +90,29 @@ const PAIRS = {
 };
 
 for (const build of BUILDS) {
+  test(`${build.name}: a beforeRequest hook that calls logout() before it returns: the logged-out token is not sent (as when it logs out while its Promise is pending)`, async () => {
+    const t = sdk({ build });
+    const seen = sends(t);
+    const hooks = {
+      'returns at once': (session) => () => { session.logout(); },
+      'returns a Promise': (session) => () => { session.logout(); return Promise.resolve(); },
+    };
+    const codes = [];
+    for (const [name, hook] of Object.entries(hooks)) {
+      let s = null;
+      s = t.create({ beforeRequest: (o) => hook(s)(o) });
+      assert.equal((await outcome(s.ensure())).ok, true);
+      const r = await outcome(s.request({ url: '/api/x' }));
+      assert.equal(r.ok, false, `${name}: ${show(r)}`);
+      assert.equal(r.error.name, 'WxSessionError', `${name}: ${show(r)}`);
+      codes.push(r.code);
+    }
+    assert.deepEqual(seen.filter((line) => /\/api\/x/.test(line)), [], 'a logged-out token went out');
+    assert.equal(codes[0], codes[1], 'the same error either way');
+  });
+}
+
+for (const build of BUILDS) {
   // ---- refresh tokens ------------------------------------------------------------------------
 
   test(`${build.name}: a refresh answer whose new refresh token can't be used (CR/LF, 9 KB, a number): the old one, rotated away, is never sent again`, async () => {
