@@ -194,14 +194,20 @@ function send(d, op) {
 // options it gives must keep the URL's origin (the token goes nowhere else).
 function beforeRequest(d, op, entry, call, kind, options, carries) {
   var origin = carries ? originOf(options.url) : null;
+  var logouts = d.logouts;
   var result;
   var done = false;
   var goOutOnce = function (given) {
     if (done) return;
     done = true;
-    var out = given && typeof given === 'object' ? given : options; // new options, or its own (changed or not)
+    // (A logout came meanwhile, even from the hook itself: the machine refuses it as logged out.)
+    if (d.logouts !== logouts) return refuse(d, op, entry, 'logged out');
+    var out;
     var url;
     try {
+      // New options, or its own (changed or not), copied: each member is read once, so the URL
+      // checked is the URL sent (a getter or a Proxy could show the platform another).
+      out = values.copyOwn(given && typeof given === 'object' ? given : options);
       url = out.url;
     } catch (e) {
       return refuse(d, op, entry, e);
@@ -222,7 +228,6 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   } catch (e) {
     return refuseOnce(e);
   }
-  var logouts = d.logouts;
   // Just before the machine's deadline for this send, which counts from the event it came in.
   var limit = options.timeout;
   var timer = null;
@@ -237,9 +242,7 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
     // (A thenable's then may throw, or be gone on the second read.)
     result.then(function (given) {
       clearTimeout(timer);
-      // (A logout came meanwhile: the machine refuses it as logged out.)
-      if (d.logouts !== logouts) refuseOnce('logged out');
-      else if (d.ops.get(op) === entry) goOutOnce(given);
+      if (d.ops.get(op) === entry) goOutOnce(given);
     }, function (e) {
       clearTimeout(timer);
       refuseOnce(e);

@@ -86,16 +86,18 @@ function shaped(kind, res) {
 // (error 13), `<call>:fail abort` for an abort, else its message.
 function failureText(call, err) {
   var code;
-  var message;
+  var message = '';
   try {
     code = err && err.error;
-    message = err && (err.errorMessage || err.errMsg);
+    var given = err && (err.errorMessage || err.errMsg);
+    // (Made text here: a message whose toString throws would throw into the platform's callback.)
+    if (given) message = String(given);
   } catch (e) {
     // unreadable
   }
-  if (code === 13) return call + ':fail timeout' + (message ? ' (' + String(message) + ')' : '');
-  if (code === 9 || /abort/i.test(String(message))) return call + ':fail abort';
-  return call + ':fail ' + (message ? String(message) : 'error ' + code);
+  if (code === 13) return call + ':fail timeout' + (message ? ' (' + message + ')' : '');
+  if (code === 9 || /abort/i.test(message)) return call + ':fail abort';
+  return call + ':fail ' + (message || 'error ' + code);
 }
 
 // Alipay's storage calls answer { error, errorMessage } (or { success: false }) instead of

@@ -13,6 +13,7 @@ use crate::answer::{Answer, ReadSet};
 use crate::config::{Anonymous, CheckPolicy, TokenIn};
 use crate::login;
 use crate::retry::{backoff_ms, is_transient};
+use crate::rule::{Field, Scalar};
 use crate::text::{join, number};
 use crate::token::{Freshness, StorageRead, StorageValue, StoredToken, Token};
 use crate::Millis;
@@ -117,8 +118,12 @@ impl Session {
         let view = self.paths.view(ReadSet::Refresh, answer);
         match login::read_refresh_answer(config, &view, now) {
             Ok(mut stored) => {
-                // Rotation: a new refresh token replaces the old one, which is never sent again.
-                stored.refresh_token = stored.refresh_token.or(Some(refresh));
+                // Rotation: a new refresh token replaces the old one, which is never sent again,
+                // also when the new one can't be used (the server rotated all the same): none
+                // then. The old one stays only when the answer has none.
+                if matches!(view.field(&config.refresh_token_path), Field::Absent | Field::Scalar(Scalar::Null)) {
+                    stored.refresh_token = Some(refresh);
+                }
                 let ready = self.ready_of(&stored, Source::Login);
                 self.finish(now, Ok(Outcome { ready, store: Some(stored) }));
             }
