@@ -79,9 +79,9 @@ impl Error {
         match self {
             Error::Config { key, reason } => join(&["invalid config `", key, "`: ", reason]),
             Error::WxLoginFailed { err_msg } => join(&["wx.login failed: ", err_msg]),
-            Error::AnonymousOnly => {
-                "login gave only an anonymous code: the user is not logged in to the app (Douyin); set login.anonymous to 'send' or 'force'".into()
-            }
+            // (Also the answer of a forced login the user left without logging in: no advice
+            // to set 'force', which may be set already.)
+            Error::AnonymousOnly => "login gave only an anonymous code: the user is not logged in to the app (Douyin; see login.anonymous)".into(),
             Error::LoginExtraFailed { reason } => join(&["login extra data failed: ", reason]),
             Error::Network { err_msg } => join(&["network error: ", err_msg]),
             Error::Timeout { ms } => join(&["no answer within ", &number(u64::from(*ms)), " ms"]),
@@ -192,6 +192,14 @@ mod tests {
         assert_eq!(codes, ERROR_CODES);
         assert_eq!(Error::PlatformTimeout { err_msg: String::new() }.code(), "TIMEOUT");
         assert_eq!(Error::AnonymousOnly.code(), "WX_LOGIN_FAILED");
+    }
+
+    #[test]
+    fn anonymous_only_points_at_the_option_without_advising_a_setting_that_may_be_in_place() {
+        // The same error answers a forced login the user left without logging in.
+        let message = Error::AnonymousOnly.message();
+        assert!(message.contains("login.anonymous"), "{message}");
+        assert!(!message.contains("'force'"), "{message}");
     }
 
     #[test]

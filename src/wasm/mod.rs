@@ -325,7 +325,7 @@ pub extern "C" fn wxs_storage_read(handle: u32, now: f64, op: u32, kind: u32, le
 pub extern "C" fn wxs_storage_done(handle: u32, op: u32, ok: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let message = text(input, len);
-        entry.session.storage_done(op, if ok != 0 { Ok(()) } else { Err(&message) });
+        entry.session.storage_done(op, if ok != 0 { Ok(()) } else { Err(message) });
     });
 }
 
@@ -355,7 +355,7 @@ pub extern "C" fn wxs_login_answered(handle: u32, now: f64, op: u32, kind: u32, 
 pub extern "C" fn wxs_login_extra_done(handle: u32, now: f64, op: u32, ok: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let text = text(input, len);
-        entry.session.login_extra_done(millis(now), op, if ok != 0 { Ok(()) } else { Err(&text) });
+        entry.session.login_extra_done(millis(now), op, if ok != 0 { Ok(()) } else { Err(text) });
     });
 }
 
@@ -411,7 +411,7 @@ pub extern "C" fn wxs_send_refused(handle: u32, op: u32, len: u32) {
 pub extern "C" fn wxs_http_failed(handle: u32, now: f64, op: u32, len: u32) {
     with_session(handle, (), |entry, input, _| {
         let err_msg = text(input, len);
-        entry.session.http_failed(millis(now), op, &err_msg);
+        entry.session.http_failed(millis(now), op, err_msg);
     });
 }
 

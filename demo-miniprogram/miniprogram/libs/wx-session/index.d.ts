@@ -180,7 +180,8 @@ export interface SessionConfig {
   authWaitMs?: number;
   /** Called before every send of request/uploadFile/downloadFile (retries too), with the options
    *  about to go out (the token already in `header`): change them, return new ones, or a Promise
-   *  of them. Throwing or rejecting fails the call with BEFORE_REQUEST_FAILED; nothing is sent. */
+   *  of them. Throwing or rejecting fails the call with BEFORE_REQUEST_FAILED; nothing is sent.
+   *  So does moving a send that carries the token to another origin (pick the URL in the call). */
   beforeRequest?: (options: Record<string, any>, info: { attempt: number }) => void | Record<string, any> | Promise<void | Record<string, any>>;
 }
 
