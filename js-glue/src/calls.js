@@ -21,7 +21,7 @@ function Call(type, options, kind, extra) {
   this.options = options;
   this.kind = kind; // abi.CALL_REQUEST, CALL_UPLOAD or CALL_DOWNLOAD (the wx function it goes out with)
   this.extra = extra; // login(extra): the app's object, then (once started) a copy of it
-  this.aborted = false; // abort() came before it started
+  this.aborted = false; // abort() came (before it started, or while a beforeRequest hook ran)
   this.startMs = 0; // when it started, on the SDK's clock
   // Read from the options once, when a request starts (driver.js):
   this.url = ''; // the app's url, as given

@@ -237,6 +237,7 @@ Driver.prototype.token = function () {
 // driver's own record: after a restart, ids start over.)
 Driver.prototype.abort = function (call) {
   if (this.dead || this.calls.get(call.id) !== call) return;
+  call.aborted = true; // (a beforeRequest hook running now sends nothing: exchanges.js)
   var x = this.x;
   var h = this.h;
   this.feed(function () { x.abort(h, call.id); });

@@ -200,8 +200,9 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   var goOutOnce = function (given) {
     if (done) return;
     done = true;
-    // (A logout came meanwhile, even from the hook itself: the machine refuses it as logged out.)
-    if (d.logouts !== logouts) return refuse(d, op, entry, 'logged out');
+    // (A logout came meanwhile, even from the hook itself: the machine refuses it as logged out.
+    // So with an abort of this call from the hook: the machine has it, its cancel is queued.)
+    if (d.logouts !== logouts || call.aborted) return refuse(d, op, entry, 'logged out');
     var out;
     var url;
     try {

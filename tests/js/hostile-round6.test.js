@@ -1,0 +1,37 @@
+// Hostile review, sixth round: what a hostile app, server or platform can still do to the BUILT
+// SDK (js-glue/dist, the wasm build, and js-glue/dist-js, the JavaScript build) through the fifth
+// round's fixes: the beforeRequest copy, a hook's own calls into the session, rotated refresh
+// tokens. Each case is a minimal reproduction of one finding, asserting what README.md promises.
+// Every wait is bounded: a hang is a failing assertion, never a stuck test.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { BUILDS, sdk, outcome, sleep } = require('../hostile/harness');
+
+const show = (r) => (r.hang ? 'hung' : r.ok ? `resolved ${JSON.stringify(r.value && (r.value.token !== undefined ? r.value.token : r.value.statusCode))}`
+  : `rejected ${r.error && r.error.name}/${r.code}: ${String(r.error && r.error.message).slice(0, 160)}`);
+
+for (const build of BUILDS) {
+  // ---- beforeRequest -------------------------------------------------------------------------
+
+  test(`${build.name}: a beforeRequest hook that aborts its own call before it returns: nothing is sent (as when it aborts while its Promise is pending)`, async () => {
+    const forms = {
+      'returns at once': () => undefined,
+      'returns a Promise': () => Promise.resolve(),
+    };
+    for (const [name, form] of Object.entries(forms)) {
+      const t = sdk({ build });
+      let call = null;
+      // The retry after a re-login runs the hook with the call's Promise in hand.
+      const s = t.create({ beforeRequest: (o, { attempt }) => { if (attempt === 2) call.abort(); return form(); } });
+      assert.equal((await outcome(s.ensure())).ok, true);
+      t.fake.revokeAll();
+      call = s.request({ url: '/api/order', method: 'POST', data: { sku: 'A1' } });
+      const r = await outcome(call);
+      assert.equal(r.code, 'ABORTED', `${name}: ${show(r)}`);
+      await sleep(20);
+      assert.equal(t.fake.sentTo('/api/order').length, 1, `${name}: the aborted POST went out again`);
+    }
+  });
+}
