@@ -574,14 +574,18 @@ impl Session {
     pub fn send_refused(&mut self, op: OpId, reason: &str) {
         if let Some(Owner::Request(call)) = self.finish_op(op, Awaits::Http) {
             // (A hook still working when the app logged out: the send is refused as logged out.)
-            let error = if self.is_from_before_logout(call) { Error::LoggedOut } else { Error::BeforeRequest { reason: reason.into() } };
+            let error = if self.is_from_before_logout(call) { Error::LoggedOut } else { Error::BeforeRequest { reason: self.without_secrets(reason, None) } };
             self.settle_request(call, Err(error));
         }
     }
 
     /// An HTTP request failed without an answer; `err_msg` is the platform's (`request:fail …`).
     pub fn http_failed(&mut self, now: Millis, op: OpId, err_msg: &str) {
-        let error = crate::retry::transport_error(err_msg);
+        let mut error = crate::retry::transport_error(err_msg);
+        // (Classified first: the platform's message may echo what it was sent, not the token.)
+        if let Error::Network { err_msg } | Error::PlatformTimeout { err_msg } = &mut error {
+            *err_msg = self.without_secrets(err_msg, None);
+        }
         match self.finish_op(op, Awaits::Http) {
             Some(Owner::Flow) => self.flow_http_done(now, Err(error)),
             Some(Owner::Request(call)) => self.request_failed(now, call, error),

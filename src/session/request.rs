@@ -370,10 +370,10 @@ impl Session {
 }
 
 impl Session {
-    /// `text` (a server's message) with the token `carried`, the token in use and its refresh
-    /// token each replaced by `…`: a server may echo what it was sent, and an error message
-    /// ends up in the app's logs.
-    fn without_secrets(&self, text: &str, carried: Option<&Token>) -> String {
+    /// `text` (a server's message, a platform's or a hook's) with the token `carried`, the token
+    /// in use and its refresh token each replaced by `…`: each may echo what it was sent, and an
+    /// error message ends up in the app's logs.
+    pub(super) fn without_secrets(&self, text: &str, carried: Option<&Token>) -> String {
         let current = self.current.as_ref();
         let mut text = String::from(text);
         for secret in [carried, current.map(|ready| &ready.token), current.and_then(|ready| ready.refresh_token.as_ref())].into_iter().flatten() {

@@ -35,3 +35,27 @@ for (const build of BUILDS) {
     }
   });
 }
+
+for (const build of BUILDS) {
+  // ---- error messages ------------------------------------------------------------------------
+
+  test(`${build.name}: a hook's error or a platform's errMsg that echoes the token (BEFORE_REQUEST_FAILED, NETWORK, TIMEOUT): the message never carries it`, async () => {
+    const echo = (o) => `token=${o.header && o.header.token}`;
+    const cases = {
+      'a hook that throws': { beforeRequest: (o) => { throw new Error(`cannot sign ${echo(o)}`); } },
+      'a hook that rejects': { beforeRequest: (o) => Promise.reject(`cannot sign ${echo(o)}`) },
+      'wx.request failing': { respond: (o) => ({ errMsg: `request:fail bad header ${echo(o)}` }) },
+      'wx.request timing out': { respond: (o) => ({ errMsg: `request:fail timeout ${echo(o)}` }) },
+    };
+    for (const [name, { beforeRequest, respond }] of Object.entries(cases)) {
+      const t = sdk({ build, respond: respond && ((o) => (/\/api\//.test(o.url) ? respond(o) : undefined)) });
+      const s = t.create({ beforeRequest, retries: 0 });
+      const token = (await outcome(s.ensure())).value.token;
+      const r = await outcome(s.request({ url: '/api/x' }));
+      assert.equal(r.ok, false, `${name}: ${show(r)}`);
+      assert.equal(r.error.name, 'WxSessionError', `${name}: ${show(r)}`);
+      assert.ok(!String(r.error.message).includes(token), `${name}: ${show(r)}`);
+      assert.match(r.error.message, /token=…/, `${name}: the rest of the message stays`);
+    }
+  });
+}
