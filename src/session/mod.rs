@@ -521,7 +521,8 @@ impl Session {
             (Some(Owner::Logout(call)), Ok(())) => self.actions.push_back(Action::Resolve { call, value: Resolution::Done }),
             (Some(Owner::Logout(call)), Err(err_msg)) => self.logout_failed(call, err_msg),
             (Some(Owner::Store), Ok(())) => self.storage_stale = false,
-            (Some(Owner::Store), Err(err_msg)) => self.warn(Error::Storage { err_msg: err_msg.into() }),
+            // (The platform's message may echo the record written.)
+            (Some(Owner::Store), Err(err_msg)) => self.warn(Error::Storage { err_msg: self.without_secrets(err_msg, None) }),
             _ => {}
         }
     }

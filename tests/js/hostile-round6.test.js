@@ -59,3 +59,19 @@ for (const build of BUILDS) {
     }
   });
 }
+
+for (const build of BUILDS) {
+  test(`${build.name}: a storage write failing with an error that echoes the record (STORAGE, told through onChange): the message never carries the token`, async () => {
+    const t = sdk({ build });
+    t.wx.setStorageSync = (key, value) => { throw new Error(`setStorageSync:fail exceed quota ${JSON.stringify(value)}`); };
+    const s = t.create({});
+    const told = [];
+    s.onChange((state, error) => { if (error) told.push(error); });
+    const r = await outcome(s.ensure());
+    assert.equal(r.ok, true, show(r));
+    await sleep(20);
+    const storage = told.filter((e) => e.code === 'STORAGE');
+    assert.equal(storage.length, 1, told.map((e) => e.code).join());
+    assert.ok(!storage[0].message.includes(r.value.token), storage[0].message);
+  });
+}
