@@ -200,9 +200,10 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   var goOutOnce = function (given) {
     if (done) return;
     done = true;
-    // (A logout came meanwhile, even from the hook itself: the machine refuses it as logged out.
+    // (A logout came meanwhile, even from the hook itself: the machine refuses a send carrying
+    // the token as logged out; one without, `auth: false`, goes out as it would without a hook.
     // So with an abort of this call from the hook: the machine has it, its cancel is queued.)
-    if (d.logouts !== logouts || call.aborted) return refuse(d, op, entry, 'logged out');
+    if ((carries && d.logouts !== logouts) || call.aborted) return refuse(d, op, entry, 'logged out');
     var out;
     var url;
     try {

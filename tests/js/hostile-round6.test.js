@@ -37,6 +37,24 @@ for (const build of BUILDS) {
 }
 
 for (const build of BUILDS) {
+  test(`${build.name}: a logout while beforeRequest signs an \`auth: false\` request (its Promise pending, or the hook's own): the request carries no token, so it goes out as without a hook`, async () => {
+    const forms = {
+      'a logout while its Promise is pending': (s) => () => { const signed = sleep(10); s.logout(); return signed; },
+      'the hook logs out itself': (s) => () => { s.logout(); },
+    };
+    for (const [name, form] of Object.entries(forms)) {
+      const t = sdk({ build });
+      let s = null;
+      s = t.create({ beforeRequest: (o) => form(s)(o) });
+      assert.equal((await outcome(s.ensure())).ok, true);
+      const r = await outcome(s.request({ url: '/public/banners', auth: false }));
+      assert.equal(r.ok, true, `${name}: ${show(r)}`);
+      assert.equal(t.fake.sentTo('/public/banners').length, 1, name);
+    }
+  });
+}
+
+for (const build of BUILDS) {
   // ---- error messages ------------------------------------------------------------------------
 
   test(`${build.name}: a hook's error or a platform's errMsg that echoes the token (BEFORE_REQUEST_FAILED, NETWORK, TIMEOUT): the message never carries it`, async () => {
