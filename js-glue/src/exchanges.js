@@ -195,6 +195,9 @@ function send(d, op) {
 function beforeRequest(d, op, entry, call, kind, options, carries) {
   var origin = carries ? originOf(options.url) : null;
   var logouts = d.logouts;
+  // The machine's deadline for this send, which counts from the event it came in (read before
+  // the hook, which may change its options' timeout).
+  var limit = options.timeout;
   var result;
   var done = false;
   var goOutOnce = function (given) {
@@ -230,8 +233,7 @@ function beforeRequest(d, op, entry, call, kind, options, carries) {
   } catch (e) {
     return refuseOnce(e);
   }
-  // Just before the machine's deadline for this send, which counts from the event it came in.
-  var limit = options.timeout;
+  // Just before that deadline.
   var timer = null;
   try {
     timer = setTimeout(function () {

@@ -55,6 +55,22 @@ for (const build of BUILDS) {
 }
 
 for (const build of BUILDS) {
+  test(`${build.name}: a beforeRequest hook that changes its options' timeout in place and returns a Promise: it has until the call's own time limit, not one the change made`, async () => {
+    const changes = {
+      'deletes it': (o) => { delete o.timeout; },
+      'makes it a string': (o) => { o.timeout = '60000'; },
+      'raises it past 2^31 ms': (o) => { o.timeout = 5e9; },
+    };
+    for (const [name, change] of Object.entries(changes)) {
+      const t = sdk({ build });
+      const s = t.create({ beforeRequest: (o) => { change(o); return sleep(20).then(() => o); } });
+      const r = await outcome(s.request({ url: '/api/x' }));
+      assert.equal(r.ok, true, `${name}: ${show(r)}`);
+    }
+  });
+}
+
+for (const build of BUILDS) {
   // ---- error messages ------------------------------------------------------------------------
 
   test(`${build.name}: a hook's error or a platform's errMsg that echoes the token (BEFORE_REQUEST_FAILED, NETWORK, TIMEOUT): the message never carries it`, async () => {
