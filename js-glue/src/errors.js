@@ -40,8 +40,9 @@ function configError(key, reason) {
 }
 
 // The text of whatever a platform callback or a rejected promise gave: `errMsg`, `message` or
-// the value itself, read without letting a throwing getter escape.
-function describe(value) {
+// the value itself, read without letting a throwing getter escape; cut after `room` characters
+// (1,000 unless given).
+function describe(value, room) {
   var text;
   try {
     if (value && typeof value.errMsg === 'string') text = value.errMsg;
@@ -50,7 +51,12 @@ function describe(value) {
   } catch (e) {
     text = 'unreadable failure';
   }
-  return text.length > 1000 ? text.slice(0, 1000) + '…' : text;
+  room = room || 1000;
+  return text.length > room ? text.slice(0, room) + '…' : text;
 }
 
-export { WxSessionError, isWxSessionError, configError, describe };
+// The room of a message the core clears of the token before cutting it to 1,000 characters
+// (tokens are at most 8192): a token across the 1,000th character is cleared whole.
+var SCRUBBED_ROOM = 1000 + 8192;
+
+export { WxSessionError, isWxSessionError, configError, describe, SCRUBBED_ROOM };

@@ -59,7 +59,7 @@ function writeStorage(d, op, key, value) {
     if (value === undefined) d.platform.removeStorage(key);
     else d.platform.setStorage(key, value);
   } catch (e) {
-    failure = errors.describe(e);
+    failure = errors.describe(e, errors.SCRUBBED_ROOM);
     if (value === undefined) {
       try {
         d.platform.setStorage(key, '');
@@ -267,7 +267,7 @@ function originOf(url) {
 // The hook failed: the machine fails the call, and nothing goes out.
 function refuse(d, op, entry, cause) {
   if (d.ops.get(op) !== entry) return;
-  var reason = errors.describe(cause);
+  var reason = errors.describe(cause, errors.SCRUBBED_ROOM);
   var x = d.x;
   var instance = d.instance;
   d.finish(op, function () { x.send_refused(d.h, op, instance.text(reason)); });
@@ -277,7 +277,7 @@ function refuse(d, op, entry, cause) {
 function goOut(d, op, entry, call, kind, options) {
   try {
     options.success = function (res) { answered(d, op, res); };
-    options.fail = function (err) { failed(d, op, errors.describe(err)); };
+    options.fail = function (err) { failed(d, op, errors.describe(err, errors.SCRUBBED_ROOM)); };
     var task = d.platform.send(kind, options);
     // (The platform may have answered already, synchronously: the call may even have settled.
     // The task was started all the same, and onTask hears it.)
@@ -287,7 +287,7 @@ function goOut(d, op, entry, call, kind, options) {
       values.callBack(call.onTask, task);
     }
   } catch (e) {
-    failed(d, op, errors.describe(e));
+    failed(d, op, errors.describe(e, errors.SCRUBBED_ROOM));
   }
 }
 

@@ -519,7 +519,7 @@ impl Session {
     pub fn storage_done(&mut self, op: OpId, result: Result<(), &str>) {
         match (self.finish_op(op, Awaits::Write), result) {
             (Some(Owner::Logout(call)), Ok(())) => self.actions.push_back(Action::Resolve { call, value: Resolution::Done }),
-            (Some(Owner::Logout(call)), Err(err_msg)) => self.logout_failed(call, err_msg),
+            (Some(Owner::Logout(call)), Err(err_msg)) => self.logout_failed(call, &self.without_secrets(err_msg, None)),
             (Some(Owner::Store), Ok(())) => self.storage_stale = false,
             // (The platform's message may echo the record written.)
             (Some(Owner::Store), Err(err_msg)) => self.warn(Error::Storage { err_msg: self.without_secrets(err_msg, None) }),

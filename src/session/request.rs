@@ -185,8 +185,7 @@ impl Session {
         };
         if !invalid && (200..300).contains(&answer.status) && any(&self.config.api.fail_when) {
             let message = self.config.api.message_path.as_ref().and_then(|path| view.field(path).as_text());
-            let message = message
-                .map_or_else(|| "the server answered with a business error (api.failWhen)".into(), |text| short(&self.without_secrets(text, carried)).into());
+            let message = message.map_or_else(|| "the server answered with a business error (api.failWhen)".into(), |text| self.without_secrets(text, carried));
             return self.settle_request(call, Err(Error::ApiError { message }));
         }
         let carried = match carried {
@@ -372,14 +371,15 @@ impl Session {
 impl Session {
     /// `text` (a server's message, a platform's or a hook's) with the token `carried`, the token
     /// in use and its refresh token each replaced by `…`: each may echo what it was sent, and an
-    /// error message ends up in the app's logs.
+    /// error message ends up in the app's logs. Then cut to its first 1,000 characters (cut
+    /// before, a token across the cut would leave its beginning).
     pub(super) fn without_secrets(&self, text: &str, carried: Option<&Token>) -> String {
         let current = self.current.as_ref();
         let mut text = String::from(text);
         for secret in [carried, current.map(|ready| &ready.token), current.and_then(|ready| ready.refresh_token.as_ref())].into_iter().flatten() {
             text = replaced(&text, secret.as_str(), "…");
         }
-        text
+        short(&text).into()
     }
 }
 
@@ -401,7 +401,7 @@ fn replaced(text: &str, secret: &str, with: &str) -> String {
     out
 }
 
-/// The first 1,000 characters of a server's message (the rest is not for an error message).
+/// The first 1,000 characters of a message (the rest is not for an error message).
 fn short(text: &str) -> &str {
     match text.char_indices().nth(1000) {
         Some((at, _)) => text.get(..at).unwrap_or(text),

@@ -109,3 +109,23 @@ for (const build of BUILDS) {
     assert.ok(!storage[0].message.includes(r.value.token), storage[0].message);
   });
 }
+
+for (const build of BUILDS) {
+  test(`${build.name}: a message that echoes the token across its 1,000th character (a hook's error, a platform's errMsg): no part of the token is left where the message is cut`, async () => {
+    // Each message has the token at characters 990–1029: the glue's cut at 1,000 would split it.
+    const token = `S3cr3t${'a'.repeat(34)}`;
+    const cases = {
+      'a hook that throws': { beforeRequest: (o) => { throw new Error(`${'x'.repeat(985)} key=${o.header.token} end`); } },
+      'wx.request failing': { respond: (o) => ({ errMsg: `request:fail ${'x'.repeat(972)} key=${o.header.token} end` }) },
+    };
+    for (const [name, { beforeRequest, respond }] of Object.entries(cases)) {
+      const t = sdk({ build, respond: respond && ((o) => (/\/api\//.test(o.url) ? respond(o) : undefined)) });
+      const s = t.create({ beforeRequest, retries: 0 });
+      assert.equal((await outcome(s.setToken(token))).ok, true);
+      const r = await outcome(s.request({ url: '/api/x' }));
+      assert.equal(r.ok, false, `${name}: ${show(r)}`);
+      assert.ok(!r.error.message.includes(token.slice(0, 6)), `${name}: …${r.error.message.slice(-60)}`);
+      assert.ok(r.error.message.length <= 1100, `${name}: the message is still cut (${r.error.message.length} characters)`);
+    }
+  });
+}
