@@ -296,9 +296,12 @@ impl Session {
     }
 
     fn begin_login(&mut self, now: Millis) {
-        let op = self.start_op(Owner::Flow, Awaits::WxLogin, now, self.config.timeout_ms.get());
-        self.set_step(Step::WxLogin);
         let force = self.config.login.anonymous == Anonymous::Force;
+        // A forced login may show the platform's login screen (Douyin's): the user's time, as
+        // long as the SDK waits for the user elsewhere, not a network call's.
+        let limit_ms = if force { self.config.auth_wait_ms.max(self.config.timeout_ms.get()) } else { self.config.timeout_ms.get() };
+        let op = self.start_op(Owner::Flow, Awaits::WxLogin, now, limit_ms);
+        self.set_step(Step::WxLogin);
         self.actions.push_back(Action::WxLogin { op, force });
     }
 
@@ -390,7 +393,13 @@ impl Session {
             Some(Step::ServerCheck { stored, migrate }) => self.retry_check_or_fail(now, stored, migrate, error),
             Some(Step::WxLogin) => {
                 let err_msg = join(&["wx.login did not answer within ", &number(u64::from(limit)), " ms"]);
-                self.retry_login_or_fail(now, Error::WxLoginFailed { err_msg });
+                let error = Error::WxLoginFailed { err_msg };
+                // (A forced login's screen left open that long: asking again would reopen it.)
+                if self.config.login.anonymous == Anonymous::Force {
+                    self.finish(now, Err(error));
+                } else {
+                    self.retry_login_or_fail(now, error);
+                }
             }
             Some(Step::LoginExtra { .. }) => {
                 let reason = join(&["login.extra() did not settle within ", &number(u64::from(limit)), " ms"]);

@@ -79,7 +79,8 @@
 //   tt: loggedIn (default true) false: the user is not logged in to Douyin, so tt.login answers
 //               only { anonymousCode, isLogin: false } unless `force` (whose default is true!)
 //               opens Douyin's login UI, where the user does `loginUi`: 'login' (default) or
-//               'cancel' (tt.login fails 'login:fail host login fail')
+//               'cancel' (tt.login fails 'login:fail host login fail'), after `loginUiMs`
+//               (default 0: the user's time in that UI)
 //       missingKey 'empty' (default: getStorageSync answers '' for a missing key) or 'throw'
 //               (it throws 'getStorageSync:fail data not found, key == K', as Douyin's
 //               error table lists)
@@ -747,12 +748,21 @@ function createTt(options) {
     var force = !o || o.force === undefined ? true : Boolean(o.force); // documented default: true
     if (!loggedIn && force) {
       fake.counts.loginUi += 1;
-      if (options.loginUi === 'cancel') {
-        core.login(function () { settle(o, false, { errMsg: 'login:fail host login fail' }); });
-        return;
-      }
-      loggedIn = true;
+      var userActs = function () {
+        if (options.loginUi === 'cancel') {
+          core.login(function () { settle(o, false, { errMsg: 'login:fail host login fail' }); });
+          return;
+        }
+        loggedIn = true;
+        answerLogin(o);
+      };
+      if (options.loginUiMs) setTimeout(userActs, options.loginUiMs);
+      else userActs();
+      return;
     }
+    answerLogin(o);
+  };
+  function answerLogin(o) {
     // anonymousCode: "无论登录与否都会返回"; code: only for a user logged in to Douyin.
     var res = { anonymousCode: backend.issueCode('anonymousCode'), isLogin: loggedIn, errMsg: 'login:ok' };
     if (loggedIn) {
@@ -760,7 +770,7 @@ function createTt(options) {
       codeIssued = true;
     }
     core.login(function () { settle(o, true, res); });
-  };
+  }
   tt.checkSession = codeCheckSession(core, function () { return codeIssued && loggedIn; }, function (o) {
     settle(o, false, { errMsg: 'checkSession:fail session expired' });
   });

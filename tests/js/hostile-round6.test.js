@@ -8,6 +8,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { BUILDS, sdk, outcome, sleep } = require('../hostile/harness');
+const fakes = require('../fakes/wx');
 
 const show = (r) => (r.hang ? 'hung' : r.ok ? `resolved ${JSON.stringify(r.value && (r.value.token !== undefined ? r.value.token : r.value.statusCode))}`
   : `rejected ${r.error && r.error.name}/${r.code}: ${String(r.error && r.error.message).slice(0, 160)}`);
@@ -127,5 +128,18 @@ for (const build of BUILDS) {
       assert.ok(!r.error.message.includes(token.slice(0, 6)), `${name}: …${r.error.message.slice(-60)}`);
       assert.ok(r.error.message.length <= 1100, `${name}: the message is still cut (${r.error.message.length} characters)`);
     }
+  });
+}
+
+for (const build of BUILDS) {
+  test(`${build.name} on Douyin: login.anonymous 'force' and a user who takes longer than timeoutMs in Douyin's login screen: one screen, logged in (the wait is authWaitMs)`, async () => {
+    const t = sdk({ build });
+    // (Douyin's loader: the sandbox's WXWebAssembly stands for TTWebAssembly, a package path too.)
+    if (!build.js) t.runtime.context.TTWebAssembly = t.runtime.context.WXWebAssembly;
+    const tt = fakes.createTt({ schedule: 2, loggedIn: false, loginUiMs: 700 });
+    const s = t.create({ platform: 'douyin', wx: tt.tt, timeoutMs: 200, login: { anonymous: 'force' } });
+    const r = await outcome(s.ensure(), 5000);
+    assert.equal(r.ok, true, show(r));
+    assert.equal(tt.counts.loginUi, 1, `Douyin's login screen opened ${tt.counts.loginUi} times`);
   });
 }

@@ -148,6 +148,31 @@ fn a_send_the_apps_hook_refused_fails_only_its_call() {
 }
 
 #[test]
+fn a_forced_login_waits_for_the_user_as_long_as_auth_wait_ms_and_is_not_asked_again() {
+    // Douyin's login screen is up while tt.login({ force: true }) runs: the user may take longer
+    // than a network call's `timeoutMs`. Ending the wait there and retrying would open the screen
+    // again over the first one; the wait is `authWaitMs` (the SDK's wait for the user), once.
+    let mut d = Driver::new(config(json!({ "timeoutMs": 8000, "authWaitMs": 120000, "login": { "anonymous": "force" } })), SEED, false, START);
+    let call = d.ensure();
+    let read = d.in_flight().first().map(|op| op.id).expect("storage read");
+    d.answer(read, Reply::Read(StorageValue::Missing));
+    let login = d.in_flight().first().map(|op| (op.id, op.awaits)).expect("tt.login");
+    assert_eq!(login.1, crate::testing::Awaits::WxLogin);
+    assert_eq!(d.session.next_deadline(), Some(d.now + 120_000), "the user's time, not timeoutMs");
+    d.now += 120_000;
+    d.handle_timeout();
+    let Some(Err(error)) = d.settled(call) else { panic!("not settled: {:?}", d.settled(call)) };
+    assert_eq!(error.code(), "WX_LOGIN_FAILED");
+    assert!(d.in_flight().is_empty(), "asked again: {:?}", d.in_flight());
+    // Without force (no screen), timeoutMs as before.
+    let mut d = Driver::new(config(json!({ "timeoutMs": 8000, "authWaitMs": 120000 })), SEED, false, START);
+    d.ensure();
+    let read = d.in_flight().first().map(|op| op.id).expect("storage read");
+    d.answer(read, Reply::Read(StorageValue::Missing));
+    assert_eq!(d.session.next_deadline(), Some(d.now + 8000));
+}
+
+#[test]
 fn a_forced_login_the_user_cancelled_is_not_asked_again() {
     // Douyin's tt.login({ force: true }) shows its login screen; "login:fail host login fail" is
     // the user closing it. A retry would show it again. Without force (no screen), a failed
