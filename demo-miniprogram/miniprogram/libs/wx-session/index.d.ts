@@ -33,7 +33,8 @@ export interface LoginConfig {
   extra?: () => Promise<Record<string, unknown>>;
   /** Douyin: what to do when tt.login gives only an `anonymousCode` (the user is not logged in
    *  to the Douyin app). 'fail' (default): WX_LOGIN_FAILED; 'send': send it under
-   *  `anonymousKey`; 'force': call tt.login({ force: true }), which asks the user to log in. */
+   *  `anonymousKey`; 'force': call tt.login({ force: true }), which asks the user to log in
+   *  (waiting for the user up to authWaitMs, not timeoutMs; not asked again when it fails). */
   anonymous?: 'fail' | 'send' | 'force';
   /** Name the anonymous code goes under (where `codeIn` says). Default 'anonymousCode'. */
   anonymousKey?: string;
@@ -176,7 +177,8 @@ export interface SessionConfig {
   authRequiredWhen?: Rule[];
   /** Called once for each burst of such answers: show the login page. */
   onAuthRequired?: (info: AuthRequiredInfo) => void;
-  /** How long those calls wait, in ms, before AUTH_REQUIRED. Default 300000. */
+  /** How long those calls wait, in ms, before AUTH_REQUIRED; also how long a forced Douyin
+   *  login (login.anonymous 'force') waits for the user. Default 300000. */
   authWaitMs?: number;
   /** Called before every send of request/uploadFile/downloadFile (retries too), with the options
    *  about to go out (the token already in `header`): change them, return new ones, or a Promise
