@@ -295,8 +295,14 @@ impl Session {
         self.begin_login(now);
     }
 
+    /// `login.anonymous: 'force'`: the platform's login may show its own login screen (Douyin's),
+    /// where the user takes their time and may say no.
+    fn login_is_forced(&self) -> bool {
+        self.config.login.anonymous == Anonymous::Force
+    }
+
     fn begin_login(&mut self, now: Millis) {
-        let force = self.config.login.anonymous == Anonymous::Force;
+        let force = self.login_is_forced();
         // A forced login may show the platform's login screen (Douyin's): the user's time, as
         // long as the SDK waits for the user elsewhere, not a network call's.
         let limit_ms = if force { self.config.auth_wait_ms.max(self.config.timeout_ms.get()) } else { self.config.timeout_ms.get() };
@@ -306,7 +312,7 @@ impl Session {
     }
 
     pub(super) fn flow_wx_login_done(&mut self, now: Millis, answer: LoginAnswer) {
-        let forced = self.config.login.anonymous == Anonymous::Force;
+        let forced = self.login_is_forced();
         let code = match answer {
             LoginAnswer::Code(code) => login::check_code(code).map(|()| (code.to_string(), false)),
             LoginAnswer::Anonymous(code) if self.config.login.anonymous == Anonymous::Send => login::check_code(code).map(|()| (code.to_string(), true)),
@@ -395,7 +401,7 @@ impl Session {
                 let err_msg = join(&["wx.login did not answer within ", &number(u64::from(limit)), " ms"]);
                 let error = Error::WxLoginFailed { err_msg };
                 // (A forced login's screen left open that long: asking again would reopen it.)
-                if self.config.login.anonymous == Anonymous::Force {
+                if self.login_is_forced() {
                     self.finish(now, Err(error));
                 } else {
                     self.retry_login_or_fail(now, error);
