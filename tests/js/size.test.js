@@ -9,9 +9,9 @@ const path = require('path');
 
 const DIST = path.join(__dirname, '..', '..', 'js-glue', 'dist');
 // .wasm.br + every JS file in dist/. This is a guard against growth, not the target: issue 19's
-// target is 40 KB, missed since 0.3.0's platforms, refresh tokens, hooks and hardening (58,929 B
-// at 0.3.0; README, "Why missed, what would reach it"). The budget is that build and 2.5 KB more,
-// so a change that adds more than that has to raise it here and say why.
+// target is 40 KB, missed since 0.3.0's platforms, refresh tokens, hooks and hardening (59,092 B
+// as 0.3.0 was released; README, "Why missed, what would reach it"). The budget leaves that build
+// 2.3 KB, so a change that adds more than that has to raise it here and say why.
 const SHIPPED_BUDGET = 60 * 1024;
 const RAW_WASM_BUDGET = 100 * 1024;
 
